@@ -1,0 +1,289 @@
+//! Replaying reference recordings against an env, with readable diffs.
+//!
+//! Every env crate keeps conformance data recorded from the reference implementation in its
+//! `tests/fixtures/` and replays it in a test. The fixture directory can be swapped for another
+//! set of the same format (e.g. a held-back set) with the `CROSSGYM_FIXTURES` environment variable
+//! ([`fixture_dir`]). A [`Report`] gathers the outcome of many episodes and fails when any differs
+//! or when nothing was checked, so an empty or misplaced fixture set can never pass.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Env, EnvError, Result, TaskId};
+
+/// The environment variable that overrides every conformance test's fixture directory.
+pub const FIXTURES_ENV_VAR: &str = "CROSSGYM_FIXTURES";
+
+/// The fixture directory for `env`: `$CROSSGYM_FIXTURES/<env>` if that directory exists, else
+/// `$CROSSGYM_FIXTURES` when the variable is set, else `crate_default` (the crate's
+/// `tests/fixtures`).
+pub fn fixture_dir(env: &str, crate_default: impl AsRef<Path>) -> PathBuf {
+    match std::env::var_os(FIXTURES_ENV_VAR) {
+        Some(root) if !root.is_empty() => {
+            let root = PathBuf::from(root);
+            let per_env = root.join(env);
+            if per_env.is_dir() { per_env } else { root }
+        }
+        _ => crate_default.as_ref().to_path_buf(),
+    }
+}
+
+/// Reads one fixture file, with an error naming the env and the path.
+pub fn read_fixture(env: &str, dir: &Path, file: &str) -> Result<String> {
+    let path = dir.join(file);
+    std::fs::read_to_string(&path)
+        .map_err(|source| EnvError::io(env, path.display().to_string(), source))
+}
+
+/// The non-empty lines of a JSON-lines fixture, numbered from 1 (for error messages).
+pub fn jsonl_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(index, line)| (index + 1, line))
+        .filter(|(_, line)| !line.trim().is_empty())
+}
+
+/// One recorded step: what the agent sent and what the reference answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedStep {
+    /// The agent's whole reply (or the bare action, for envs recorded at the action level).
+    pub reply: String,
+    /// The reference's observation.
+    pub observation: String,
+    /// The reference's reward.
+    pub reward: f64,
+    /// The reference's done flag.
+    pub done: bool,
+}
+
+/// The first place where an env differs from a recording.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// Which recording (e.g. `"babyai_text.jsonl line 17 (task 16)"`).
+    pub episode: String,
+    /// Step index (0-based); `None` for the reset observation or a whole-episode property.
+    pub step: Option<usize>,
+    /// What differs (`"observation"`, `"reward"`, `"done"`, or an env-specific field).
+    pub field: String,
+    /// The recorded value.
+    pub expected: String,
+    /// The env's value.
+    pub actual: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = match self.step {
+            Some(step) => format!("step {step}"),
+            None => "reset".to_owned(),
+        };
+        writeln!(f, "{}: {} differs at {}", self.episode, self.field, at)?;
+        f.write_str(&text_diff(&self.expected, &self.actual))
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// A readable difference between an expected and an actual text: the first differing character
+/// with context, then a line diff when the texts span several lines.
+pub fn text_diff(expected: &str, actual: &str) -> String {
+    let first = expected
+        .char_indices()
+        .zip(actual.chars())
+        .find(|((_, e), a)| e != a)
+        .map(|((at, _), _)| at)
+        .unwrap_or_else(|| expected.len().min(actual.len()));
+    let context = |text: &str| {
+        let start = floor_char_boundary(text, first.saturating_sub(40));
+        let end = floor_char_boundary(text, (first + 40).min(text.len()));
+        format!("{:?}", &text[start..end])
+    };
+    let mut out = format!(
+        "  first difference at byte {first} (expected {} bytes, got {})\n  expected: …{}…\n  actual:   …{}…\n",
+        expected.len(),
+        actual.len(),
+        context(expected),
+        context(actual)
+    );
+    if expected.contains('\n') || actual.contains('\n') {
+        let diff = similar::TextDiff::from_lines(expected, actual);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(2)
+                .header("expected", "actual")
+                .to_string(),
+        );
+    }
+    out
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// `Ok` if the texts are equal, else a [`Mismatch`] for `field`.
+pub fn compare_text(
+    episode: &str,
+    step: Option<usize>,
+    field: &str,
+    expected: &str,
+    actual: &str,
+) -> std::result::Result<(), Mismatch> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Mismatch {
+            episode: episode.to_owned(),
+            step,
+            field: field.to_owned(),
+            expected: expected.to_owned(),
+            actual: actual.to_owned(),
+        })
+    }
+}
+
+/// An env failure during a replay, as a mismatch (the reference did not fail there).
+fn env_failure(episode: &str, step: Option<usize>, error: &EnvError) -> Mismatch {
+    Mismatch {
+        episode: episode.to_owned(),
+        step,
+        field: "env result".to_owned(),
+        expected: "a step".to_owned(),
+        actual: format!("error: {error}"),
+    }
+}
+
+/// Sends every recorded reply to an env that is already reset and compares observation, reward
+/// (exactly: fixtures store Python floats that round-trip) and done after each.
+pub fn replay_steps<E: Env + ?Sized>(
+    env: &mut E,
+    episode: &str,
+    steps: &[RecordedStep],
+) -> std::result::Result<(), Mismatch> {
+    for (index, recorded) in steps.iter().enumerate() {
+        let step = env
+            .step(&recorded.reply)
+            .map_err(|error| env_failure(episode, Some(index), &error))?;
+        compare_text(
+            episode,
+            Some(index),
+            "observation",
+            &recorded.observation,
+            &step.observation,
+        )?;
+        if step.reward != recorded.reward {
+            return Err(Mismatch {
+                episode: episode.to_owned(),
+                step: Some(index),
+                field: "reward".to_owned(),
+                expected: format!("{:?}", recorded.reward),
+                actual: format!("{:?}", step.reward),
+            });
+        }
+        if step.done != recorded.done {
+            return Err(Mismatch {
+                episode: episode.to_owned(),
+                step: Some(index),
+                field: "done".to_owned(),
+                expected: recorded.done.to_string(),
+                actual: step.done.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Resets `env` to `task`, compares the first observation, then [`replay_steps`].
+pub fn replay_task<E: Env + ?Sized>(
+    env: &mut E,
+    task: TaskId,
+    episode: &str,
+    first_observation: &str,
+    steps: &[RecordedStep],
+) -> std::result::Result<(), Mismatch> {
+    let observation = env
+        .reset(task)
+        .map_err(|error| env_failure(episode, None, &error))?;
+    compare_text(
+        episode,
+        None,
+        "first observation",
+        first_observation,
+        &observation,
+    )?;
+    replay_steps(env, episode, steps)
+}
+
+/// Gathers the outcome of many checks and fails if any differed or none ran.
+#[derive(Debug)]
+pub struct Report {
+    name: String,
+    checked: usize,
+    mismatches: Vec<Mismatch>,
+}
+
+impl Report {
+    /// A new report for the fixture set `name` (e.g. `"babyai_text.jsonl"`).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            checked: 0,
+            mismatches: Vec::new(),
+        }
+    }
+
+    /// Records one check's outcome.
+    pub fn record(&mut self, outcome: std::result::Result<(), Mismatch>) {
+        self.checked += 1;
+        if let Err(mismatch) = outcome {
+            self.mismatches.push(mismatch);
+        }
+    }
+
+    /// How many checks ran.
+    pub fn checked(&self) -> usize {
+        self.checked
+    }
+
+    /// The mismatches so far.
+    pub fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
+
+    /// `Ok(number checked)` when every check passed and at least one ran; otherwise a message
+    /// with the count and the first few mismatches in full.
+    pub fn finish(self) -> std::result::Result<usize, String> {
+        if self.checked == 0 {
+            return Err(format!("{}: no fixture records were checked", self.name));
+        }
+        if self.mismatches.is_empty() {
+            return Ok(self.checked);
+        }
+        let mut message = format!(
+            "{}: {} of {} records differ from the reference; the first ones:\n",
+            self.name,
+            self.mismatches.len(),
+            self.checked
+        );
+        for mismatch in self.mismatches.iter().take(3) {
+            message.push_str(&mismatch.to_string());
+            message.push('\n');
+        }
+        Err(message)
+    }
+
+    /// [`Report::finish`] for tests: panics with the message on failure.
+    pub fn assert_ok(self) -> usize {
+        match self.finish() {
+            Ok(checked) => checked,
+            Err(message) => panic!("{message}"),
+        }
+    }
+}
