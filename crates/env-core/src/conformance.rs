@@ -6,6 +6,7 @@
 //! ([`fixture_dir`]). A [`Report`] gathers the outcome of many episodes and fails when any differs
 //! or when nothing was checked, so an empty or misplaced fixture set can never pass.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -20,13 +21,23 @@ pub const FIXTURES_ENV_VAR: &str = "CROSSGYM_FIXTURES";
 /// `$CROSSGYM_FIXTURES` when the variable is set, else `crate_default` (the crate's
 /// `tests/fixtures`).
 pub fn fixture_dir(env: &str, crate_default: impl AsRef<Path>) -> PathBuf {
-    match std::env::var_os(FIXTURES_ENV_VAR) {
+    let override_dir = std::env::var_os(FIXTURES_ENV_VAR);
+    resolve_fixture_dir(env, override_dir.as_deref(), crate_default.as_ref())
+}
+
+/// [`fixture_dir`] with the variable's value passed in.
+pub fn resolve_fixture_dir(
+    env: &str,
+    override_dir: Option<&OsStr>,
+    crate_default: &Path,
+) -> PathBuf {
+    match override_dir {
         Some(root) if !root.is_empty() => {
             let root = PathBuf::from(root);
             let per_env = root.join(env);
             if per_env.is_dir() { per_env } else { root }
         }
-        _ => crate_default.as_ref().to_path_buf(),
+        _ => crate_default.to_path_buf(),
     }
 }
 
@@ -285,5 +296,32 @@ impl Report {
             Ok(checked) => checked,
             Err(message) => panic!("{message}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_dir_prefers_the_per_env_folder_of_the_override() {
+        let default = Path::new("crate/tests/fixtures");
+        assert_eq!(resolve_fixture_dir("e", None, default), default);
+        assert_eq!(
+            resolve_fixture_dir("e", Some(OsStr::new("")), default),
+            default
+        );
+        let root = std::env::temp_dir().join(format!("crossgym-fixtures-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        assert_eq!(
+            resolve_fixture_dir("e", Some(root.as_os_str()), default),
+            root
+        );
+        std::fs::create_dir_all(root.join("e")).unwrap();
+        assert_eq!(
+            resolve_fixture_dir("e", Some(root.as_os_str()), default),
+            root.join("e")
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -47,7 +47,7 @@ impl fmt::Display for Split {
 
 /// A train/test partition of an env's task ids: disjoint, sorted, every id in range.
 ///
-/// The paper's sizes (Table 5) are in [`crate::PAPER_SPLIT_SIZES`]. Build one with
+/// The paper's sizes (Table 5) are in [`crate::paper`]. Build one with
 /// [`TaskSplit::seeded`] (a uniform seeded draw) or [`TaskSplit::new`] when the env must choose
 /// (e.g. keep answers or products disjoint between the halves).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

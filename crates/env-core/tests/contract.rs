@@ -1,0 +1,261 @@
+//! Integration tests of the env contract helpers against a tiny env: the checker, the episode
+//! runner, the conformance replay (passing and failing), the registry, and the fixture directory.
+
+use crossgym_env_core::check::check_env;
+use crossgym_env_core::conformance::{self, RecordedStep, Report};
+use crossgym_env_core::{
+    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Registry, Result, Step,
+    TaskId, TaskSplit, parse, run_episode, run_episode_capped,
+};
+
+/// Count up: task N asks the agent to say the numbers 1..=N+1, one per turn.
+struct CountUp {
+    info: EnvInfo,
+    split: TaskSplit,
+    state: Option<(TaskId, u32, bool)>,
+    /// Misbehaviour switch for checker tests: forget to refuse step-before-reset.
+    sloppy: bool,
+}
+
+impl CountUp {
+    fn new() -> Self {
+        Self {
+            info: EnvInfo {
+                name: "countup".into(),
+                version: 0,
+                instruction: "Count up, one number per turn, as `Action: N`.".into(),
+                acknowledgement: "Ok.".into(),
+                parser: ParserFamily::ReactSingleLine,
+                max_turns_train: 5,
+                max_turns_eval: 20,
+                characteristics: Characteristics {
+                    dense_reward: true,
+                    strict_validation: true,
+                    action_list: ActionList::None,
+                    world_knowledge: false,
+                    structured_observation: false,
+                },
+            },
+            split: TaskSplit::seeded("countup", 10, 8, 2, 1).expect("valid split"),
+            state: None,
+            sloppy: false,
+        }
+    }
+}
+
+impl Env for CountUp {
+    fn info(&self) -> &EnvInfo {
+        &self.info
+    }
+    fn num_tasks(&self) -> usize {
+        10
+    }
+    fn split(&self) -> &TaskSplit {
+        &self.split
+    }
+    fn reset(&mut self, task: TaskId) -> Result<String> {
+        self.check_task(task)?;
+        self.state = Some((task, 0, false));
+        Ok(format!("Count to {}.", task.0 + 1))
+    }
+    fn step(&mut self, reply: &str) -> Result<Step> {
+        let name = self.info.name.clone();
+        let Some((task, said, done)) = self.state.as_mut() else {
+            if self.sloppy {
+                return Ok(Step::new("", 0.0, false));
+            }
+            return Err(EnvError::NotReset { env: name });
+        };
+        if *done {
+            return Err(EnvError::EpisodeFinished {
+                env: name,
+                task: *task,
+            });
+        }
+        let action = match parse::react_single_line(reply) {
+            Ok(action) => action,
+            Err(error) => return Ok(Step::new(error.to_string(), 0.0, false).invalid()),
+        };
+        let target = task.0 as u32 + 1;
+        if action == (*said + 1).to_string() {
+            *said += 1;
+            *done = *said == target;
+            let reward = f64::from(*said) / f64::from(target);
+            Ok(Step::new(format!("Said {said}."), reward, *done).with_action(action))
+        } else {
+            Ok(Step::new(format!("Expected {}.", *said + 1), 0.0, false)
+                .with_action(action)
+                .invalid())
+        }
+    }
+}
+
+fn counting_agent() -> impl FnMut(&str) -> String {
+    let mut n = 0;
+    move |_observation| {
+        n += 1;
+        format!("Thought: next.\nAction: {n}")
+    }
+}
+
+#[test]
+fn check_env_passes_a_correct_env() {
+    let tasks = [TaskId(0), TaskId(3), TaskId(9)];
+    check_env(CountUp::new, &tasks).unwrap_or_else(|problems| panic!("{problems:#?}"));
+}
+
+#[test]
+fn check_env_catches_a_sloppy_env() {
+    let sloppy = || {
+        let mut env = CountUp::new();
+        env.sloppy = true;
+        env
+    };
+    let problems = check_env(sloppy, &[TaskId(0)]).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.contains("NotReset")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn run_episode_plays_to_done_and_scores_last_reward() {
+    let mut env = CountUp::new();
+    let episode = run_episode(&mut env, TaskId(2), counting_agent()).unwrap();
+    assert_eq!(episode.first_observation, "Count to 3.");
+    assert_eq!(episode.num_turns(), 3);
+    assert!(episode.done() && episode.success());
+    assert_eq!(episode.turns[0].step.info.action.as_deref(), Some("1"));
+
+    // The turn cap stops an agent that never finishes; the score is the last reward.
+    let stuck = run_episode_capped(&mut env, TaskId(2), 4, |_| "Action: 1".to_owned()).unwrap();
+    assert_eq!(stuck.num_turns(), 4);
+    assert!(!stuck.done());
+    assert_eq!(stuck.score(), 0.0);
+    assert!(stuck.turns[1].step.info.invalid);
+}
+
+#[test]
+fn unknown_task_error_names_env_and_task() {
+    let mut env: Box<dyn Env> = Box::new(CountUp::new());
+    let error = env.reset(TaskId(10)).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("countup") && message.contains("10"),
+        "{message}"
+    );
+}
+
+fn recording() -> Vec<RecordedStep> {
+    let step = |reply: &str, observation: &str, reward: f64, done: bool| RecordedStep {
+        reply: reply.into(),
+        observation: observation.into(),
+        reward,
+        done,
+    };
+    vec![
+        step("Action: 1", "Said 1.", 0.5, false),
+        step(
+            "Action: 1\nAction: 2",
+            parse::MULTIPLE_ACTIONS_ERROR,
+            0.0,
+            false,
+        ),
+        step("Action: 2!", "Said 2.", 1.0, true),
+    ]
+}
+
+#[test]
+fn conformance_replay_accepts_a_matching_recording() {
+    let mut env = CountUp::new();
+    let mut report = Report::new("countup recording");
+    report.record(conformance::replay_task(
+        &mut env,
+        TaskId(1),
+        "task 1",
+        "Count to 2.",
+        &recording(),
+    ));
+    assert_eq!(report.assert_ok(), 1);
+}
+
+#[test]
+fn conformance_replay_reports_the_first_difference_readably() {
+    let mut env = CountUp::new();
+    let mut steps = recording();
+    steps[2].observation = "Said two.".into();
+    let mismatch =
+        conformance::replay_task(&mut env, TaskId(1), "task 1", "Count to 2.", &steps).unwrap_err();
+    assert_eq!(mismatch.step, Some(2));
+    assert_eq!(mismatch.field, "observation");
+    let text = mismatch.to_string();
+    assert!(text.contains("first difference at byte 5"), "{text}");
+
+    let mut steps = recording();
+    steps[0].reward = 0.25;
+    let mismatch =
+        conformance::replay_task(&mut env, TaskId(1), "task 1", "Count to 2.", &steps).unwrap_err();
+    assert_eq!(
+        (mismatch.field.as_str(), mismatch.step),
+        ("reward", Some(0))
+    );
+
+    let mut steps = recording();
+    steps[2].done = false;
+    let mismatch =
+        conformance::replay_task(&mut env, TaskId(1), "task 1", "Count to 2.", &steps).unwrap_err();
+    assert_eq!(mismatch.field, "done");
+
+    let mismatch =
+        conformance::replay_task(&mut env, TaskId(1), "task 1", "Count to 3.", &recording())
+            .unwrap_err();
+    assert_eq!(
+        (mismatch.field.as_str(), mismatch.step),
+        ("first observation", None)
+    );
+
+    let mut report = Report::new("countup");
+    report.record(Err(mismatch));
+    report.record(Ok(()));
+    let message = report.finish().unwrap_err();
+    assert!(message.contains("1 of 2 records differ"), "{message}");
+}
+
+#[test]
+fn multi_line_diffs_show_the_lines() {
+    let diff = conformance::text_diff("a\nb\nc", "a\nB\nc");
+    assert!(diff.contains("-b") && diff.contains("+B"), "{diff}");
+    // Multi-byte characters around the difference do not break the context window.
+    let diff = conformance::text_diff(&"é".repeat(50), &format!("{}x", "é".repeat(49)));
+    assert!(diff.contains("byte 98"), "{diff}");
+}
+
+#[test]
+fn an_empty_report_fails() {
+    assert!(Report::new("nothing").finish().is_err());
+}
+
+#[test]
+fn registry_builds_envs_by_name() {
+    let mut registry = Registry::new();
+    registry
+        .register("countup", || Ok(Box::new(CountUp::new()) as Box<dyn Env>))
+        .unwrap();
+    assert!(
+        registry
+            .register("countup", || Ok(Box::new(CountUp::new()) as Box<dyn Env>))
+            .is_err()
+    );
+    let mut env = registry.make("countup").unwrap();
+    let episode = run_episode(&mut env, TaskId(0), counting_agent()).unwrap();
+    assert!(episode.success());
+    let Err(error) = registry.make("nope") else {
+        panic!("an unknown name must fail");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("nope") && error.contains("countup"),
+        "{error}"
+    );
+    assert_eq!(registry.names().collect::<Vec<_>>(), ["countup"]);
+}
