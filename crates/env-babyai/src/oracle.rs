@@ -1,0 +1,397 @@
+//! An expert that solves BabyAI tasks through the same high-level text actions an agent uses.
+//!
+//! It reads the full world (grid, mission verifier state) to choose a subgoal, plans a
+//! shortest primitive path over the whole grid, and then sends only actions the current
+//! observation lists: `turn left`, `turn right`, `move forward`, `toggle`, `pickup X k`, `drop`.
+//! Blocking objects are picked up and put aside; locked doors send it to fetch their key.
+//!
+//! KeyInBox cannot be solved through the text interface (its `toggle` exists only for doors,
+//! so the key never leaves its box); the oracle gives up there like every other agent must.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::grid::{DoorState, Kind, Pos};
+use crate::instr::{Instr, SeqKind, Status};
+use crate::session::TextSession;
+use crate::world::{World, dir_vec};
+
+/// What to do once facing the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finish {
+    /// Nothing: facing is the goal (GoTo).
+    Face,
+    /// Toggle the door.
+    Toggle,
+    /// Pick the object up.
+    Pickup,
+    /// Drop the carried object.
+    Drop,
+}
+
+/// The result of an oracle episode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OracleOutcome {
+    /// Whether the mission's verifier succeeded (positive reward) within the step budget.
+    pub success: bool,
+    /// Whether the text episode ended (`done`: a success worth more than 0.5).
+    pub done: bool,
+    /// The reward of the success step (0 when none).
+    pub reward: f64,
+    /// Text actions sent.
+    pub text_steps: usize,
+    /// Primitive steps taken.
+    pub primitives: u32,
+}
+
+/// Chooses the next text action for the session's current state, or `None` when it cannot
+/// find one (e.g. an unsolvable mission).
+pub fn next_action(session: &TextSession) -> Option<String> {
+    let world = session.world();
+    let leaf = active_leaf(&world.instr)?;
+    let carrying = world.carrying.as_ref().map(|c| c.id);
+    let (targets, finish) = match leaf {
+        Instr::GoTo { desc } => (desc.obj_poss.clone(), Finish::Face),
+        Instr::Open { desc, .. } => (positions_of(world, &desc.obj_set), Finish::Toggle),
+        Instr::Pickup { desc, .. } => {
+            if carrying.is_some_and(|id| desc.obj_set.contains(&id)) {
+                return drop_somewhere(session, &[]);
+            }
+            (positions_of(world, &desc.obj_set), Finish::Pickup)
+        }
+        Instr::PutNext {
+            desc_move,
+            desc_fixed,
+            ..
+        } => {
+            if carrying.is_some_and(|id| desc_move.obj_set.contains(&id)) {
+                let spots: Vec<Pos> = desc_fixed
+                    .obj_poss
+                    .iter()
+                    .flat_map(|&p| neighbours(p))
+                    .filter(|&p| world.grid.contains(p) && world.grid.get(p).is_none())
+                    .collect();
+                (spots, Finish::Drop)
+            } else {
+                (positions_of(world, &desc_move.obj_set), Finish::Pickup)
+            }
+        }
+        Instr::Seq { .. } => return None,
+    };
+    pursue(session, &targets, finish)
+}
+
+/// Runs the oracle on a session until the mission succeeds, the step budget is spent, or it
+/// has no move.
+pub fn solve(session: &mut TextSession) -> OracleOutcome {
+    let mut outcome = OracleOutcome {
+        success: false,
+        done: false,
+        reward: 0.0,
+        text_steps: 0,
+        primitives: 0,
+    };
+    let budget = session.world().max_steps;
+    while session.world().step_count < budget && outcome.text_steps < 4 * budget as usize {
+        let Some(action) = next_action(session) else {
+            break;
+        };
+        let before = session.world().step_count;
+        let step = session.step(&action);
+        outcome.text_steps += 1;
+        if session.world().step_count > before && step.reward > 0.0 {
+            outcome.success = true;
+            outcome.done = step.done;
+            outcome.reward = step.reward;
+            break;
+        }
+    }
+    outcome.primitives = session.world().step_count;
+    outcome
+}
+
+/// The instruction the agent should work on now, following the verifiers' progress.
+fn active_leaf(instr: &Instr) -> Option<&Instr> {
+    match instr {
+        Instr::Seq {
+            kind, a, b, a_done, b_done, ..
+        } => {
+            let (first, first_done, second, second_done) = match kind {
+                SeqKind::Before | SeqKind::And => (a, *a_done, b, *b_done),
+                SeqKind::After => (b, *b_done, a, *a_done),
+            };
+            if first_done != Status::Success {
+                active_leaf(first)
+            } else if second_done != Status::Success {
+                active_leaf(second)
+            } else {
+                active_leaf(second)
+            }
+        }
+        leaf => Some(leaf),
+    }
+}
+
+fn positions_of(world: &World, ids: &[u32]) -> Vec<Pos> {
+    world
+        .grid
+        .objects_x_major()
+        .filter(|(_, o)| ids.contains(&o.id))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn neighbours(p: Pos) -> [Pos; 4] {
+    [(p.0 + 1, p.1), (p.0 - 1, p.1), (p.0, p.1 + 1), (p.0, p.1 - 1)]
+}
+
+fn has(session: &TextSession, name: &str) -> bool {
+    session.rendering().plan(name).is_some()
+}
+
+/// The listed `pickup … k` whose object is in front of the agent.
+fn pickup_front(session: &TextSession) -> Option<String> {
+    let front = session.world().front_pos();
+    session
+        .rendering()
+        .actions
+        .iter()
+        .find(|a| a.name.starts_with("pickup ") && a.target == Some(front))
+        .map(|a| a.name.clone())
+}
+
+/// How the planner may treat obstacles.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Only cells the agent can pass now (closed doors and doors it has the key for included).
+    Strict,
+    /// Movable objects may be crossed (they will be put aside).
+    ThroughObjects,
+    /// Locked doors may be crossed as well (to learn which key is needed).
+    ThroughLocked,
+}
+
+const MOVE_COST: u32 = 1;
+const OBJECT_COST: u32 = 12;
+
+/// A shortest primitive path (Dijkstra over pose) until the agent faces one of `targets`.
+/// Returns the first move and the path's cells.
+fn plan(world: &World, targets: &[Pos], mode: Mode) -> Option<(Step, Vec<Pos>)> {
+    let (w, h) = (world.grid.width(), world.grid.height());
+    let n = usize::try_from(w * h * 4).ok()?;
+    let index = |p: Pos, d: u8| usize::try_from((p.1 * w + p.0) * 4 + i32::from(d)).unwrap_or(0);
+    let key_color = world
+        .carrying
+        .as_ref()
+        .filter(|c| c.kind == Kind::Key)
+        .map(|c| c.color);
+    let mut dist = vec![u32::MAX; n];
+    let mut prev: Vec<Option<(Pos, u8, Step)>> = vec![None; n];
+    let mut heap = BinaryHeap::new();
+    let start = (world.agent_pos, world.agent_dir);
+    dist[index(start.0, start.1)] = 0;
+    heap.push(Reverse((0u32, start.0, start.1)));
+    while let Some(Reverse((d, p, dir))) = heap.pop() {
+        if d > dist[index(p, dir)] {
+            continue;
+        }
+        let v = dir_vec(dir);
+        let front = (p.0 + v.0, p.1 + v.1);
+        if targets.contains(&front) {
+            let mut cells = vec![p];
+            let (mut cp, mut cd) = (p, dir);
+            let mut first = Step::Left;
+            while let Some((pp, pd, step)) = prev[index(cp, cd)] {
+                first = step;
+                cp = pp;
+                cd = pd;
+                cells.push(cp);
+            }
+            if (p, dir) == start {
+                return Some((Step::Arrived, cells));
+            }
+            return Some((first, cells));
+        }
+        let mut moves = vec![
+            ((p, (dir + 3) % 4), MOVE_COST, Step::Left),
+            ((p, (dir + 1) % 4), MOVE_COST, Step::Right),
+        ];
+        if world.grid.contains(front) {
+            let cost = match world.grid.get(front) {
+                None => Some(MOVE_COST),
+                Some(cell) => match cell.kind {
+                    Kind::Wall | Kind::Lava => None,
+                    Kind::Goal | Kind::Floor => Some(MOVE_COST),
+                    Kind::Door => match cell.door {
+                        DoorState::Open => Some(MOVE_COST),
+                        DoorState::Closed => Some(2 * MOVE_COST),
+                        DoorState::Locked if key_color == Some(cell.color) => Some(2 * MOVE_COST),
+                        DoorState::Locked => (mode == Mode::ThroughLocked).then_some(2 * MOVE_COST),
+                    },
+                    Kind::Key | Kind::Ball | Kind::Box => {
+                        (mode != Mode::Strict).then_some(OBJECT_COST)
+                    }
+                },
+            };
+            if let Some(cost) = cost {
+                moves.push(((front, dir), cost, Step::Forward));
+            }
+        }
+        for ((np, nd), cost, step) in moves {
+            let nd2 = d + cost;
+            let i = index(np, nd);
+            if nd2 < dist[i] {
+                dist[i] = nd2;
+                prev[i] = Some((p, dir, step));
+                heap.push(Reverse((nd2, np, nd)));
+            }
+        }
+    }
+    None
+}
+
+/// The first primitive of a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Left,
+    Right,
+    Forward,
+    Arrived,
+}
+
+fn pursue(session: &TextSession, targets: &[Pos], finish: Finish) -> Option<String> {
+    let world = session.world();
+    if targets.is_empty() {
+        return None;
+    }
+    for mode in [Mode::Strict, Mode::ThroughObjects] {
+        if let Some((step, cells)) = plan(world, targets, mode) {
+            return act(session, step, finish, &cells);
+        }
+    }
+    // A locked door is in the way: fetch its key.
+    let (_, cells) = plan(world, targets, Mode::ThroughLocked)?;
+    let door_color = cells.iter().rev().find_map(|&p| {
+        world
+            .grid
+            .get(p)
+            .filter(|c| c.kind == Kind::Door && c.door == DoorState::Locked)
+            .map(|c| c.color)
+    })?;
+    let keys: Vec<Pos> = world
+        .grid
+        .objects_x_major()
+        .filter(|(_, o)| o.kind == Kind::Key && o.color == door_color)
+        .map(|(p, _)| p)
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    for mode in [Mode::Strict, Mode::ThroughObjects] {
+        if let Some((step, cells)) = plan(world, &keys, mode) {
+            return act(session, step, Finish::Pickup, &cells);
+        }
+    }
+    None
+}
+
+/// Turns a planned first move into a listed text action.
+fn act(session: &TextSession, step: Step, finish: Finish, path: &[Pos]) -> Option<String> {
+    let world = session.world();
+    match step {
+        Step::Left => Some("turn left".into()),
+        Step::Right => Some("turn right".into()),
+        Step::Arrived => match finish {
+            Finish::Face => Some("turn left".into()),
+            Finish::Toggle => {
+                let front = world.grid.get(world.front_pos());
+                let locked_color = front
+                    .filter(|c| c.kind == Kind::Door && c.door == DoorState::Locked)
+                    .map(|c| c.color);
+                let has_key = world
+                    .carrying
+                    .as_ref()
+                    .is_some_and(|c| c.kind == Kind::Key && Some(c.color) == locked_color);
+                if let (Some(color), false) = (locked_color, has_key) {
+                    let keys: Vec<Pos> = world
+                        .grid
+                        .objects_x_major()
+                        .filter(|(_, o)| o.kind == Kind::Key && o.color == color)
+                        .map(|(p, _)| p)
+                        .collect();
+                    return pursue(session, &keys, Finish::Pickup);
+                }
+                has(session, "toggle").then(|| "toggle".into())
+            }
+            Finish::Pickup => {
+                if world.carrying.is_some() {
+                    drop_somewhere(session, path)
+                } else {
+                    pickup_front(session)
+                }
+            }
+            Finish::Drop => has(session, "drop").then(|| "drop".into()),
+        },
+        Step::Forward => {
+            let front = world.grid.get(world.front_pos());
+            match front.map(|c| (c.kind, c.door)) {
+                None | Some((Kind::Door, DoorState::Open)) | Some((Kind::Goal, _)) => {
+                    has(session, "move forward").then(|| "move forward".into())
+                }
+                Some((Kind::Door, _)) => has(session, "toggle").then(|| "toggle".into()),
+                Some(_) => {
+                    if world.carrying.is_some() {
+                        drop_somewhere(session, path)
+                    } else {
+                        pickup_front(session)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Puts the carried object down on a free cell off `avoid` and away from doors.
+fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
+    let world = session.world();
+    let near_door = |p: Pos| {
+        neighbours(p)
+            .iter()
+            .chain(std::iter::once(&p))
+            .any(|&q| world.grid.get(q).is_some_and(|c| c.kind == Kind::Door))
+    };
+    let good = |p: Pos| {
+        world.grid.contains(p)
+            && world.grid.get(p).is_none()
+            && p != world.agent_pos
+            && !avoid.contains(&p)
+            && !near_door(p)
+            && neighbours(p)
+                .iter()
+                .filter(|&&q| world.grid.get(q).is_some_and(|c| c.kind == Kind::Wall))
+                .count()
+                < 3
+    };
+    if good(world.front_pos()) && has(session, "drop") {
+        return Some("drop".into());
+    }
+    let spots: Vec<Pos> = (0..world.grid.width())
+        .flat_map(|x| (0..world.grid.height()).map(move |y| (x, y)))
+        .filter(|&p| good(p))
+        .collect();
+    let (step, _) = plan(world, &spots, Mode::Strict)?;
+    match step {
+        Step::Arrived => has(session, "drop").then(|| "drop".into()),
+        Step::Left => Some("turn left".into()),
+        Step::Right => Some("turn right".into()),
+        Step::Forward => {
+            let front = world.grid.get(world.front_pos());
+            match front.map(|c| (c.kind, c.door)) {
+                Some((Kind::Door, DoorState::Closed | DoorState::Locked)) => {
+                    has(session, "toggle").then(|| "toggle".into())
+                }
+                _ => has(session, "move forward").then(|| "move forward".into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Checkpoints: weights, optimizer state, RNG state and step, written atomically.
+//!
+//! A checkpoint is a directory `step-00000042/` under a run's checkpoint root:
+//!
+//! - `model.safetensors`: the trainable weights under their Hugging Face names;
+//! - `optimizer.safetensors`: AdamW's moments (`exp_avg.<name>`, `exp_avg_sq.<name>`);
+//! - `state.json`: [`CheckpointState`] (step, optimizer step, RNG state, task-sampler state).
+//!
+//! Everything is written into a hidden temporary directory, each file and the directory are
+//! fsynced, and only then is it renamed into place; the root's `latest` file (also replaced by
+//! rename) names the newest one. A crash leaves either the old checkpoint or the new one, never
+//! a torn mix.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::sampler::SamplerState;
+use crate::{GrpoError, Result};
+
+/// Weights file inside a checkpoint directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Optimizer-state file inside a checkpoint directory.
+pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
+/// Trainer-state file inside a checkpoint directory.
+pub const STATE_FILE: &str = "state.json";
+/// File in the checkpoint root naming the newest checkpoint directory.
+pub const LATEST_FILE: &str = "latest";
+
+/// The exact state of a ChaCha8 generator (seed, stream, position), portable across machines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RngState {
+    /// The 32-byte key, hex.
+    pub seed: String,
+    /// The stream number.
+    pub stream: u64,
+    /// The position in the stream, in 32-bit words (decimal: JSON numbers cannot hold u128).
+    pub word_pos: String,
+}
+
+impl RngState {
+    /// Captures `rng`'s state.
+    pub fn capture(rng: &ChaCha8Rng) -> Self {
+        Self {
+            seed: rng.get_seed().iter().map(|b| format!("{b:02x}")).collect(),
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos().to_string(),
+        }
+    }
+
+    /// Rebuilds the generator, continuing exactly where the captured one was.
+    pub fn restore(&self) -> Result<ChaCha8Rng> {
+        use rand::SeedableRng;
+        let bad = |what: &str| GrpoError::Input(format!("rng state: {what}"));
+        if self.seed.len() != 64 {
+            return Err(bad("seed must be 64 hex digits"));
+        }
+        let mut seed = [0u8; 32];
+        for (i, byte) in seed.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&self.seed[2 * i..2 * i + 2], 16)
+                .map_err(|_| bad("seed is not hex"))?;
+        }
+        let word_pos: u128 = self
+            .word_pos
+            .parse()
+            .map_err(|_| bad("word_pos is not a number"))?;
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(word_pos);
+        Ok(rng)
+    }
+}
+
+/// What `state.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointState {
+    /// Layout version of the checkpoint format.
+    pub format: u32,
+    /// Which loop wrote it (`"grpo"` or `"sft"`).
+    pub phase: String,
+    /// Completed training steps (batches) of that loop.
+    pub step: u64,
+    /// Optimizer updates applied so far (AdamW's bias-correction count).
+    pub optimizer_step: u64,
+    /// The trainer's generator.
+    pub rng: RngState,
+    /// Where the task sampler stands, when the loop has one.
+    pub sampler: Option<SamplerState>,
+}
+
+/// The current format version.
+pub const CHECKPOINT_FORMAT: u32 = 1;
+
+/// A checkpoint in memory.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    /// Weights by Hugging Face name.
+    pub weights: HashMap<String, Tensor>,
+    /// Optimizer moments by name.
+    pub optimizer: HashMap<String, Tensor>,
+    /// Step, RNG and sampler state.
+    pub state: CheckpointState,
+}
+
+/// The directory name of the checkpoint of `step`.
+pub fn step_dir_name(step: u64) -> String {
+    format!("step-{step:08}")
+}
+
+fn io<T>(path: &Path, result: std::io::Result<T>) -> Result<T> {
+    result.map_err(|e| GrpoError::io(path, e))
+}
+
+fn fsync(path: &Path) -> Result<()> {
+    io(path, File::open(path).and_then(|f| f.sync_all()))
+}
+
+fn write_file_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = io(path, File::create(path))?;
+    io(path, file.write_all(bytes))?;
+    io(path, file.sync_all())
+}
+
+/// Writes `checkpoint` under `root` as `step-XXXXXXXX/` (replacing one of the same step) and
+/// points `root/latest` at it; returns the directory.
+pub fn save(root: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
+    io(root, fs::create_dir_all(root))?;
+    let name = step_dir_name(checkpoint.state.step);
+    let tmp = root.join(format!(".{name}.tmp"));
+    if tmp.exists() {
+        io(&tmp, fs::remove_dir_all(&tmp))?;
+    }
+    io(&tmp, fs::create_dir(&tmp))?;
+
+    let weights = tmp.join(WEIGHTS_FILE);
+    candle_core::safetensors::save(&checkpoint.weights, &weights)?;
+    fsync(&weights)?;
+    let optimizer = tmp.join(OPTIMIZER_FILE);
+    candle_core::safetensors::save(&checkpoint.optimizer, &optimizer)?;
+    fsync(&optimizer)?;
+    let state = serde_json::to_vec_pretty(&checkpoint.state).map_err(|source| GrpoError::Json {
+        context: "checkpoint state".into(),
+        source,
+    })?;
+    write_file_synced(&tmp.join(STATE_FILE), &state)?;
+    fsync(&tmp)?;
+
+    let target = root.join(&name);
+    if target.exists() {
+        let old = root.join(format!(".{name}.old"));
+        if old.exists() {
+            io(&old, fs::remove_dir_all(&old))?;
+        }
+        io(&target, fs::rename(&target, &old))?;
+        io(&target, fs::rename(&tmp, &target))?;
+        io(&old, fs::remove_dir_all(&old))?;
+    } else {
+        io(&target, fs::rename(&tmp, &target))?;
+    }
+    let latest_tmp = root.join(format!(".{LATEST_FILE}.tmp"));
+    write_file_synced(&latest_tmp, name.as_bytes())?;
+    io(&latest_tmp, fs::rename(&latest_tmp, root.join(LATEST_FILE)))?;
+    fsync(root)?;
+    Ok(target)
+}
+
+/// The checkpoint directory `path` means: itself when it holds a `state.json`, else the one its
+/// `latest` file names.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    if path.join(STATE_FILE).is_file() {
+        return Ok(path.to_owned());
+    }
+    let latest = path.join(LATEST_FILE);
+    if latest.is_file() {
+        let name = io(&latest, fs::read_to_string(&latest))?;
+        let dir = path.join(name.trim());
+        if dir.join(STATE_FILE).is_file() {
+            return Ok(dir);
+        }
+        return Err(GrpoError::checkpoint(
+            &latest,
+            format!("names {:?}, which holds no {STATE_FILE}", name.trim()),
+        ));
+    }
+    Err(GrpoError::checkpoint(
+        path,
+        format!("neither a checkpoint ({STATE_FILE}) nor a checkpoint root ({LATEST_FILE})"),
+    ))
+}
+
+/// Reads the checkpoint at `path` (a checkpoint directory or a root with `latest`) onto
+/// `device`.
+pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
+    let dir = resolve(path)?;
+    let read_tensors = |file: &str| -> Result<HashMap<String, Tensor>> {
+        let p = dir.join(file);
+        if !p.is_file() {
+            return Err(GrpoError::checkpoint(&p, "missing"));
+        }
+        candle_core::safetensors::load(&p, device)
+            .map_err(|e| GrpoError::checkpoint(&p, e.to_string()))
+    };
+    let weights = read_tensors(WEIGHTS_FILE)?;
+    let optimizer = read_tensors(OPTIMIZER_FILE)?;
+    let state_path = dir.join(STATE_FILE);
+    let text = io(&state_path, fs::read_to_string(&state_path))?;
+    let state: CheckpointState = serde_json::from_str(&text)
+        .map_err(|e| GrpoError::checkpoint(&state_path, e.to_string()))?;
+    if state.format != CHECKPOINT_FORMAT {
+        return Err(GrpoError::checkpoint(
+            &state_path,
+            format!(
+                "format {} is not the supported {CHECKPOINT_FORMAT}",
+                state.format
+            ),
+        ));
+    }
+    Ok(Checkpoint {
+        weights,
+        optimizer,
+        state,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "crossgym-grpo-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn rng_state_continues_exactly() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        rng.set_stream(3);
+        let _: u64 = rng.random();
+        let _: u32 = rng.random();
+        let state = RngState::capture(&rng);
+        let json = serde_json::to_string(&state).unwrap();
+        let mut back = serde_json::from_str::<RngState>(&json).unwrap().restore().unwrap();
+        for _ in 0..10 {
+            assert_eq!(rng.random::<u64>(), back.random::<u64>());
+        }
+    }
+
+    #[test]
+    fn save_load_and_latest() {
+        let root = scratch("ckpt");
+        let dev = Device::Cpu;
+        let mut weights = HashMap::new();
+        weights.insert(
+            "model.embed_tokens.weight".to_owned(),
+            Tensor::new(&[[1.5f32, -2.0], [0.25, 8.0]], &dev).unwrap(),
+        );
+        let mut optimizer = HashMap::new();
+        optimizer.insert(
+            "exp_avg.model.embed_tokens.weight".to_owned(),
+            Tensor::new(&[[0.1f32, 0.2], [0.3, 0.4]], &dev).unwrap(),
+        );
+        let mut checkpoint = Checkpoint {
+            weights,
+            optimizer,
+            state: CheckpointState {
+                format: CHECKPOINT_FORMAT,
+                phase: "grpo".into(),
+                step: 2,
+                optimizer_step: 2,
+                rng: RngState::capture(&ChaCha8Rng::seed_from_u64(1)),
+                sampler: None,
+            },
+        };
+        let dir = save(&root, &checkpoint).unwrap();
+        assert!(dir.ends_with("step-00000002"));
+        checkpoint.state.step = 4;
+        save(&root, &checkpoint).unwrap();
+        save(&root, &checkpoint).unwrap(); // same step again: replaced, not an error
+
+        let back = load(&root, &dev).unwrap();
+        assert_eq!(back.state, checkpoint.state);
+        let w: Vec<Vec<f32>> = back.weights["model.embed_tokens.weight"].to_vec2().unwrap();
+        assert_eq!(w, vec![vec![1.5, -2.0], vec![0.25, 8.0]]);
+        let old = load(&dir, &dev).unwrap();
+        assert_eq!(old.state.step, 2);
+        let leftovers: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+
+        fs::remove_file(dir.join(OPTIMIZER_FILE)).unwrap();
+        let err = load(&dir, &dev).unwrap_err();
+        assert!(err.to_string().contains(OPTIMIZER_FILE), "{err}");
+        let err = load(&root.join("nope"), &dev).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+}

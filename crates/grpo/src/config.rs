@@ -1,0 +1,358 @@
+//! Training configuration: serde structs read from TOML, with the paper's defaults.
+//!
+//! Every field has a default, so a TOML file names only what it changes:
+//!
+//! ```
+//! use crossgym_grpo::GrpoConfig;
+//!
+//! let config = GrpoConfig::from_toml_str("group_size = 4\n[optimizer]\nlr = 1e-5\n")?;
+//! assert_eq!(config.group_size, 4);
+//! assert_eq!(config.optimizer.lr, 1e-5);
+//! assert_eq!(config.loss.clip_eps, 0.2); // the paper's default, untouched
+//! # Ok::<(), crossgym_grpo::GrpoError>(())
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{GrpoError, Result};
+
+/// Everything a GRPO run needs besides the model and the envs.
+///
+/// Defaults follow the paper's AgentGym-RL/verl settings for BabyAI: n = 8 rollouts per task,
+/// 16 tasks per batch, one optimizer step per batch (`mini_batch_tasks` = `tasks_per_batch`),
+/// clip ε 0.2, KL 0.001 (low-variance estimator, clamped to ±10), entropy 0.001, gradient-norm
+/// clip 1.0, AdamW lr 1e-6 with PyTorch's betas and verl's weight decay 0.01, 200 tokens per turn
+/// and 4096 response tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpoConfig {
+    /// Seed of every random choice of the run (task order, sampling).
+    pub seed: u64,
+    /// How many batches (training steps) to run.
+    pub steps: usize,
+    /// Rollouts per task, the group of the group-relative advantage (n).
+    pub group_size: usize,
+    /// Tasks per batch (B); a batch holds `tasks_per_batch × group_size` trajectories.
+    pub tasks_per_batch: usize,
+    /// Tasks (whole groups) per optimizer step. The batch is split into
+    /// `tasks_per_batch / mini_batch_tasks` mini-batches, each one update; the default equals
+    /// `tasks_per_batch`: one update per batch.
+    pub mini_batch_tasks: usize,
+    /// Trajectories per forward/backward pass; gradients of the micro-batches of one mini-batch
+    /// are accumulated before the update. Only memory depends on it, not the result.
+    pub micro_batch_size: usize,
+    /// Loss coefficients.
+    pub loss: LossConfig,
+    /// Optimizer settings.
+    pub optimizer: AdamWConfig,
+    /// Rollout limits and sampling settings.
+    pub rollout: RolloutConfig,
+    /// Write a checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: usize,
+}
+
+impl Default for GrpoConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            steps: 100,
+            group_size: 8,
+            tasks_per_batch: 16,
+            mini_batch_tasks: 16,
+            micro_batch_size: 4,
+            loss: LossConfig::default(),
+            optimizer: AdamWConfig::default(),
+            rollout: RolloutConfig::default(),
+            checkpoint_every: 0,
+        }
+    }
+}
+
+/// Coefficients of the per-token GRPO loss (see [`crate::loss`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LossConfig {
+    /// PPO clip range ε: the ratio π/π_old is clipped to `[1 − ε, 1 + ε]`.
+    pub clip_eps: f64,
+    /// β, the weight of the KL penalty to the frozen reference model (0 disables the reference).
+    pub kl_coef: f64,
+    /// The low-variance KL estimate of each token is clamped to `±kl_clamp`.
+    pub kl_clamp: f64,
+    /// Weight of the entropy bonus (subtracted from the loss).
+    pub entropy_coef: f64,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        Self {
+            clip_eps: 0.2,
+            kl_coef: 0.001,
+            kl_clamp: 10.0,
+            entropy_coef: 0.001,
+        }
+    }
+}
+
+/// AdamW (decoupled weight decay, PyTorch's formulation) and gradient clipping.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdamWConfig {
+    /// Constant learning rate (the paper: 1e-6 for 7B models; small models need larger).
+    pub lr: f64,
+    /// β₁, the decay of the first moment.
+    pub beta1: f64,
+    /// β₂, the decay of the second moment.
+    pub beta2: f64,
+    /// ε added to the root of the second moment.
+    pub eps: f64,
+    /// Decoupled weight decay λ (the parameter shrinks by `lr · λ` per step).
+    pub weight_decay: f64,
+    /// The global gradient norm is clipped to this value before the update (0 disables).
+    pub max_grad_norm: f64,
+}
+
+impl Default for AdamWConfig {
+    fn default() -> Self {
+        Self {
+            lr: 1e-6,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            max_grad_norm: 1.0,
+        }
+    }
+}
+
+/// Rollout limits and sampling.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RolloutConfig {
+    /// Turn cap of a training episode; `None` uses each env's `max_turns_train`.
+    pub max_turns: Option<usize>,
+    /// Cap on the tokens of one assistant turn.
+    pub max_tokens_per_turn: usize,
+    /// Cap on all tokens after the prompt (assistant turns and observations).
+    pub max_response_tokens: usize,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// Nucleus sampling threshold (1.0: off).
+    pub top_p: f64,
+}
+
+impl Default for RolloutConfig {
+    fn default() -> Self {
+        Self {
+            max_turns: None,
+            max_tokens_per_turn: 200,
+            max_response_tokens: 4096,
+            temperature: 1.0,
+            top_p: 1.0,
+        }
+    }
+}
+
+impl GrpoConfig {
+    /// Parses and validates a TOML document; missing fields take their defaults.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        Self::parse(text, "<string>")
+    }
+
+    /// Reads, parses and validates a TOML file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| GrpoError::io(path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn parse(text: &str, path: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|source| GrpoError::Toml {
+            path: path.to_owned(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as a TOML document (every field written out).
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| GrpoError::config("<all>", e.to_string()))
+    }
+
+    /// Trajectories per batch: `tasks_per_batch × group_size`.
+    pub fn batch_trajectories(&self) -> usize {
+        self.tasks_per_batch * self.group_size
+    }
+
+    /// Checks ranges and the divisibility the mini-batching needs, naming the field at fault.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |field: &str, value: usize| {
+            if value == 0 {
+                Err(GrpoError::config(field, "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("group_size", self.group_size)?;
+        positive("tasks_per_batch", self.tasks_per_batch)?;
+        positive("mini_batch_tasks", self.mini_batch_tasks)?;
+        positive("micro_batch_size", self.micro_batch_size)?;
+        positive("rollout.max_tokens_per_turn", self.rollout.max_tokens_per_turn)?;
+        positive("rollout.max_response_tokens", self.rollout.max_response_tokens)?;
+        if self.rollout.max_turns == Some(0) {
+            return Err(GrpoError::config("rollout.max_turns", "must be at least 1"));
+        }
+        if self.tasks_per_batch % self.mini_batch_tasks != 0 {
+            return Err(GrpoError::config(
+                "mini_batch_tasks",
+                format!(
+                    "{} does not divide tasks_per_batch = {}",
+                    self.mini_batch_tasks, self.tasks_per_batch
+                ),
+            ));
+        }
+        let finite_nonneg = |field: &str, value: f64| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(GrpoError::config(field, format!("{value} is not a finite number >= 0")))
+            }
+        };
+        finite_nonneg("loss.clip_eps", self.loss.clip_eps)?;
+        finite_nonneg("loss.kl_coef", self.loss.kl_coef)?;
+        finite_nonneg("loss.kl_clamp", self.loss.kl_clamp)?;
+        finite_nonneg("loss.entropy_coef", self.loss.entropy_coef)?;
+        finite_nonneg("optimizer.lr", self.optimizer.lr)?;
+        finite_nonneg("optimizer.eps", self.optimizer.eps)?;
+        finite_nonneg("optimizer.weight_decay", self.optimizer.weight_decay)?;
+        finite_nonneg("optimizer.max_grad_norm", self.optimizer.max_grad_norm)?;
+        for (field, beta) in [
+            ("optimizer.beta1", self.optimizer.beta1),
+            ("optimizer.beta2", self.optimizer.beta2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(GrpoError::config(field, format!("{beta} is not in [0, 1)")));
+            }
+        }
+        if !(self.rollout.temperature.is_finite() && self.rollout.temperature > 0.0) {
+            return Err(GrpoError::config("rollout.temperature", "must be > 0"));
+        }
+        if !(self.rollout.top_p > 0.0 && self.rollout.top_p <= 1.0) {
+            return Err(GrpoError::config("rollout.top_p", "must be in (0, 1]"));
+        }
+        Ok(())
+    }
+}
+
+/// Settings of the supervised warm start ([`crate::sft`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SftConfig {
+    /// Seed of the demonstration order.
+    pub seed: u64,
+    /// Optimizer updates to run.
+    pub steps: usize,
+    /// Demonstrations per update.
+    pub batch_size: usize,
+    /// Demonstrations per forward/backward pass (gradient accumulation).
+    pub micro_batch_size: usize,
+    /// Optimizer settings (a small model learning a format from scratch wants a large rate).
+    pub optimizer: AdamWConfig,
+    /// Write a checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: usize,
+}
+
+impl Default for SftConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            steps: 100,
+            batch_size: 16,
+            micro_batch_size: 4,
+            optimizer: AdamWConfig {
+                lr: 1e-5,
+                ..AdamWConfig::default()
+            },
+            checkpoint_every: 0,
+        }
+    }
+}
+
+impl SftConfig {
+    /// Parses and validates a TOML document; missing fields take their defaults.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|source| GrpoError::Toml {
+            path: "<string>".to_owned(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges, naming the field at fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 {
+            return Err(GrpoError::config("batch_size", "must be at least 1"));
+        }
+        if self.micro_batch_size == 0 {
+            return Err(GrpoError::config("micro_batch_size", "must be at least 1"));
+        }
+        let probe = GrpoConfig {
+            optimizer: self.optimizer,
+            ..GrpoConfig::default()
+        };
+        probe.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = GrpoConfig::default();
+        assert_eq!((c.group_size, c.tasks_per_batch), (8, 16));
+        assert_eq!(c.loss.clip_eps, 0.2);
+        assert_eq!(c.loss.kl_coef, 0.001);
+        assert_eq!(c.loss.kl_clamp, 10.0);
+        assert_eq!(c.loss.entropy_coef, 0.001);
+        assert_eq!(c.optimizer.max_grad_norm, 1.0);
+        assert_eq!(c.optimizer.lr, 1e-6);
+        assert_eq!((c.optimizer.beta1, c.optimizer.beta2), (0.9, 0.999));
+        assert_eq!(c.rollout.max_tokens_per_turn, 200);
+        assert_eq!(c.rollout.max_response_tokens, 4096);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn toml_round_trip_and_partial_files() {
+        let c = GrpoConfig {
+            seed: 7,
+            group_size: 4,
+            ..GrpoConfig::default()
+        };
+        let text = c.to_toml_string().unwrap();
+        assert_eq!(GrpoConfig::from_toml_str(&text).unwrap(), c);
+        let partial = GrpoConfig::from_toml_str("seed = 3\n[loss]\nkl_coef = 0.0\n").unwrap();
+        assert_eq!(partial.seed, 3);
+        assert_eq!(partial.loss.kl_coef, 0.0);
+        assert_eq!(partial.loss.clip_eps, 0.2);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let err = GrpoConfig::from_toml_str("tasks_per_batch = 6\nmini_batch_tasks = 4\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("mini_batch_tasks"), "{err}");
+        let err = GrpoConfig::from_toml_str("[optimizer]\nbeta2 = 1.0\n").unwrap_err();
+        assert!(err.to_string().contains("optimizer.beta2"), "{err}");
+        let err = GrpoConfig::from_toml_str("group_sise = 4\n").unwrap_err();
+        assert!(err.to_string().contains("group_sise"), "{err}");
+        let err = SftConfig::from_toml_str("[optimizer]\nlr = -1.0\n").unwrap_err();
+        assert!(err.to_string().contains("optimizer.lr"), "{err}");
+        assert_eq!(SftConfig::from_toml_str("steps = 3\n").unwrap().steps, 3);
+    }
+}

@@ -1,0 +1,199 @@
+//! Per-step metrics: one JSON object per line, and a progress bar for people.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::{GrpoError, Result};
+
+/// What one training step did. Rewards are the trajectories' final rewards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// Which loop (`"grpo"` or `"sft"`).
+    pub phase: String,
+    /// 1-based step number.
+    pub step: u64,
+    /// Mean reward over the batch's trajectories.
+    pub reward_mean: f64,
+    /// Population standard deviation of those rewards.
+    pub reward_std: f64,
+    /// Share of trajectories with reward exactly 1 (the paper's success).
+    pub success_rate: f64,
+    /// Mean reward per env name, for mixtures.
+    pub reward_by_env: std::collections::BTreeMap<String, f64>,
+    /// Token-mean of the training loss over the batch.
+    pub loss: f64,
+    /// Token-mean of the clipped policy-gradient term.
+    pub pg_loss: f64,
+    /// Token-mean of the (clamped, low-variance) KL estimate to the reference.
+    pub kl: f64,
+    /// Token-mean entropy of the policy.
+    pub entropy: f64,
+    /// Share of tokens whose ratio was clipped.
+    pub clip_fraction: f64,
+    /// Token-mean of the ratio π/π_old (1 on the first mini-batch when nothing changed).
+    pub ratio_mean: f64,
+    /// Global gradient norm before clipping (largest over the step's updates).
+    pub grad_norm: f64,
+    /// Optimizer updates applied in this step.
+    pub updates: u64,
+    /// Updates skipped because the loss or a gradient was NaN or infinite.
+    pub skipped_updates: u64,
+    /// Tokens the loss covered (assistant tokens).
+    pub loss_tokens: u64,
+    /// All tokens of the batch's sequences (prompts and observations included).
+    pub total_tokens: u64,
+    /// Mean turns per trajectory.
+    pub turns_mean: f64,
+    /// Seconds spent on rollouts.
+    pub rollout_seconds: f64,
+    /// Seconds spent on the update (reference log-probs, forward, backward, optimizer).
+    pub update_seconds: f64,
+    /// Wall-clock seconds of the whole step.
+    pub seconds: f64,
+}
+
+/// Appends [`StepMetrics`] as JSON lines to a file (or nowhere).
+#[derive(Debug)]
+pub struct MetricsLog {
+    out: Option<(PathBuf, BufWriter<File>)>,
+}
+
+impl MetricsLog {
+    /// A log that writes nothing.
+    pub fn none() -> Self {
+        Self { out: None }
+    }
+
+    /// Appends to `path` (created if missing), so a resumed run continues its file.
+    pub fn append(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_owned();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| GrpoError::io(parent, e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| GrpoError::io(&path, e))?;
+        Ok(Self {
+            out: Some((path, BufWriter::new(file))),
+        })
+    }
+
+    /// Writes one line and flushes it (a crashed run keeps every finished step).
+    pub fn write(&mut self, metrics: &StepMetrics) -> Result<()> {
+        if let Some((path, out)) = &mut self.out {
+            let line = serde_json::to_string(metrics).map_err(|source| GrpoError::Json {
+                context: "step metrics".into(),
+                source,
+            })?;
+            writeln!(out, "{line}")
+                .and_then(|()| out.flush())
+                .map_err(|e| GrpoError::io(&*path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// How much the loop tells a person.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// Nothing on the terminal (CI, tests).
+    #[default]
+    Quiet,
+    /// A progress bar with the latest reward, KL and step time.
+    Progress,
+}
+
+/// A progress bar that exists only in [`Verbosity::Progress`].
+#[derive(Debug)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar over `total` steps starting at `done`.
+    pub fn new(verbosity: Verbosity, phase: &str, done: u64, total: u64) -> Self {
+        let bar = (verbosity == Verbosity::Progress).then(|| {
+            let bar = ProgressBar::new(total);
+            let style = ProgressStyle::with_template(
+                "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_prefix(phase.to_owned());
+            bar.set_position(done);
+            bar
+        });
+        Self { bar }
+    }
+
+    /// Advances one step and shows its headline numbers.
+    pub fn step(&self, metrics: &StepMetrics) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "reward {:.3} loss {:.4} kl {:.4} {:.1}s",
+                metrics.reward_mean, metrics.loss, metrics.kl, metrics.seconds
+            ));
+            bar.inc(1);
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Mean and population standard deviation (0, 0 for an empty slice).
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_append() {
+        let path = std::env::temp_dir().join(format!("crossgym-grpo-metrics-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        for step in 1..=2 {
+            let mut log = MetricsLog::append(&path).unwrap();
+            log.write(&StepMetrics {
+                phase: "grpo".into(),
+                step,
+                reward_mean: 0.5,
+                ..StepMetrics::default()
+            })
+            .unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<StepMetrics> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].step, 2);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn mean_std_is_population() {
+        assert_eq!(mean_std(&[1.0, 0.0]), (0.5, 0.5));
+        assert_eq!(mean_std(&[]), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,519 @@
+//! The GRPO loop: sample tasks, roll out groups with the policy, compute group-relative
+//! advantages, update in mini-batches, log, checkpoint.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossgym_env_core::{Env, TaskId};
+use crossgym_policy::{
+    CausalLm, ChatTemplate, Decoder, LocalAgent, RolloutLimits, SamplingParams, Tokenizer,
+    Trajectory, rollout_group,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::advantage::batch_advantages;
+use crate::batch::Sequence;
+use crate::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
+use crate::config::GrpoConfig;
+use crate::loss::LossSums;
+use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std};
+use crate::optim::AdamW;
+use crate::sampler::{TaskSampler, TaskSchedule};
+use crate::update::{UpdateSettings, grpo_update};
+use crate::{GrpoError, Result};
+
+/// Builds a fresh env; called `group_size` times per env so a group's rollouts run side by side.
+pub type EnvMaker = Box<dyn Fn() -> crossgym_env_core::Result<Box<dyn Env>>>;
+
+/// Everything a [`Trainer`] is made of; see [`TrainerBuilder`].
+#[must_use]
+pub struct TrainerBuilder {
+    model: CausalLm,
+    tokenizer: Tokenizer,
+    config: GrpoConfig,
+    template: ChatTemplate,
+    system: Option<String>,
+    makers: Vec<EnvMaker>,
+    schedule: Option<TaskSchedule>,
+    metrics: Option<PathBuf>,
+    verbosity: Verbosity,
+    checkpoint_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for TrainerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainerBuilder")
+            .field("config", &self.config)
+            .field("envs", &self.makers.len())
+            .field("schedule", &self.schedule)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrainerBuilder {
+    /// Starts a trainer of `model` (whose current weights also become the frozen KL reference)
+    /// with its tokenizer and settings; ChatML without a default system prompt.
+    pub fn new(model: CausalLm, tokenizer: Tokenizer, config: GrpoConfig) -> Self {
+        Self {
+            model,
+            tokenizer,
+            config,
+            template: ChatTemplate::chatml(None),
+            system: None,
+            makers: Vec::new(),
+            schedule: None,
+            metrics: None,
+            verbosity: Verbosity::Quiet,
+            checkpoint_dir: None,
+        }
+    }
+
+    /// The chat template (e.g. the model's own, with its default system prompt).
+    pub fn template(mut self, template: ChatTemplate) -> Self {
+        self.template = template;
+        self
+    }
+
+    /// A system prompt put before every conversation.
+    pub fn system(mut self, system: impl Into<String>) -> Self {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// Adds an env (by a function that builds one); its name is the one the schedule uses.
+    pub fn env<F>(mut self, make: F) -> Self
+    where
+        F: Fn() -> crossgym_env_core::Result<Box<dyn Env>> + 'static,
+    {
+        self.makers.push(Box::new(make));
+        self
+    }
+
+    /// Where tasks come from; without one, a single env is trained alone (more need a schedule).
+    pub fn schedule(mut self, schedule: TaskSchedule) -> Self {
+        self.schedule = Some(schedule);
+        self
+    }
+
+    /// Appends per-step metrics as JSON lines to `path`.
+    pub fn metrics_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.metrics = Some(path.into());
+        self
+    }
+
+    /// Progress bar or quiet (the default, for CI).
+    pub fn verbosity(mut self, verbosity: Verbosity) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// Writes checkpoints under `dir` (every `checkpoint_every` steps and at the end of
+    /// [`Trainer::train`]).
+    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.checkpoint_dir = Some(dir.into());
+        self
+    }
+
+    /// Validates everything and builds the trainer: `group_size` instances of every env, the
+    /// frozen reference (when `kl_coef > 0`), a fresh optimizer and the seeded generators.
+    pub fn build(self) -> Result<Trainer> {
+        self.config.validate()?;
+        if self.makers.is_empty() {
+            return Err(GrpoError::config("envs", "a trainer needs at least one env"));
+        }
+        let mut groups: Vec<Vec<Box<dyn Env>>> = Vec::with_capacity(self.makers.len());
+        for make in &self.makers {
+            let group = (0..self.config.group_size)
+                .map(|_| make())
+                .collect::<crossgym_env_core::Result<Vec<_>>>()?;
+            if let Some(other) = groups
+                .iter()
+                .find(|g: &&Vec<Box<dyn Env>>| g[0].info().name == group[0].info().name)
+            {
+                return Err(GrpoError::config(
+                    "envs",
+                    format!("two envs are named {:?}", other[0].info().name),
+                ));
+            }
+            groups.push(group);
+        }
+        let schedule = match self.schedule {
+            Some(s) => s,
+            None if groups.len() == 1 => TaskSchedule::single(&groups[0][0].info().name),
+            None => {
+                return Err(GrpoError::config(
+                    "schedule",
+                    "several envs need a schedule (mixture or stages)",
+                ));
+            }
+        };
+        let firsts: Vec<&dyn Env> = groups.iter().map(|g| g[0].as_ref()).collect();
+        let sampler = TaskSampler::new(schedule, &firsts, self.config.seed)?;
+        let reference = if self.config.loss.kl_coef > 0.0 {
+            Some(self.model.deep_copy()?.inference())
+        } else {
+            None
+        };
+        let optimizer = AdamW::new(self.model.named_vars()?, self.config.optimizer)?;
+        let log = match &self.metrics {
+            Some(path) => MetricsLog::append(path)?,
+            None => MetricsLog::none(),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(0x6772_706f);
+        Ok(Trainer {
+            config: self.config,
+            model: self.model,
+            reference,
+            tokenizer: self.tokenizer,
+            template: self.template,
+            system: self.system,
+            groups,
+            sampler,
+            optimizer,
+            rng,
+            step: 0,
+            log,
+            verbosity: self.verbosity,
+            checkpoint_dir: self.checkpoint_dir,
+        })
+    }
+}
+
+/// A GRPO trainer over any set of envs; build one with [`TrainerBuilder`].
+pub struct Trainer {
+    config: GrpoConfig,
+    model: CausalLm,
+    reference: Option<Decoder>,
+    tokenizer: Tokenizer,
+    template: ChatTemplate,
+    system: Option<String>,
+    groups: Vec<Vec<Box<dyn Env>>>,
+    sampler: TaskSampler,
+    optimizer: AdamW,
+    rng: ChaCha8Rng,
+    step: u64,
+    log: MetricsLog,
+    verbosity: Verbosity,
+    checkpoint_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("step", &self.step)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mean reward and success rate of an evaluation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EvalSummary {
+    /// Mean final reward over tasks × samples.
+    pub reward_mean: f64,
+    /// Share of rollouts with reward exactly 1.
+    pub success_rate: f64,
+    /// Rollouts played.
+    pub rollouts: usize,
+}
+
+impl Trainer {
+    /// The model being trained.
+    pub fn model(&self) -> &CausalLm {
+        &self.model
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &GrpoConfig {
+        &self.config
+    }
+
+    /// Completed steps.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The optimizer (e.g. to read its step count).
+    pub fn optimizer(&self) -> &AdamW {
+        &self.optimizer
+    }
+
+    fn env_index(&self, name: &str) -> Result<usize> {
+        self.groups
+            .iter()
+            .position(|g| g[0].info().name == name)
+            .ok_or_else(|| GrpoError::config("envs", format!("no env named {name:?}")))
+    }
+
+    fn limits(&self, env: usize) -> RolloutLimits {
+        let rollout = &self.config.rollout;
+        RolloutLimits {
+            max_turns: rollout
+                .max_turns
+                .unwrap_or(self.groups[env][0].info().max_turns_train),
+            max_tokens_per_turn: rollout.max_tokens_per_turn,
+            max_total_tokens: rollout.max_response_tokens,
+        }
+    }
+
+    fn agent(&self, params: SamplingParams) -> Result<LocalAgent> {
+        Ok(LocalAgent::new(
+            &self.model.inference(),
+            self.tokenizer.clone(),
+            self.template.clone(),
+            params,
+        )?)
+    }
+
+    /// Plays `samples` rollouts of each task of env `env_name` with the current weights and
+    /// `params` (seed included), and summarises their final rewards. Uses no trainer state, so
+    /// it does not disturb the run's randomness.
+    pub fn evaluate(
+        &mut self,
+        env_name: &str,
+        tasks: &[TaskId],
+        samples: usize,
+        params: SamplingParams,
+    ) -> Result<EvalSummary> {
+        let env = self.env_index(env_name)?;
+        let limits = self.limits(env);
+        let mut agent = self.agent(params)?;
+        let samples = samples.clamp(1, self.groups[env].len());
+        let mut rewards = Vec::new();
+        for (i, &task) in tasks.iter().enumerate() {
+            agent.set_params(SamplingParams {
+                seed: params.seed.wrapping_add(i as u64),
+                ..params
+            });
+            let envs = &mut self.groups[env][..samples];
+            let trajectories =
+                rollout_group(envs, task, &mut agent, self.system.as_deref(), &limits)?;
+            rewards.extend(trajectories.iter().map(Trajectory::reward));
+        }
+        let (reward_mean, _) = mean_std(&rewards);
+        let successes = rewards.iter().filter(|&&r| r == 1.0).count();
+        Ok(EvalSummary {
+            reward_mean,
+            success_rate: successes as f64 / rewards.len().max(1) as f64,
+            rollouts: rewards.len(),
+        })
+    }
+
+    /// Rolls out one batch: `tasks_per_batch` tasks from the sampler, `group_size` rollouts
+    /// each, sampled with seeds from the trainer's generator. Trajectories come in groups.
+    pub fn rollout_batch(&mut self) -> Result<Vec<Trajectory>> {
+        let draws = self
+            .sampler
+            .next_batch(self.step as usize, self.config.tasks_per_batch);
+        let params = SamplingParams {
+            temperature: self.config.rollout.temperature,
+            top_p: self.config.rollout.top_p,
+            seed: 0,
+        };
+        let mut agent = self.agent(params)?;
+        let mut out = Vec::with_capacity(draws.len() * self.config.group_size);
+        for draw in draws {
+            let seed = self.rng.random::<u64>();
+            agent.set_params(SamplingParams { seed, ..params });
+            let limits = self.limits(draw.env);
+            let envs = &mut self.groups[draw.env];
+            out.extend(rollout_group(
+                envs,
+                draw.task,
+                &mut agent,
+                self.system.as_deref(),
+                &limits,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// One GRPO step: rollouts, advantages, one update pass in mini-batches, metrics (logged
+    /// and returned). Checkpoints are written by [`Trainer::train`], not here.
+    pub fn train_step(&mut self) -> Result<StepMetrics> {
+        let start = Instant::now();
+        let trajectories = self.rollout_batch()?;
+        let rollout_seconds = start.elapsed().as_secs_f64();
+
+        let n = self.config.group_size;
+        let rewards: Vec<f64> = trajectories.iter().map(Trajectory::reward).collect();
+        let advantages = batch_advantages(&rewards, n);
+        let sequences: Vec<Sequence<'_>> = trajectories
+            .iter()
+            .map(|t| Sequence {
+                tokens: &t.tokens,
+                loss_mask: &t.loss_mask,
+                logprobs: &t.logprobs,
+            })
+            .collect();
+        let settings = UpdateSettings {
+            micro_batch_size: self.config.micro_batch_size,
+            max_grad_norm: self.config.optimizer.max_grad_norm,
+            temperature: self.config.rollout.temperature,
+        };
+        let update_start = Instant::now();
+        let per_update = self.config.mini_batch_tasks * n;
+        let mut sums = LossSums::default();
+        let (mut loss_sum, mut grad_norm, mut updates, mut skipped) = (0.0, 0.0f64, 0, 0);
+        for (seqs, advs) in sequences
+            .chunks(per_update)
+            .zip(advantages.chunks(per_update))
+        {
+            let stats = grpo_update(
+                &self.model,
+                self.reference.as_ref(),
+                &mut self.optimizer,
+                seqs,
+                advs,
+                &self.config.loss,
+                &settings,
+            )?;
+            loss_sum += stats.loss * stats.sums.tokens;
+            sums.add(&stats.sums);
+            grad_norm = if stats.grad_norm.is_nan() || grad_norm.is_nan() {
+                f64::NAN
+            } else {
+                grad_norm.max(stats.grad_norm)
+            };
+            updates += u64::from(stats.applied);
+            skipped += u64::from(stats.skipped_nonfinite);
+        }
+        let update_seconds = update_start.elapsed().as_secs_f64();
+        self.step += 1;
+
+        let (reward_mean, reward_std) = mean_std(&rewards);
+        let mut by_env: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for t in &trajectories {
+            by_env.entry(t.env.clone()).or_default().push(t.reward());
+        }
+        let turns: Vec<f64> = trajectories.iter().map(|t| t.turns() as f64).collect();
+        let metrics = StepMetrics {
+            phase: "grpo".into(),
+            step: self.step,
+            reward_mean,
+            reward_std,
+            success_rate: rewards.iter().filter(|&&r| r == 1.0).count() as f64
+                / rewards.len().max(1) as f64,
+            reward_by_env: by_env
+                .into_iter()
+                .map(|(k, v)| (k, mean_std(&v).0))
+                .collect(),
+            loss: sums.mean(loss_sum),
+            pg_loss: sums.mean(sums.pg),
+            kl: sums.mean(sums.kl),
+            entropy: sums.mean(sums.entropy),
+            clip_fraction: sums.mean(sums.clipped),
+            ratio_mean: sums.mean(sums.ratio),
+            grad_norm,
+            updates,
+            skipped_updates: skipped,
+            loss_tokens: sums.tokens as u64,
+            total_tokens: trajectories.iter().map(|t| t.tokens.len() as u64).sum(),
+            turns_mean: mean_std(&turns).0,
+            rollout_seconds,
+            update_seconds,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        self.log.write(&metrics)?;
+        Ok(metrics)
+    }
+
+    /// Trains until `config.steps` steps are done (continuing a resumed run), writing
+    /// checkpoints when a directory is set; returns this call's metrics.
+    pub fn train(&mut self) -> Result<Vec<StepMetrics>> {
+        let total = self.config.steps as u64;
+        let progress = Progress::new(self.verbosity, "grpo", self.step, total);
+        let mut all = Vec::new();
+        while self.step < total {
+            let metrics = self.train_step()?;
+            progress.step(&metrics);
+            all.push(metrics);
+            let every = self.config.checkpoint_every as u64;
+            if self.checkpoint_dir.is_some()
+                && (self.step == total || (every > 0 && self.step % every == 0))
+            {
+                self.save_checkpoint()?;
+            }
+        }
+        progress.finish();
+        Ok(all)
+    }
+
+    /// The checkpoint of the current state.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        Ok(Checkpoint {
+            weights: self
+                .optimizer
+                .params()
+                .iter()
+                .map(|(name, var)| (name.clone(), var.as_detached_tensor()))
+                .collect(),
+            optimizer: self.optimizer.state_tensors(),
+            state: CheckpointState {
+                format: CHECKPOINT_FORMAT,
+                phase: "grpo".into(),
+                step: self.step,
+                optimizer_step: self.optimizer.step_count(),
+                rng: RngState::capture(&self.rng),
+                sampler: Some(self.sampler.state()),
+            },
+        })
+    }
+
+    /// Writes a checkpoint under the checkpoint directory; returns its path.
+    pub fn save_checkpoint(&self) -> Result<PathBuf> {
+        let root = self
+            .checkpoint_dir
+            .as_deref()
+            .ok_or_else(|| GrpoError::config("checkpoint_dir", "not set"))?;
+        checkpoint::save(root, &self.checkpoint()?)
+    }
+
+    /// Continues from the checkpoint at `path` (a checkpoint or a root with `latest`): weights,
+    /// optimizer moments, generators, task sampler and step. The frozen reference stays the
+    /// model the trainer was built with, so build it from the run's *starting* model.
+    pub fn resume(&mut self, path: &Path) -> Result<()> {
+        let device = self.model.device().clone();
+        let ckpt = checkpoint::load(path, &device)?;
+        if ckpt.state.phase != "grpo" {
+            return Err(GrpoError::checkpoint(
+                path,
+                format!("was written by the {} loop, not grpo", ckpt.state.phase),
+            ));
+        }
+        load_weights(&self.optimizer, &ckpt, path)?;
+        self.optimizer
+            .load_state(ckpt.optimizer, ckpt.state.optimizer_step)?;
+        self.rng = ckpt.state.rng.restore()?;
+        if let Some(sampler) = &ckpt.state.sampler {
+            self.sampler.restore(sampler)?;
+        }
+        self.step = ckpt.state.step;
+        Ok(())
+    }
+}
+
+/// Copies a checkpoint's weights into the optimizer's variables (every one must be there, with
+/// its shape).
+pub(crate) fn load_weights(optimizer: &AdamW, ckpt: &Checkpoint, path: &Path) -> Result<()> {
+    for (name, var) in optimizer.params() {
+        let tensor = ckpt.weights.get(name).ok_or_else(|| {
+            GrpoError::checkpoint(path, format!("weight {name} is missing"))
+        })?;
+        if tensor.dims() != var.dims() {
+            return Err(GrpoError::checkpoint(
+                path,
+                format!(
+                    "weight {name} has shape {:?}, the model {:?}",
+                    tensor.dims(),
+                    var.dims()
+                ),
+            ));
+        }
+        var.set(&tensor.to_dtype(var.dtype())?)?;
+    }
+    Ok(())
+}

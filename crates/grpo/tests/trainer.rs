@@ -1,0 +1,297 @@
+//! End-to-end checks of the trainer on the echo game with a tiny random model.
+
+use std::path::PathBuf;
+
+use candle_core::{DType, Device};
+use crossgym_env_core::{Env, TaskId, run_episode};
+use crossgym_grpo::batch::Sequence;
+use crossgym_grpo::games::{EchoGame, echo_tokenizer};
+use crossgym_grpo::update::{UpdateSettings, grpo_update};
+use crossgym_grpo::{
+    AdamW, AdamWConfig, Demonstration, GrpoConfig, LossConfig, RolloutConfig, SftConfig,
+    SftTrainer, TrainerBuilder,
+};
+use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Tokenizer, token_logprobs};
+use candle_core::Tensor;
+
+fn tiny_model(tokenizer: &Tokenizer, seed: u64) -> CausalLm {
+    let config = ModelConfig::tiny_llama(tokenizer.vocab_size(), 16, 1, 2, 1);
+    CausalLm::random(&config, seed, DType::F32, &Device::Cpu).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crossgym-grpo-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn config(steps: usize) -> GrpoConfig {
+    GrpoConfig {
+        seed: 11,
+        steps,
+        group_size: 3,
+        tasks_per_batch: 2,
+        mini_batch_tasks: 1,
+        micro_batch_size: 2, // groups of 3 split 2 + 1: gradient accumulation is exercised
+        optimizer: AdamWConfig {
+            lr: 1e-2,
+            ..AdamWConfig::default()
+        },
+        rollout: RolloutConfig {
+            max_tokens_per_turn: 6,
+            ..RolloutConfig::default()
+        },
+        ..GrpoConfig::default()
+    }
+}
+
+fn trainer(model: CausalLm, tokenizer: &Tokenizer, steps: usize, dir: &PathBuf) -> crossgym_grpo::Trainer {
+    TrainerBuilder::new(model, tokenizer.clone(), config(steps))
+        .env(|| Ok(Box::new(EchoGame::new(2, 20, 0)?) as Box<dyn Env>))
+        .checkpoint_dir(dir)
+        .metrics_file(dir.join("metrics.jsonl"))
+        .build()
+        .unwrap()
+}
+
+fn weights(model: &CausalLm) -> Vec<(String, Vec<u32>)> {
+    let mut out: Vec<(String, Vec<u32>)> = model
+        .named_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|(name, t)| {
+            let bits = t
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .into_iter()
+                .map(f32::to_bits)
+                .collect();
+            (name, bits)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn resume_continues_bit_identically() {
+    let tokenizer = echo_tokenizer(300).unwrap();
+
+    let straight_dir = scratch("straight");
+    let mut straight = trainer(tiny_model(&tokenizer, 3), &tokenizer, 4, &straight_dir);
+    let straight_metrics = straight.train().unwrap();
+    assert_eq!(straight_metrics.len(), 4);
+    assert!(straight_metrics.iter().all(|m| m.updates == 2 && m.skipped_updates == 0));
+
+    let split_dir = scratch("split");
+    let mut first = trainer(tiny_model(&tokenizer, 3), &tokenizer, 2, &split_dir);
+    first.train().unwrap();
+    drop(first);
+    let mut second = trainer(tiny_model(&tokenizer, 3), &tokenizer, 4, &split_dir);
+    second.resume(&split_dir).unwrap();
+    assert_eq!(second.step(), 2);
+    let resumed_metrics = second.train().unwrap();
+
+    assert_eq!(weights(straight.model()), weights(second.model()));
+    assert_eq!(
+        straight.optimizer().step_count(),
+        second.optimizer().step_count()
+    );
+    let rewards = |m: &[crossgym_grpo::StepMetrics]| m.iter().map(|s| s.reward_mean).collect::<Vec<_>>();
+    assert_eq!(rewards(&straight_metrics[2..]), rewards(&resumed_metrics));
+    // The weights did move: the comparison is not vacuous.
+    assert_ne!(weights(straight.model()), weights(&tiny_model(&tokenizer, 3)));
+
+    let lines = std::fs::read_to_string(split_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 4, "one JSON line per step, across the resume");
+    for dir in [straight_dir, split_dir] {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// A tiny model and three token sequences of the echo game's format.
+fn sequences(tokenizer: &Tokenizer) -> Vec<(Vec<u32>, Vec<u8>)> {
+    let template = ChatTemplate::chatml(None);
+    let mut game = EchoGame::new(2, 20, 0).unwrap();
+    (0..3)
+        .map(|task| {
+            let colors = game.colors(TaskId(task));
+            let mut turn = 0;
+            let episode = run_episode(&mut game, TaskId(task), |_| {
+                turn += 1;
+                format!("Action: {}", colors[turn - 1])
+            })
+            .unwrap();
+            Demonstration::from_episode(&game, None, &episode)
+                .tokenize(tokenizer, &template)
+                .unwrap()
+        })
+        .collect()
+}
+
+fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
+    let ids = Tensor::new(tokens, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let n = tokens.len() - 1;
+    let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
+    let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    lp.iter()
+        .zip(&mask[1..])
+        .filter(|(_, m)| **m != 0)
+        .map(|(l, _)| f64::from(*l))
+        .sum()
+}
+
+fn recorded_logprobs(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> Vec<f32> {
+    let ids = Tensor::new(tokens, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let n = tokens.len() - 1;
+    let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
+    let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    std::iter::once(0.0)
+        .chain(lp.into_iter().zip(&mask[1..]).map(|(l, m)| if *m != 0 { l } else { 0.0 }))
+        .collect()
+}
+
+#[test]
+fn update_moves_probability_with_the_advantage_sign() {
+    let tokenizer = echo_tokenizer(300).unwrap();
+    let seqs = sequences(&tokenizer);
+    let (tokens, mask) = &seqs[0];
+    for advantage in [1.0, -1.0] {
+        let model = tiny_model(&tokenizer, 5);
+        let old = recorded_logprobs(&model, tokens, mask);
+        let view = Sequence {
+            tokens,
+            loss_mask: mask,
+            logprobs: &old,
+        };
+        let before = sequence_logprob(&model, tokens, mask);
+        let mut optimizer = AdamW::new(
+            model.named_vars().unwrap(),
+            AdamWConfig {
+                lr: 1e-3,
+                ..AdamWConfig::default()
+            },
+        )
+        .unwrap();
+        let settings = UpdateSettings {
+            micro_batch_size: 2,
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+        };
+        let loss = LossConfig {
+            entropy_coef: 0.0,
+            ..LossConfig::default()
+        };
+        let stats =
+            grpo_update(&model, None, &mut optimizer, &[view], &[advantage], &loss, &settings)
+                .unwrap();
+        assert!(stats.applied && !stats.skipped_nonfinite);
+        // First update: π = π_old, so every ratio is 1 and nothing is clipped.
+        assert!((stats.sums.ratio / stats.sums.tokens - 1.0).abs() < 1e-5);
+        assert_eq!(stats.sums.clipped, 0.0);
+        let after = sequence_logprob(&model, tokens, mask);
+        assert_eq!(
+            (after - before).signum(),
+            advantage,
+            "A = {advantage}: log-prob {before} -> {after}"
+        );
+    }
+}
+
+#[test]
+fn non_finite_loss_skips_the_update() {
+    let tokenizer = echo_tokenizer(300).unwrap();
+    let model = tiny_model(&tokenizer, 6);
+    let seqs = sequences(&tokenizer);
+    let bad: Vec<Vec<f32>> = seqs.iter().map(|(t, _)| vec![f32::NAN; t.len()]).collect();
+    let views: Vec<Sequence<'_>> = seqs
+        .iter()
+        .zip(&bad)
+        .map(|((t, m), o)| Sequence {
+            tokens: t,
+            loss_mask: m,
+            logprobs: o,
+        })
+        .collect();
+    let before = weights(&model);
+    let mut optimizer = AdamW::new(model.named_vars().unwrap(), AdamWConfig::default()).unwrap();
+    let stats = grpo_update(
+        &model,
+        None,
+        &mut optimizer,
+        &views,
+        &[1.0, -1.0, 0.5],
+        &LossConfig::default(),
+        &UpdateSettings {
+            micro_batch_size: 4,
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+        },
+    )
+    .unwrap();
+    assert!(stats.skipped_nonfinite && !stats.applied);
+    assert_eq!(optimizer.step_count(), 0);
+    assert_eq!(weights(&model), before);
+}
+
+#[test]
+fn warm_start_learns_the_demonstrations_and_resumes() {
+    let tokenizer = echo_tokenizer(300).unwrap();
+    let template = ChatTemplate::chatml(None);
+    let mut game = EchoGame::new(2, 20, 0).unwrap();
+    let demos: Vec<Demonstration> = (0..4)
+        .map(|task| {
+            let colors = game.colors(TaskId(task));
+            let mut turn = 0;
+            let episode = run_episode(&mut game, TaskId(task), |_| {
+                turn += 1;
+                format!("Action: {}", colors[turn - 1])
+            })
+            .unwrap();
+            Demonstration::from_episode(&game, None, &episode)
+        })
+        .collect();
+    let sft = SftConfig {
+        steps: 6,
+        batch_size: 3,
+        micro_batch_size: 2,
+        optimizer: AdamWConfig {
+            lr: 1e-2,
+            ..AdamWConfig::default()
+        },
+        ..SftConfig::default()
+    };
+    let model = tiny_model(&tokenizer, 8);
+    let mut trainer = SftTrainer::new(&model, &tokenizer, &template, &demos, sft.clone()).unwrap();
+    let metrics = trainer.train().unwrap();
+    assert!(
+        metrics[5].loss < metrics[0].loss,
+        "loss {} -> {}",
+        metrics[0].loss,
+        metrics[5].loss
+    );
+
+    let dir = scratch("sft");
+    let model_b = tiny_model(&tokenizer, 8);
+    let mut half = SftTrainer::new(&model_b, &tokenizer, &template, &demos, SftConfig { steps: 3, ..sft.clone() }).unwrap();
+    half.set_checkpoint_dir(&dir);
+    half.train().unwrap();
+    let model_c = tiny_model(&tokenizer, 8);
+    let mut rest = SftTrainer::new(&model_c, &tokenizer, &template, &demos, sft).unwrap();
+    rest.resume(&dir).unwrap();
+    rest.train().unwrap();
+    assert_eq!(weights(&model), weights(&model_c));
+    std::fs::remove_dir_all(dir).unwrap();
+}

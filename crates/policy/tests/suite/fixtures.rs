@@ -1,0 +1,274 @@
+//! Conformance with the reference outputs of SmolLM2-135M-Instruct (PyTorch/transformers on the
+//! dequantized GGUF): tokenizer ids, chat-template strings, weights, greedy continuations, top-5
+//! and teacher-forced log-probs.
+
+use candle_core::{DType, Device, Tensor};
+use crossgym_env_core::conformance::{Mismatch, Report};
+use crossgym_policy::{
+    ChatTemplate, Message, Role, Tokenizer, greedy, next_token_logprobs, token_logprobs,
+};
+use serde_json::Value;
+
+use crate::common::{f64s, fixture_dir, reference, smollm2, u32s};
+
+fn messages(v: &Value) -> Vec<Message> {
+    v.as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            let role = match m["role"].as_str().expect("role") {
+                "system" => Role::System,
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                other => panic!("unknown role {other}"),
+            };
+            Message::new(role, m["content"].as_str().expect("content"))
+        })
+        .collect()
+}
+
+fn mismatch(episode: String, field: &str, expected: impl std::fmt::Debug, actual: impl std::fmt::Debug) -> Mismatch {
+    Mismatch {
+        episode,
+        step: None,
+        field: field.into(),
+        expected: format!("{expected:?}"),
+        actual: format!("{actual:?}"),
+    }
+}
+
+/// Checks one tokenizer against every id list of the reference.
+fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut Report) {
+    let r = reference();
+    for (i, case) in r["tokenizer"]["cases"].as_array().expect("cases").iter().enumerate() {
+        let text = case["text"].as_str().expect("text");
+        let name = format!("tokenizer case {i} {text:?}");
+        let ids = tokenizer.encode(text).expect("encode");
+        let want = u32s(&case["ids"]);
+        let decoded = tokenizer.decode(&ids, false).expect("decode");
+        let result = if ids != want {
+            Err(mismatch(name, "ids", want, ids))
+        } else if decoded != case["decoded"].as_str().expect("decoded") {
+            Err(mismatch(name, "decoded", &case["decoded"], decoded))
+        } else {
+            Ok(())
+        };
+        report.record(result);
+    }
+    for case in r["chat_template_cases"].as_array().expect("chat cases") {
+        let name = format!("chat template case {}", case["name"]);
+        let text = template.render(
+            &messages(&case["messages"]),
+            case["add_generation_prompt"].as_bool().expect("flag"),
+        );
+        let ids = tokenizer.encode(&text).expect("encode");
+        let result = if text != case["text"].as_str().expect("text") {
+            Err(mismatch(name, "text", &case["text"], text))
+        } else if ids != u32s(&case["ids"]) {
+            Err(mismatch(name, "ids", u32s(&case["ids"]), ids))
+        } else {
+            Ok(())
+        };
+        report.record(result);
+    }
+    for (i, case) in r["greedy_generation"]["cases"].as_array().expect("greedy").iter().enumerate() {
+        let name = format!("greedy case {i} prompt");
+        let text = template.render(&messages(&case["messages"]), true);
+        let ids = tokenizer.encode(&text).expect("encode");
+        let result = if text != case["prompt_text"].as_str().expect("prompt_text") {
+            Err(mismatch(name, "prompt_text", &case["prompt_text"], text))
+        } else if ids != u32s(&case["prompt_ids"]) {
+            Err(mismatch(name, "prompt_ids", u32s(&case["prompt_ids"]), ids))
+        } else {
+            Ok(())
+        };
+        report.record(result);
+    }
+    for case in r["logits_checks"]["cases"].as_array().expect("logits cases") {
+        let name = format!("logits case {}", case["name"]);
+        let prompt = case["prompt_ids"].clone();
+        let cont = u32s(&case["continuation_ids"]);
+        let result = match case.get("prompt_text").and_then(Value::as_str) {
+            Some(text) if tokenizer.encode(text).expect("encode") != u32s(&prompt) => Err(
+                mismatch(name.clone(), "prompt_ids", u32s(&prompt), tokenizer.encode(text)),
+            ),
+            _ => Ok(()),
+        };
+        report.record(result);
+        if let Some(text) = case.get("continuation_text").and_then(Value::as_str) {
+            let ids = tokenizer.encode(text).expect("encode");
+            report.record(if ids == cont {
+                Ok(())
+            } else {
+                Err(mismatch(name, "continuation_ids", cont, ids))
+            });
+        }
+    }
+}
+
+fn smollm2_template() -> ChatTemplate {
+    let r = reference();
+    ChatTemplate::from_jinja(r["tokenizer"]["chat_template"].as_str().expect("template"))
+        .expect("ChatML template")
+}
+
+#[test]
+fn reference_tokenizer_json_reproduces_every_id_list() {
+    let tokenizer = Tokenizer::from_file(fixture_dir().join("smollm2_tokenizer.json"))
+        .expect("fixture tokenizer");
+    let template = smollm2_template();
+    assert_eq!(
+        template.default_system.as_deref(),
+        Some("You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+    );
+    let mut report = Report::new("smollm2_reference.json");
+    check_tokenizer(&tokenizer, &template, &mut report);
+    report.assert_ok();
+}
+
+#[test]
+fn gguf_tokenizer_and_template_reproduce_every_id_list() {
+    let Some(model) = smollm2() else { return };
+    let mut report = Report::new("smollm2_reference.json");
+    check_tokenizer(&model.tokenizer, &model.template, &mut report);
+    report.assert_ok();
+}
+
+#[test]
+fn gguf_weights_match_the_reference_checksums() {
+    let Some(model) = smollm2() else { return };
+    let r = reference();
+    let tensors = model.model.named_tensors().expect("tensors");
+    let mut report = Report::new("smollm2_reference.json");
+    for w in r["weight_checks"]["tensors"].as_array().expect("tensors") {
+        let name = w["hf_name"].as_str().expect("name").to_owned();
+        let Some(t) = tensors.get(&name) else {
+            report.record(Err(mismatch(name, "present", true, false)));
+            continue;
+        };
+        let shape: Vec<usize> = u32s(&w["shape"]).into_iter().map(|x| x as usize).collect();
+        let t64 = t.to_dtype(DType::F64).expect("f64");
+        let sum = t64.sum_all().unwrap().to_scalar::<f64>().unwrap();
+        let sum_abs = t64.abs().unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
+        let sum_sq = t64.sqr().unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
+        let row = |i: usize| -> Vec<f64> {
+            let flat = t64.flatten_all().unwrap();
+            let width: usize = t.dims()[1..].iter().product::<usize>().max(1);
+            let start = if t.dims().len() == 1 { 0 } else { i * width };
+            flat.narrow(0, start, 8).unwrap().to_vec1::<f64>().unwrap()
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        let result = if t.dims() != shape.as_slice() {
+            Err(mismatch(name, "shape", shape, t.dims()))
+        } else if !close(sum, w["sum"].as_f64().unwrap()) {
+            Err(mismatch(name, "sum", &w["sum"], sum))
+        } else if !close(sum_abs, w["sum_abs"].as_f64().unwrap()) {
+            Err(mismatch(name, "sum_abs", &w["sum_abs"], sum_abs))
+        } else if !close(sum_sq, w["sum_sq"].as_f64().unwrap()) {
+            Err(mismatch(name, "sum_sq", &w["sum_sq"], sum_sq))
+        } else if row(0) != f64s(&w["first8_row0"]) {
+            Err(mismatch(name, "first8_row0", &w["first8_row0"], row(0)))
+        } else if t.dims().len() > 1 && row(1) != f64s(&w["first8_row1"]) {
+            Err(mismatch(name, "first8_row1", &w["first8_row1"], row(1)))
+        } else {
+            Ok(())
+        };
+        report.record(result);
+    }
+    report.assert_ok();
+}
+
+#[test]
+fn greedy_continuations_match_the_reference_token_for_token() {
+    let Some(model) = smollm2() else { return };
+    let r = reference();
+    let decoder = model.model.inference();
+    let mut report = Report::new("smollm2_reference.json");
+    for (i, case) in r["greedy_generation"]["cases"].as_array().expect("greedy").iter().enumerate() {
+        let prompt = u32s(&case["prompt_ids"]);
+        let want = u32s(&case["generated_ids"]);
+        let got = greedy(&decoder, &prompt, want.len()).expect("generate");
+        report.record(if got == want {
+            Ok(())
+        } else {
+            Err(mismatch(format!("greedy case {i}"), "generated_ids", want, got))
+        });
+    }
+    report.assert_ok();
+}
+
+#[test]
+fn top5_and_teacher_forced_logprobs_within_1e3() {
+    let Some(model) = smollm2() else { return };
+    let r = reference();
+    let mut report = Report::new("smollm2_reference.json");
+    let (mut max_top5, mut max_tf, mut max_sum) = (0.0f64, 0.0f64, 0.0f64);
+    for case in r["logits_checks"]["cases"].as_array().expect("cases") {
+        let name = format!("logits case {}", case["name"]);
+        let ids = u32s(&case["ids"]);
+        let n_prompt = case["prompt_ids"].as_array().expect("prompt").len();
+        let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let logits = model.model.inference().forward(&input).expect("forward");
+        let logits64 = logits.to_dtype(DType::F64).unwrap();
+        // Top-5 at the last prompt position.
+        let last = logits64.get(0).unwrap().get(n_prompt - 1).unwrap().unsqueeze(0).unwrap();
+        let all = (0..crate::common::reference()["model_config"]["vocab_size"].as_u64().unwrap() as u32)
+            .collect::<Vec<_>>();
+        let all = Tensor::new(all.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let lp = token_logprobs(&last.unsqueeze(0).unwrap(), &all.unsqueeze(0).unwrap())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let mut order: Vec<usize> = (0..lp.len()).collect();
+        order.sort_by(|a, b| lp[*b].total_cmp(&lp[*a]));
+        let top5: Vec<u32> = order[..5].iter().map(|&i| i as u32).collect();
+        let want_ids = u32s(&case["next_token_top5"]["ids"]);
+        let want_lp = f64s(&case["next_token_top5"]["logprobs"]);
+        let err = order[..5]
+            .iter()
+            .zip(&want_lp)
+            .map(|(&i, w)| (lp[i] - w).abs())
+            .fold(0.0, f64::max);
+        max_top5 = max_top5.max(err);
+        report.record(if top5 != want_ids {
+            Err(mismatch(name.clone(), "top5 ids", want_ids, top5))
+        } else if err > 1e-3 {
+            Err(mismatch(name.clone(), "top5 logprobs (max abs err)", 1e-3, err))
+        } else {
+            Ok(())
+        });
+        // Teacher-forced log-probs over the whole sequence.
+        let tf = next_token_logprobs(&logits64, &input)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let want = f64s(&case["token_logprobs"]);
+        let err = tf
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        max_tf = max_tf.max(err);
+        let sum: f64 = tf[n_prompt - 1..].iter().sum();
+        let sum_err = (sum - case["continuation_logprob_sum"].as_f64().unwrap()).abs();
+        max_sum = max_sum.max(sum_err);
+        report.record(if tf.len() != want.len() {
+            Err(mismatch(name, "token_logprobs length", want.len(), tf.len()))
+        } else if err > 1e-3 {
+            Err(mismatch(name, "teacher-forced logprobs (max abs err)", 1e-3, err))
+        } else if sum_err > 5e-3 {
+            Err(mismatch(name, "continuation logprob sum", &case["continuation_logprob_sum"], sum))
+        } else {
+            Ok(())
+        });
+    }
+    eprintln!(
+        "SmolLM2 vs reference: max |Δ| top-5 log-prob {max_top5:.2e}, teacher-forced log-prob \
+         {max_tf:.2e}, continuation sum {max_sum:.2e}"
+    );
+    report.assert_ok();
+}

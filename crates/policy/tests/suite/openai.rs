@@ -1,0 +1,105 @@
+//! The OpenAI-compatible evaluation backend against a small HTTP server on 127.0.0.1.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use crossgym_env_core::TaskId;
+use crossgym_policy::{FinishReason, OpenAiAgent, RolloutLimits, SamplingParams, rollout_group};
+use serde_json::{Value, json};
+
+use crate::rollout::LetterEnv;
+
+/// Serves chat completions: the first reply of a conversation has no `e` (the env says try
+/// again), the second has one; records every request body. Answers 500 to a request without
+/// messages.
+fn serve(requests: Arc<Mutex<Vec<Value>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            requests.lock().unwrap().push(request.clone());
+            let (status, answer) = match request["messages"].as_array() {
+                Some(messages) => {
+                    let replies = messages.iter().filter(|m| m["role"] == "assistant").count();
+                    let content = if replies <= 1 { "Action: go north" } else { "Action: use e" };
+                    (
+                        "200 OK",
+                        json!({
+                            "id": "x", "object": "chat.completion",
+                            "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": content}}],
+                            "usage": {"prompt_tokens": 10 * messages.len(), "completion_tokens": 4}
+                        }),
+                    )
+                }
+                None => ("500 Internal Server Error", json!({"error": "no messages"})),
+            };
+            let text = answer.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn remote_agent_plays_a_group_through_the_rollout_loop() {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let url = serve(requests.clone());
+    let mut agent = OpenAiAgent::new(&url, "served-model", SamplingParams::with_temperature(0.7, 42))
+        .with_api_key("secret");
+    let mut envs: Vec<LetterEnv> = (0..2).map(|_| LetterEnv::new()).collect();
+    let limits = RolloutLimits { max_turns: 5, max_tokens_per_turn: 64, max_total_tokens: 1000 };
+    let group = rollout_group(&mut envs, TaskId(2), &mut agent, Some("sys"), &limits).unwrap();
+    for t in &group {
+        assert_eq!(t.turns(), 2);
+        assert_eq!(t.reward(), 1.0);
+        assert_eq!(t.finish, FinishReason::Done);
+        assert_eq!(t.steps[0].reply, "Action: go north");
+        assert_eq!(t.steps[0].observation, "Turn 1 failed, again.");
+        assert_eq!(t.generated_tokens, 8);
+        assert!(t.tokens.is_empty() && t.loss_mask.is_empty());
+    }
+    let requests = requests.lock().unwrap();
+    assert_eq!(requests.len(), 4);
+    let first = &requests[0];
+    assert_eq!(first["model"], "served-model");
+    assert_eq!(first["max_tokens"], 64);
+    assert_eq!(first["temperature"], 0.7);
+    let roles: Vec<&str> = first["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert_eq!(first["messages"][3]["content"], "Task 2: go.");
+    // Rows get different seeds.
+    assert_ne!(requests[0]["seed"], requests[1]["seed"]);
+}
+
+#[test]
+fn remote_errors_name_the_endpoint() {
+    // Nothing listens on this port once the listener is dropped.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let mut agent = OpenAiAgent::new(&url, "m", SamplingParams::greedy());
+    let mut envs = vec![LetterEnv::new()];
+    let limits = RolloutLimits { max_turns: 1, max_tokens_per_turn: 8, max_total_tokens: 100 };
+    let err = rollout_group(&mut envs, TaskId(0), &mut agent, None, &limits).unwrap_err();
+    assert!(err.to_string().contains(&url), "{err}");
+}

@@ -1,0 +1,207 @@
+//! A whole plan on two envs, from episodes to every table, plot and the HTML report, through the
+//! library and through `crossgym report`.
+//!
+//! The envs are the toy env of `toy.rs` under the names of two paper envs, and the "model" is a
+//! scripted agent whose skill depends on the run and checkpoint: this exercises every code path
+//! of the harness; it measures nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crossgym_env_core::{Env, Split, run_episode};
+use crossgym_study::difficulty::DifficultyFile;
+use crossgym_study::metrics::Bootstrap;
+use crossgym_study::plan::{Manifest, Plan, Regime, Run, RunKind};
+use crossgym_study::records::{Checkpoint, EpisodeRecord, append_jsonl, read_jsonl};
+use crossgym_study::report::write_report;
+use crossgym_study::results::StudyResults;
+
+use crate::toy::{Toy, agent};
+
+const ENVS: [&str; 2] = ["textcraft", "babyai"];
+const K: usize = 2;
+
+fn skill(run: &Run, checkpoint: Checkpoint) -> f64 {
+    let trained = match &run.kind {
+        RunKind::Base => 0.0,
+        RunKind::Difficulty { regime: Regime::UEasy, .. } => 0.4,
+        RunKind::Difficulty { .. } => 0.5,
+        _ => 0.45,
+    };
+    0.2 + trained * f64::from(checkpoint.stage.min(2) * 4 + checkpoint.step) / 12.0
+}
+
+fn checkpoints(run: &Run) -> Vec<Checkpoint> {
+    let mut list = vec![Checkpoint::START];
+    for stage in 1..=run.stages.len() as u32 {
+        list.extend([2, 4].map(|step| Checkpoint { stage, step }));
+    }
+    list
+}
+
+fn evaluate(run: &Run, seed: u64) -> Vec<EpisodeRecord> {
+    let mut records = Vec::new();
+    for checkpoint in checkpoints(run) {
+        let p = skill(run, checkpoint);
+        for env_name in &run.eval.envs {
+            let mut env = Toy::new(env_name);
+            let mut splits = vec![Split::Test];
+            if run.kind == RunKind::Base {
+                splits.push(Split::Train);
+            }
+            for split in splits {
+                for task in env.tasks(split).to_vec() {
+                    for sample in 0..K as u32 {
+                        let s = seed ^ (task.0 as u64) << 8 ^ u64::from(sample) << 20 ^ u64::from(checkpoint.step) << 32;
+                        let episode = run_episode(&mut env, task, agent(p, s)).unwrap();
+                        let tokens = episode.turns.iter().map(|t| t.reply.split_whitespace().count()).sum();
+                        let mut record = EpisodeRecord::from_episode(&run.id, checkpoint, split, sample, &episode, tokens);
+                        record.episode = Some(episode);
+                        records.push(record);
+                    }
+                }
+            }
+        }
+    }
+    records
+}
+
+/// Runs the plan into `dir` (skipping finished runs) and returns the plan path.
+fn run_study(dir: &Path) -> PathBuf {
+    let envs: Vec<String> = ENVS.iter().map(|s| (*s).to_owned()).collect();
+    let mut plan = Plan::paper("scripted-toy-agent", &envs, Some(2), 5);
+    plan.name = "toy end-to-end".to_owned();
+    for run in &mut plan.runs {
+        run.eval.k = K;
+    }
+    let plan_path = dir.join("plan.toml");
+    plan.save(&plan_path).unwrap();
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest = Manifest::load_or_default(&manifest_path).unwrap();
+    for run in plan.pending(&manifest).into_iter().cloned().collect::<Vec<_>>() {
+        let file = dir.join("results").join(format!("{}.jsonl", run.id.replace('/', "_")));
+        std::fs::remove_file(&file).ok();
+        append_jsonl(&file, &evaluate(&run, run.seed)).unwrap();
+        manifest.mark_done(&run, vec![file.display().to_string()]);
+        manifest.save(&manifest_path).unwrap();
+    }
+    assert!(plan.pending(&Manifest::load_or_default(&manifest_path).unwrap()).is_empty());
+    plan_path
+}
+
+fn report_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crossgym-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
+    let plan_path = run_study(dir);
+    let plan = Plan::load(&plan_path).unwrap();
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(dir.join("results")).unwrap() {
+        records.extend(read_jsonl(&entry.unwrap().path()).unwrap());
+    }
+    let base: Vec<EpisodeRecord> = records.iter().filter(|r| r.run == "base").cloned().collect();
+    let split = DifficultyFile::from_records("scripted-toy-agent", K, 0, &base).unwrap();
+    split.save(&dir.join("difficulty.json")).unwrap();
+    split.label(&mut records);
+    let results = StudyResults::build(&plan, &records, &Bootstrap { resamples: 200, ..Bootstrap::default() }).unwrap();
+    let out = dir.join("report");
+    (write_report(&results, &out).unwrap(), out)
+}
+
+#[test]
+fn a_two_env_plan_produces_every_table_plot_and_the_html_report() {
+    let dir = report_dir("e2e");
+    let (written, out) = build_report(&dir);
+    for name in ["table2-qwen2.5-3b-instruct", "table3-qwen2.5-7b-instruct", "table6", "summary", "failure-modes", "audit"] {
+        for ext in ["md", "csv", "json"] {
+            let path = out.join("tables").join(format!("{name}.{ext}"));
+            assert!(written.contains(&path), "{} missing", path.display());
+        }
+    }
+    let plots = [
+        "figure2-turns",
+        "figure2-tokens",
+        "figure3-upstream",
+        "figure3-downstream",
+        "figure5-sequence-textcraft-babyai",
+        "figure5-joint-textcraft-babyai",
+        "figure6-failure-modes",
+    ];
+    for name in plots {
+        let png = std::fs::read(out.join("plots").join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}");
+        let svg = std::fs::read_to_string(out.join("plots").join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<text"), "{name} has no text");
+    }
+    // Ours beside the paper's: TextCraft's U row has our easy / hard / all and the paper's 93.9 / 47.4 / 73.9.
+    let t2 = std::fs::read_to_string(out.join("tables/table2-qwen2.5-3b-instruct.csv")).unwrap();
+    let u_row = t2.lines().find(|l| l.starts_with("U,")).unwrap();
+    let cells: Vec<&str> = u_row.split(',').collect();
+    assert!(cells[5].split(" / ").all(|v| v.parse::<f64>().is_ok()), "{u_row}");
+    assert_eq!(cells[6], "93.9 / 47.4 / 73.9");
+    assert_eq!(cells[1], "–", "WebShop was not run");
+    let t3 = std::fs::read_to_string(out.join("tables/table3-qwen2.5-3b-instruct.md")).unwrap();
+    assert!(t3.contains("+72.56") && t3.contains("ΔHeld-Out ours"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && !html.contains("<?xml"));
+    assert!(html.contains("Trajectories") && html.contains("class=\"ok\"") && html.contains("class=\"fail\""));
+    assert!(html.contains("Action: pick"));
+    let failures = std::fs::read_to_string(out.join("tables/failure-modes.csv")).unwrap();
+    assert!(failures.contains("all,held-in") && failures.contains("all,held-out"));
+
+    // The CLI reads the same files and rebuilds the report; a rerun skips finished runs.
+    let cli_out = dir.join("cli-report");
+    let status = Command::new(env!("CARGO_BIN_EXE_crossgym"))
+        .args(["report", "--plan"])
+        .arg(dir.join("plan.toml"))
+        .arg("--results")
+        .arg(dir.join("results"))
+        .arg("--difficulty")
+        .arg(dir.join("difficulty.json"))
+        .arg("--out")
+        .arg(&cli_out)
+        .args(["--bootstrap", "50"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(cli_out.join("report.html").exists());
+    let before = std::fs::metadata(dir.join("manifest.json")).unwrap().modified().unwrap();
+    run_study(&dir);
+    assert_eq!(std::fs::metadata(dir.join("manifest.json")).unwrap().modified().unwrap(), before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Renders the HTML report in headless Chromium and writes a screenshot to look at:
+/// `cargo test -p crossgym-study --test tests -- --ignored chromium` (needs Debian's `chromium`).
+#[test]
+#[ignore = "needs chromium; writes a screenshot to look at"]
+fn chromium_renders_the_html_report() {
+    let dir = report_dir("chromium");
+    let (_, out) = build_report(&dir);
+    let shot = std::env::temp_dir().join("crossgym-report.png");
+    std::fs::remove_file(&shot).ok();
+    let status = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,2000",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", out.join("report.html").display()))
+        .status()
+        .expect("chromium must be installed");
+    assert!(status.success());
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 20_000, "a blank page compresses to a few kB");
+    eprintln!("screenshot: {} (report kept in {})", shot.display(), out.display());
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the study harness: the paper's Table 3 deltas, the audit CLI, and a whole
+//! plan on two (toy) envs from episodes to every table, plot and the HTML report.
+
+mod audit_cli;
+mod end_to_end;
+mod paper_tables;
+mod toy;

@@ -1,0 +1,97 @@
+//! A toy env and seeded scripted agents, to drive the harness end to end without a model.
+//!
+//! The env: task `t` hides the number `t % 4`; `Action: pick N` ends the episode with reward 1
+//! when right and 0.5 when off by one (partial credit), `Action: look` gives a hint-free
+//! observation, anything else is rejected. The agents are only test drivers; nothing they
+//! produce is presented as a result of the study.
+
+use crossgym_env_core::{
+    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, parse,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub struct Toy {
+    info: EnvInfo,
+    split: TaskSplit,
+    target: Option<usize>,
+}
+
+impl Toy {
+    pub fn new(name: &str) -> Self {
+        let info = EnvInfo {
+            name: name.to_owned(),
+            version: 0,
+            instruction: "Pick the hidden number with `Action: pick N`.".to_owned(),
+            acknowledgement: "Ok.".to_owned(),
+            parser: ParserFamily::ReactSingleLine,
+            max_turns_train: 4,
+            max_turns_eval: 4,
+            characteristics: Characteristics {
+                dense_reward: true,
+                strict_validation: true,
+                action_list: ActionList::None,
+                world_knowledge: false,
+                structured_observation: false,
+            },
+        };
+        let split = TaskSplit::seeded(name, 40, 24, 16, 1).unwrap();
+        Self { info, split, target: None }
+    }
+}
+
+impl Env for Toy {
+    fn info(&self) -> &EnvInfo {
+        &self.info
+    }
+    fn num_tasks(&self) -> usize {
+        40
+    }
+    fn split(&self) -> &TaskSplit {
+        &self.split
+    }
+    fn reset(&mut self, task: TaskId) -> Result<String> {
+        self.check_task(task)?;
+        self.target = Some(task.0 % 4);
+        Ok(format!("Task {task}: the number is in 0..4."))
+    }
+    fn step(&mut self, reply: &str) -> Result<Step> {
+        let Some(target) = self.target else {
+            return Err(EnvError::NotReset { env: self.info.name.clone() });
+        };
+        let Ok(action) = parse::react_single_line(reply) else {
+            return Ok(Step::new("Error: one action only.", 0.0, false).invalid());
+        };
+        if action == "look" {
+            return Ok(Step::new("You see nothing new.", 0.0, false).with_action(action));
+        }
+        match action.strip_prefix("pick ").and_then(|n| n.trim().parse::<usize>().ok()) {
+            Some(n) => {
+                self.target = None;
+                let reward = if n == target { 1.0 } else if n.abs_diff(target) == 1 { 0.5 } else { 0.0 };
+                Ok(Step::new(format!("You picked {n}."), reward, true).with_action(action))
+            }
+            None => Ok(Step::new("Unknown action.", 0.0, false).with_action(action).invalid()),
+        }
+    }
+}
+
+/// A scripted agent of a given skill: right with probability `skill`, else a look, a wrong pick
+/// or gibberish. Returns the reply and a token count (words).
+pub fn agent(skill: f64, seed: u64) -> impl FnMut(&str) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    move |observation: &str| {
+        let target = observation
+            .strip_prefix("Task ")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|t| t.parse::<usize>().ok())
+            .map(|t| t % 4);
+        let roll: f64 = rng.random();
+        match target {
+            Some(t) if roll < skill => format!("Thought: it is {t}.\nAction: pick {t}"),
+            _ if roll < skill + (1.0 - skill) / 3.0 => "Thought: look first.\nAction: look".to_owned(),
+            _ if roll < skill + 2.0 * (1.0 - skill) / 3.0 => format!("Action: pick {}", rng.random_range(0..4)),
+            _ => "I am not sure what to do.".to_owned(),
+        }
+    }
+}
