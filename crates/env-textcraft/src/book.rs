@@ -2,6 +2,7 @@
 //! env needs (goals by depth, recipe trees, ingredient uses).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -12,6 +13,29 @@ use crate::raw::{self, RawRecipe};
 
 /// The embedded recipe data (the compact form of the 860 Minecraft 1.16 recipe files).
 const EMBEDDED_RECIPES: &str = include_str!("../data/recipes.tsv");
+
+/// A small fast hasher for the name table (FxHash's mixing step). The table's keys are fixed by
+/// the recipe data, so resistance to chosen collisions buys nothing here, and `step` looks names
+/// up on every craft and get.
+#[derive(Clone, Copy, Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type NameTable = HashMap<String, NameId, BuildHasherDefault<NameHasher>>;
 
 /// An interned item id or tag (`minecraft:oak_planks`, `minecraft:planks`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,7 +109,7 @@ pub enum SkipReason {
 pub struct RecipeBook {
     names: Vec<String>,
     display: Vec<String>,
-    lookup: HashMap<String, NameId>,
+    lookup: NameTable,
     is_item: Vec<bool>,
     is_tag: Vec<bool>,
     tag_of: Vec<Option<NameId>>,
@@ -129,7 +153,7 @@ impl RecipeBook {
         let mut book = RecipeBook {
             names: Vec::new(),
             display: Vec::new(),
-            lookup: HashMap::new(),
+            lookup: NameTable::default(),
             is_item: Vec::new(),
             is_tag: Vec::new(),
             tag_of: Vec::new(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crossgym_env_core::{
-    Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
+    Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -60,14 +60,16 @@ impl TextCraft {
     /// the train/test split.
     pub fn with_book(book: Arc<RecipeBook>, seed: u64) -> Result<Self> {
         let num_tasks = book.goals().len();
-        let split = depth_stratified_split(
-            &book,
-            paper::TEXTCRAFT.train_tasks.min(num_tasks),
-            paper::TEXTCRAFT
-                .test_tasks
-                .min(num_tasks.saturating_sub(paper::TEXTCRAFT.train_tasks)),
-            seed,
-        )?;
+        let (train, test) = (paper::TEXTCRAFT.train_tasks, paper::TEXTCRAFT.test_tasks);
+        // The paper's 444/100 when there are enough goals; the same proportion for a smaller
+        // custom recipe book.
+        let (n_train, n_test) = if num_tasks >= train + test {
+            (train, test)
+        } else {
+            let n_test = (num_tasks * test).div_ceil(train + test).min(num_tasks);
+            (num_tasks - n_test, n_test)
+        };
+        let split = depth_stratified_split(&book, n_train, n_test, seed)?;
         Ok(Self {
             book,
             info: info(),
@@ -123,13 +125,14 @@ impl TextCraft {
         self.session.as_ref().map(|s| &s.commands)
     }
 
+    /// The step for an outcome; failed actions are marked invalid with their kind under the
+    /// `outcome` detail.
     fn step_outcome(outcome: Outcome, action: String) -> Step {
         let kind = outcome.kind;
         let step = Step::new(outcome.observation, f64::from(outcome.reward), outcome.done)
-            .with_action(action)
-            .with_detail("outcome", kind.label());
+            .with_action(action);
         if kind.is_failure() {
-            step.invalid()
+            step.invalid().with_detail("outcome", kind.label())
         } else {
             step
         }
@@ -184,7 +187,7 @@ impl Env for TextCraft {
                 task: session.task,
             });
         }
-        let action = match parse::react_single_line(reply) {
+        let action = match crate::reply::single_line_action(reply) {
             Ok(action) => action,
             Err(error) => {
                 return Ok(Step::new(error.to_string(), 0.0, false)

@@ -77,6 +77,7 @@ enum Typed {
 }
 
 /// One typed ingredient of a craft command.
+#[derive(Clone, Debug)]
 struct TypedInput {
     name: Typed,
     count: Amount,
@@ -138,6 +139,8 @@ pub struct Crafting {
     inventory: Inventory,
     /// Reused buffer for `minecraft:` + typed name, so lookups do not allocate.
     scratch: String,
+    /// Reused buffer for a craft command's typed ingredients.
+    typed_inputs: Vec<TypedInput>,
 }
 
 impl Crafting {
@@ -148,6 +151,7 @@ impl Crafting {
             goal,
             inventory: Inventory::default(),
             scratch: String::with_capacity(64),
+            typed_inputs: Vec::new(),
         }
     }
 
@@ -248,13 +252,25 @@ impl Crafting {
     }
 
     fn craft(&mut self, output_text: &str, inputs_text: &str) -> Outcome {
+        let mut inputs = std::mem::take(&mut self.typed_inputs);
+        inputs.clear();
+        let outcome = self.craft_with(output_text, inputs_text, &mut inputs);
+        self.typed_inputs = inputs;
+        outcome
+    }
+
+    fn craft_with(
+        &mut self,
+        output_text: &str,
+        inputs_text: &str,
+        inputs: &mut Vec<TypedInput>,
+    ) -> Outcome {
         // The output: an optional count, then the name (the count is only ever echoed back).
         let (output_count, output_name) = match split_count(output_text) {
             Some((count, name)) => (count, name),
             None => (Amount::Small(1), output_text),
         };
         let output = self.resolve(output_name);
-        let mut inputs: Vec<TypedInput> = Vec::new();
         for piece in inputs_text.split(',') {
             let piece = python_strip(piece);
             let Some((count, name)) = split_count(piece) else {
@@ -284,7 +300,7 @@ impl Crafting {
             );
         }
         let matched = match output {
-            Typed::Item(Some(item)) => self.matching_recipe(item, &inputs),
+            Typed::Item(Some(item)) => self.matching_recipe(item, inputs),
             _ => None,
         };
         let Some(recipe) = matched else {
@@ -300,7 +316,7 @@ impl Crafting {
                 ),
             );
         };
-        for input in &inputs {
+        for input in inputs.iter() {
             if let Typed::Item(Some(item)) = input.name {
                 self.inventory.remove(item, &input.count);
             }
@@ -322,17 +338,24 @@ impl Crafting {
     /// no typed input left over.
     fn matching_recipe(&self, output: NameId, inputs: &[TypedInput]) -> Option<crate::RecipeId> {
         let book = &self.book;
-        let mut used = vec![false; inputs.len()];
+        // Which typed inputs are taken: a bit mask, or a list for absurdly long commands.
+        let mut used_mask: u64;
+        let mut used_list = vec![false; if inputs.len() > 64 { inputs.len() } else { 0 }];
         'recipes: for &id in book.item_recipes(output) {
             let recipe = book.recipe(id);
             if recipe.inputs.len() != inputs.len() {
                 // Every ingredient takes one typed input and none may be left: counts must agree.
                 continue;
             }
-            used.fill(false);
+            used_mask = 0;
+            used_list.fill(false);
             for ingredient in &recipe.inputs {
                 let found = inputs.iter().enumerate().position(|(index, input)| {
-                    !used[index] && matches_ingredient(book, ingredient, input.name)
+                    let taken = match used_list.get(index) {
+                        Some(taken) => *taken,
+                        None => used_mask & (1 << index) != 0,
+                    };
+                    !taken && matches_ingredient(book, ingredient, input.name)
                 });
                 let Some(index) = found else {
                     continue 'recipes;
@@ -340,7 +363,10 @@ impl Crafting {
                 if inputs[index].count != Amount::Small(u64::from(ingredient.count)) {
                     continue 'recipes;
                 }
-                used[index] = true;
+                match used_list.get_mut(index) {
+                    Some(taken) => *taken = true,
+                    None => used_mask |= 1 << index,
+                }
             }
             return Some(id);
         }

@@ -52,6 +52,7 @@ mod env;
 mod game;
 pub mod oracle;
 pub mod raw;
+mod reply;
 
 pub use amount::Amount;
 pub use book::{Ingredient, NameId, Recipe, RecipeBook, RecipeId, SkipReason, display_name};

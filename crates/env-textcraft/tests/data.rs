@@ -97,3 +97,70 @@ fn embedded_form_matches_the_json_files() {
         include_str!("../data/recipes.tsv")
     );
 }
+
+#[test]
+fn a_json_directory_loads_and_plays() {
+    use crossgym_env_core::{Env, TaskId};
+    use crossgym_env_textcraft::{TextCraft, oracle};
+    let dir = std::env::temp_dir().join(format!("crossgym-textcraft-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "b_stick.json",
+            r#"{"type":"minecraft:crafting_shaped","group":"sticks","pattern":["P","P"],
+               "key":{"P":{"tag":"minecraft:planks"}},"result":{"item":"minecraft:stick","count":4}}"#,
+        ),
+        (
+            "a_oak_planks.json",
+            r#"{"type":"minecraft:crafting_shapeless","group":"planks",
+               "ingredients":[{"tag":"minecraft:oak_logs"}],"result":{"item":"minecraft:oak_planks","count":4}}"#,
+        ),
+        (
+            "c_glass.json",
+            r#"{"type":"minecraft:smelting","ingredient":{"item":"minecraft:sand"},"result":"minecraft:glass"}"#,
+        ),
+        ("notes.txt", "not a recipe"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let book = RecipeBook::from_json_dir(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let book = std::sync::Arc::new(book.unwrap());
+    assert_eq!(book.num_files(), 3);
+    assert_eq!(
+        book.recipes()[0].file,
+        "a_oak_planks.json",
+        "alphabetical order"
+    );
+    assert_eq!(book.depth_histogram(), [(1, 1), (2, 1)]);
+    let mut env = TextCraft::with_book(book.clone(), 7).unwrap();
+    assert_eq!(env.split().train().len() + env.split().test().len(), 2);
+    let observation = env.reset(TaskId(1)).unwrap();
+    assert!(
+        observation.contains("craft 4 stick using 2 planks"),
+        "{observation}"
+    );
+    assert!(
+        observation.ends_with("\n\nGoal: craft stick."),
+        "{observation}"
+    );
+    let actions = oracle::plan(&book, env.goal(TaskId(1)).unwrap()).unwrap();
+    assert_eq!(
+        actions,
+        [
+            "get 1 oak logs",
+            "craft 4 oak planks using 1 oak logs",
+            "craft 4 stick using 2 oak planks"
+        ]
+    );
+    let last = actions
+        .iter()
+        .map(|a| env.step(&oracle::reply(a)).unwrap())
+        .last()
+        .unwrap();
+    assert_eq!(
+        (last.observation.as_str(), last.done),
+        ("Crafted 4 minecraft:stick", true)
+    );
+}
