@@ -11,9 +11,12 @@ use crossgym_env_core::{Env, Split};
 use crossgym_env_webshop::{Catalogue, WebShopConfig, WebShopEnv, synth};
 
 fn catalogue(num_products: usize) -> Catalogue {
-    WebShopConfig::Synthetic { num_products, seed: synth::DEFAULT_SEED }
-        .catalogue()
-        .expect("synthetic catalogue builds")
+    WebShopConfig::Synthetic {
+        num_products,
+        seed: synth::DEFAULT_SEED,
+    }
+    .catalogue()
+    .expect("synthetic catalogue builds")
 }
 
 fn queries(catalogue: &Catalogue) -> Vec<String> {
@@ -56,7 +59,9 @@ fn steps(c: &mut Criterion) {
             t = (t + 1) % tasks.len();
             let goal = env.catalogue().goals()[tasks[t].0].clone();
             env.reset(tasks[t]).expect("reset");
-            let results = env.step(&format!("Action: search[{}]", goal.query)).expect("step");
+            let results = env
+                .step(&format!("Action: search[{}]", goal.query))
+                .expect("step");
             let asin = goal.asin.to_lowercase();
             let click = if results.observation.to_lowercase().contains(&asin) {
                 asin

@@ -234,7 +234,10 @@ impl Env for WebShopEnv {
             step = step
                 .with_detail("r_type", info.r_type.to_string())
                 .with_detail("r_att", info.r_att.to_string())
-                .with_detail("r_option", info.r_option.map_or("None".into(), |r| r.to_string()))
+                .with_detail(
+                    "r_option",
+                    info.r_option.map_or("None".into(), |r| r.to_string()),
+                )
                 .with_detail("r_price", info.r_price.to_string())
                 .with_detail("asin", session.asin().unwrap_or_default());
         }

@@ -78,7 +78,7 @@ fn lcs_len(a: &[char], b: &[char]) -> usize {
     }
     let mut zeros = 0usize;
     for (w, word) in s.iter().enumerate() {
-        let bits = if w + 1 == words && a.len() % 64 != 0 {
+        let bits = if w + 1 == words && !a.len().is_multiple_of(64) {
             a.len() % 64
         } else {
             64

@@ -165,7 +165,11 @@ pub fn task_goals(
     let unshuffled = synthetic_goals(products, prices, &mut rng)?;
     let mut permutation: Vec<usize> = (0..unshuffled.len()).collect();
     PyRandom::new(GOAL_SEED).shuffle(&mut permutation);
-    let goals = permutation.iter().map(|&i| unshuffled[i].clone()).collect();
+    let mut slots: Vec<Option<Goal>> = unshuffled.into_iter().map(Some).collect();
+    let goals = permutation
+        .iter()
+        .filter_map(|&i| slots[i].take())
+        .collect();
     Ok((goals, permutation))
 }
 

@@ -41,7 +41,7 @@ pub mod session;
 pub mod synth;
 
 pub use catalogue::{Catalogue, PriceSource};
-pub use env::{WebShopConfig, WebShopEnv, INSTRUCTION};
+pub use env::{INSTRUCTION, WebShopConfig, WebShopEnv};
 pub use goal::Goal;
 pub use product::Product;
 pub use session::Session;

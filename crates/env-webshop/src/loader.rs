@@ -82,9 +82,11 @@ fn read(path: &Path) -> Result<String> {
 
 /// Parses a products file (a JSON list of raw products).
 pub fn parse_products(source: &str, text: &str) -> Result<Vec<RawProduct>> {
-    serde_json::from_str(text).map_err(|error| locate(source, text, &error, |value| {
-        RawProduct::deserialize(value).map(|_| ())
-    }))
+    serde_json::from_str(text).map_err(|error| {
+        locate(source, text, &error, |value| {
+            RawProduct::deserialize(value).map(|_| ())
+        })
+    })
 }
 
 /// Reads a products file.

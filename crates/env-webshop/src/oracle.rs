@@ -4,7 +4,6 @@
 use crossgym_env_core::{Env, EnvError, Episode, Result, TaskId, run_episode};
 
 use crate::WebShopEnv;
-use crate::page::PageKind;
 
 /// Plays `task` with the oracle and returns the episode.
 pub fn play(env: &mut WebShopEnv, task: TaskId) -> Result<Episode> {
@@ -16,7 +15,8 @@ pub fn play(env: &mut WebShopEnv, task: TaskId) -> Result<Episode> {
         .map(|p| p.title.to_lowercase())
         .ok_or_else(|| EnvError::task("webshop", task, "goal product missing"))?;
     let target = goal.asin.to_lowercase();
-    let mut pending_options: Vec<String> = goal.goal_options.0.iter().map(|(_, v)| v.clone()).collect();
+    let mut pending_options: Vec<String> =
+        goal.goal_options.0.iter().map(|(_, v)| v.clone()).collect();
     let mut searched_title = false;
     let mut pages_seen = 0;
     let mut first = true;
@@ -28,7 +28,7 @@ pub fn play(env: &mut WebShopEnv, task: TaskId) -> Result<Episode> {
         let on_results = observation.contains("(Total results:");
         let on_item = observation.ends_with("[SEP] Buy Now");
         if on_results {
-            if observation.to_lowercase().contains(&format!("[SEP] {target} [SEP]")) {
+            if observation.contains(&format!("[SEP] {} [SEP]", goal.asin)) {
                 return format!("Action: click[{target}]");
             }
             pages_seen += 1;
@@ -49,7 +49,6 @@ pub fn play(env: &mut WebShopEnv, task: TaskId) -> Result<Episode> {
             }
             return "Action: click[Buy Now]".to_owned();
         }
-        let _ = PageKind::Search;
         format!("Action: search[{}]", goal.query)
     })
 }

@@ -51,7 +51,10 @@ pub fn node(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if text.chars().all(|c| matches!(c, ' ' | '\n' | '\t' | '\u{c}' | '\r')) {
+    if text
+        .chars()
+        .all(|c| matches!(c, ' ' | '\n' | '\t' | '\u{c}' | '\r'))
+    {
         return if text.contains('\n') {
             None
         } else {

@@ -27,13 +27,13 @@ pub fn float_repr(x: f64) -> String {
         let body = if point <= 0 {
             format!("0.{}{}", "0".repeat((-point) as usize), digits)
         } else if point as usize >= digits.len() {
-            format!(
-                "{}{}.0",
-                digits,
-                "0".repeat(point as usize - digits.len())
-            )
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{body}")
     } else {
@@ -74,10 +74,7 @@ fn is_printable(c: char) -> bool {
     if c.is_ascii() {
         return !c.is_ascii_control();
     }
-    !(c.is_other_control()
-        || c.is_other_format()
-        || c.is_other_private_use()
-        || c.is_separator())
+    !(c.is_other_control() || c.is_other_format() || c.is_other_private_use() || c.is_separator())
 }
 
 /// Python's `repr(str)`: single quotes unless the text holds `'` and no `"`, backslash escapes,

@@ -133,7 +133,10 @@ pub fn normalize_color(value: &str) -> String {
 /// `normalize_color` of a goal option tuple: a colour equal to the name or the value, else the
 /// tuple itself.
 pub fn normalize_goal_option(name: &str, value: &str) -> FuzzInput {
-    match COLOR_SET.iter().find(|color| **color == name || **color == value) {
+    match COLOR_SET
+        .iter()
+        .find(|color| **color == name || **color == value)
+    {
         Some(color) => FuzzInput::Str((*color).to_owned()),
         None => FuzzInput::Tuple(vec![name.to_owned(), value.to_owned()]),
     }

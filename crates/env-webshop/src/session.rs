@@ -138,7 +138,9 @@ impl Session {
     }
 
     fn product<'c>(&self, catalogue: &'c Catalogue) -> Option<&'c Product> {
-        self.asin.as_deref().and_then(|asin| catalogue.product(asin))
+        self.asin
+            .as_deref()
+            .and_then(|asin| catalogue.product(asin))
     }
 
     fn shown<'c>(&self, catalogue: &'c Catalogue) -> Vec<&'c Product> {

@@ -4,14 +4,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crossgym_env_core::conformance::{fixture_dir, read_fixture};
-use crossgym_env_webshop::catalogue::{Catalogue, NounTable, PriceSource, DEFAULT_PRICE_SEED};
+use crossgym_env_webshop::catalogue::{Catalogue, DEFAULT_PRICE_SEED, NounTable, PriceSource};
 use crossgym_env_webshop::goal::Goal;
 use crossgym_env_webshop::loader;
 use crossgym_env_webshop::product::OrderedMap;
 use serde_json::Value;
 
 pub fn dir() -> PathBuf {
-    fixture_dir("webshop", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
+    fixture_dir(
+        "webshop",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+    )
 }
 
 pub fn read(file: &str) -> String {
@@ -43,10 +46,18 @@ pub fn recorded_prices() -> HashMap<String, f64> {
 }
 
 pub fn catalogue() -> Catalogue {
-    let raw = loader::parse_products("raw", &read("webshop_products_raw.json")).unwrap_or_else(|e| panic!("{e}"));
-    let attrs = loader::parse_attributes("ins", &read("webshop_items_ins_v2.json")).unwrap_or_else(|e| panic!("{e}"));
-    Catalogue::build("fixtures", &raw, &attrs, &PriceSource::Given(recorded_prices(), DEFAULT_PRICE_SEED), nouns())
-        .unwrap_or_else(|e| panic!("{e}"))
+    let raw = loader::parse_products("raw", &read("webshop_products_raw.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let attrs = loader::parse_attributes("ins", &read("webshop_items_ins_v2.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Catalogue::build(
+        "fixtures",
+        &raw,
+        &attrs,
+        &PriceSource::Given(recorded_prices(), DEFAULT_PRICE_SEED),
+        nouns(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A goal dict of the fixtures (options in document order).

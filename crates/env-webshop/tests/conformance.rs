@@ -13,7 +13,13 @@ use serde_json::Value;
 use crate::common;
 
 fn mismatch(episode: String, field: &str, expected: String, actual: String) -> Mismatch {
-    Mismatch { episode, step: None, field: field.to_owned(), expected, actual }
+    Mismatch {
+        episode,
+        step: None,
+        field: field.to_owned(),
+        expected,
+        actual,
+    }
 }
 
 fn check(report: &mut Report, episode: &str, field: &str, expected: String, actual: String) {
@@ -45,16 +51,49 @@ fn fuzz_token_set_ratio_and_ratio() {
         let id = format!("fuzz id {}", record["id"]);
         let (s1, s2) = (fuzz_input(&record["s1"]), fuzz_input(&record["s2"]));
         if let Value::Object(_) = &record["s2"] {
-            check(&mut report, &id, "python_str", record["s2"]["python_str"].as_str().unwrap_or_default().to_owned(), s2.python_str());
+            check(
+                &mut report,
+                &id,
+                "python_str",
+                record["s2"]["python_str"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                s2.python_str(),
+            );
         }
         let detail = fuzz::token_set_detail(&s1, &s2);
-        check(&mut report, &id, "token_set_ratio", record["token_set_ratio"].to_string(), detail.score.to_string());
-        check(&mut report, &id, "ratio", record["ratio"].to_string(), fuzz::ratio(&s1.python_str(), &s2.python_str()).to_string());
+        check(
+            &mut report,
+            &id,
+            "token_set_ratio",
+            record["token_set_ratio"].to_string(),
+            detail.score.to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "ratio",
+            record["ratio"].to_string(),
+            fuzz::ratio(&s1.python_str(), &s2.python_str()).to_string(),
+        );
         let processed: Vec<String> = detail.processed.to_vec();
-        check(&mut report, &id, "processed", record["token_set_detail"]["processed"].to_string(), serde_json::to_string(&processed).unwrap_or_default());
+        check(
+            &mut report,
+            &id,
+            "processed",
+            record["token_set_detail"]["processed"].to_string(),
+            serde_json::to_string(&processed).unwrap_or_default(),
+        );
         if let Some(expected) = record["levenshtein_ratio"].as_f64() {
             let actual = fuzz::levenshtein_ratio(&s1.python_str(), &s2.python_str());
-            check(&mut report, &id, "levenshtein_ratio", format!("{expected:?}"), format!("{actual:?}"));
+            check(
+                &mut report,
+                &id,
+                "levenshtein_ratio",
+                format!("{expected:?}"),
+                format!("{actual:?}"),
+            );
         }
     }
     let checked = report.assert_ok();
@@ -69,7 +108,11 @@ fn rewards_and_components() {
         let goal = common::goal_from_json(&record["goal"]);
         let p = &record["purchased_product"];
         let strings = |v: &Value| -> Vec<String> {
-            v.as_array().expect("list").iter().map(|s| s.as_str().expect("str").to_owned()).collect()
+            v.as_array()
+                .expect("list")
+                .iter()
+                .map(|s| s.as_str().expect("str").to_owned())
+                .collect()
         };
         let (attributes, bullets) = (strings(&p["Attributes"]), strings(&p["BulletPoints"]));
         let product = RewardProduct {
@@ -95,21 +138,102 @@ fn rewards_and_components() {
             &strings(&record["nouns"]["goal_name"]),
         );
         let expected = &record["expected"];
-        check(&mut report, &id, "reward", format!("{:?}", expected["reward"].as_f64()), format!("{:?}", Some(info.reward)));
-        check(&mut report, &id, "reward_str", expected["reward_str"].as_str().unwrap_or_default().to_owned(), py::float_repr(info.reward));
+        check(
+            &mut report,
+            &id,
+            "reward",
+            format!("{:?}", expected["reward"].as_f64()),
+            format!("{:?}", Some(info.reward)),
+        );
+        check(
+            &mut report,
+            &id,
+            "reward_str",
+            expected["reward_str"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            py::float_repr(info.reward),
+        );
         let e = &expected["info"];
         let f = |key: &str| format!("{:?}", e[key].as_f64());
-        check(&mut report, &id, "r_type", f("r_type"), format!("{:?}", Some(info.r_type)));
-        check(&mut report, &id, "r_att", f("r_att"), format!("{:?}", Some(info.r_att)));
-        check(&mut report, &id, "w_att", f("w_att"), format!("{:?}", Some(info.w_att)));
-        check(&mut report, &id, "title_score", f("title_score"), format!("{:?}", Some(info.title_score)));
-        check(&mut report, &id, "r_option", f("r_option"), format!("{:?}", info.r_option));
-        check(&mut report, &id, "w_option", f("w_option"), format!("{:?}", info.w_option));
-        check(&mut report, &id, "w_price", f("w_price"), format!("{:?}", Some(info.w_price)));
-        check(&mut report, &id, "r_price", e["r_price"].to_string(), info.r_price.to_string());
-        check(&mut report, &id, "query_match", e["query_match"].to_string(), info.query_match.to_string());
-        check(&mut report, &id, "category_match", e["category_match"].to_string(), info.category_match.to_string());
-        check(&mut report, &id, "num_option_matches", record["debug"]["num_option_matches"].to_string(), info.num_option_matches.to_string());
+        check(
+            &mut report,
+            &id,
+            "r_type",
+            f("r_type"),
+            format!("{:?}", Some(info.r_type)),
+        );
+        check(
+            &mut report,
+            &id,
+            "r_att",
+            f("r_att"),
+            format!("{:?}", Some(info.r_att)),
+        );
+        check(
+            &mut report,
+            &id,
+            "w_att",
+            f("w_att"),
+            format!("{:?}", Some(info.w_att)),
+        );
+        check(
+            &mut report,
+            &id,
+            "title_score",
+            f("title_score"),
+            format!("{:?}", Some(info.title_score)),
+        );
+        check(
+            &mut report,
+            &id,
+            "r_option",
+            f("r_option"),
+            format!("{:?}", info.r_option),
+        );
+        check(
+            &mut report,
+            &id,
+            "w_option",
+            f("w_option"),
+            format!("{:?}", info.w_option),
+        );
+        check(
+            &mut report,
+            &id,
+            "w_price",
+            f("w_price"),
+            format!("{:?}", Some(info.w_price)),
+        );
+        check(
+            &mut report,
+            &id,
+            "r_price",
+            e["r_price"].to_string(),
+            info.r_price.to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "query_match",
+            e["query_match"].to_string(),
+            info.query_match.to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "category_match",
+            e["category_match"].to_string(),
+            info.category_match.to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "num_option_matches",
+            record["debug"]["num_option_matches"].to_string(),
+            info.num_option_matches.to_string(),
+        );
     }
     report.assert_ok();
 }
@@ -119,25 +243,108 @@ fn processed_products_match_load_products() {
     let catalogue = common::catalogue();
     let mut report = Report::new("webshop_products_processed.jsonl");
     let records = common::jsonl("webshop_products_processed.jsonl");
-    check(&mut report, "products", "count", records.len().to_string(), catalogue.products().len().to_string());
+    check(
+        &mut report,
+        "products",
+        "count",
+        records.len().to_string(),
+        catalogue.products().len().to_string(),
+    );
     for (record, product) in records.iter().zip(catalogue.products()) {
         let id = format!("product {}", record["asin"]);
-        check(&mut report, &id, "asin", record["asin"].as_str().unwrap_or_default().to_owned(), product.asin.clone());
-        check(&mut report, &id, "Title", record["Title"].to_string(), Value::from(product.title.clone()).to_string());
-        check(&mut report, &id, "Description", record["Description"].to_string(), Value::from(product.description.clone()).to_string());
-        check(&mut report, &id, "BulletPoints", record["BulletPoints"].to_string(), serde_json::to_string(&product.bullet_points).unwrap_or_default());
-        check(&mut report, &id, "Price", record["Price"].as_str().unwrap_or_default().to_owned(), product.price_tag.clone());
-        check(&mut report, &id, "pricing", record["pricing"].to_string(), serde_json::to_string(&product.pricing).unwrap_or_default());
-        let options: Vec<String> = product.options.0.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        check(
+            &mut report,
+            &id,
+            "asin",
+            record["asin"].as_str().unwrap_or_default().to_owned(),
+            product.asin.clone(),
+        );
+        check(
+            &mut report,
+            &id,
+            "Title",
+            record["Title"].to_string(),
+            Value::from(product.title.clone()).to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "Description",
+            record["Description"].to_string(),
+            Value::from(product.description.clone()).to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "BulletPoints",
+            record["BulletPoints"].to_string(),
+            serde_json::to_string(&product.bullet_points).unwrap_or_default(),
+        );
+        check(
+            &mut report,
+            &id,
+            "Price",
+            record["Price"].as_str().unwrap_or_default().to_owned(),
+            product.price_tag.clone(),
+        );
+        check(
+            &mut report,
+            &id,
+            "pricing",
+            record["pricing"].to_string(),
+            serde_json::to_string(&product.pricing).unwrap_or_default(),
+        );
+        let options: Vec<String> = product
+            .options
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
         let expected: Vec<String> = common_options(&record["options"]);
         let mut sorted_actual = options.clone();
         sorted_actual.sort();
-        check(&mut report, &id, "options", format!("{expected:?}"), format!("{sorted_actual:?}"));
-        check(&mut report, &id, "Attributes", record["Attributes"].to_string(), serde_json::to_string(&product.attributes).unwrap_or_default());
-        check(&mut report, &id, "instruction_text", record["instruction_text"].to_string(), serde_json::to_string(&product.instruction_text).unwrap_or_default());
-        check(&mut report, &id, "query", record["query"].to_string(), Value::from(product.query.clone()).to_string());
-        check(&mut report, &id, "MainImage", record["MainImage"].to_string(), Value::from(product.main_image.clone()).to_string());
-        check(&mut report, &id, "sampled_price", format!("{:?}", record["sampled_price"].as_f64()), format!("{:?}", Some(catalogue.price(&product.asin))));
+        check(
+            &mut report,
+            &id,
+            "options",
+            format!("{expected:?}"),
+            format!("{sorted_actual:?}"),
+        );
+        check(
+            &mut report,
+            &id,
+            "Attributes",
+            record["Attributes"].to_string(),
+            serde_json::to_string(&product.attributes).unwrap_or_default(),
+        );
+        check(
+            &mut report,
+            &id,
+            "instruction_text",
+            record["instruction_text"].to_string(),
+            serde_json::to_string(&product.instruction_text).unwrap_or_default(),
+        );
+        check(
+            &mut report,
+            &id,
+            "query",
+            record["query"].to_string(),
+            Value::from(product.query.clone()).to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "MainImage",
+            record["MainImage"].to_string(),
+            Value::from(product.main_image.clone()).to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "sampled_price",
+            format!("{:?}", record["sampled_price"].as_f64()),
+            format!("{:?}", Some(catalogue.price(&product.asin))),
+        );
     }
     report.assert_ok();
 }
@@ -149,7 +356,12 @@ fn common_options(value: &Value) -> Vec<String> {
         .expect("options")
         .iter()
         .map(|(k, v)| {
-            let values: Vec<String> = v.as_array().expect("values").iter().map(|s| s.as_str().unwrap_or_default().to_owned()).collect();
+            let values: Vec<String> = v
+                .as_array()
+                .expect("values")
+                .iter()
+                .map(|s| s.as_str().unwrap_or_default().to_owned())
+                .collect();
             format!("{k}={values:?}")
         })
         .collect();
@@ -160,14 +372,33 @@ fn common_options(value: &Value) -> Vec<String> {
 #[test]
 fn sampled_prices_follow_cpython_random_with_the_fixture_seed() {
     // The fixtures seeded `random.seed(20240607)` before loading: our MT19937 gives the same draws.
-    let raw = crossgym_env_webshop::loader::parse_products("raw", &common::read("webshop_products_raw.json")).expect("raw");
-    let attrs = crossgym_env_webshop::loader::parse_attributes("ins", &common::read("webshop_items_ins_v2.json")).expect("ins");
+    let raw = crossgym_env_webshop::loader::parse_products(
+        "raw",
+        &common::read("webshop_products_raw.json"),
+    )
+    .expect("raw");
+    let attrs = crossgym_env_webshop::loader::parse_attributes(
+        "ins",
+        &common::read("webshop_items_ins_v2.json"),
+    )
+    .expect("ins");
     let seeded = crossgym_env_webshop::Catalogue::build(
-        "fixtures", &raw, &attrs, &crossgym_env_webshop::PriceSource::Seeded(20_240_607), common::nouns(),
-    ).expect("catalogue");
+        "fixtures",
+        &raw,
+        &attrs,
+        &crossgym_env_webshop::PriceSource::Seeded(20_240_607),
+        common::nouns(),
+    )
+    .expect("catalogue");
     let mut report = Report::new("webshop_goals.json product_prices_used");
     for (asin, price) in common::recorded_prices() {
-        check(&mut report, &asin, "price", format!("{price:?}"), format!("{:?}", seeded.price(&asin)));
+        check(
+            &mut report,
+            &asin,
+            "price",
+            format!("{price:?}"),
+            format!("{:?}", seeded.price(&asin)),
+        );
     }
     report.assert_ok();
 }
@@ -176,20 +407,63 @@ fn sampled_prices_follow_cpython_random_with_the_fixture_seed() {
 fn goal_table_and_task_mapping() {
     let catalogue = common::catalogue();
     let goals: Value = serde_json::from_str(&common::read("webshop_goals.json")).expect("goals");
-    let (_, permutation) = goal::task_goals(catalogue.products(), &common::recorded_prices()).expect("goals");
+    let (_, permutation) =
+        goal::task_goals(catalogue.products(), &common::recorded_prices()).expect("goals");
     let mut report = Report::new("webshop_goals.json");
-    check(&mut report, "goals", "shuffle_permutation", goals["shuffle_permutation"].to_string(), serde_json::to_string(&permutation).unwrap_or_default());
+    check(
+        &mut report,
+        "goals",
+        "shuffle_permutation",
+        goals["shuffle_permutation"].to_string(),
+        serde_json::to_string(&permutation).unwrap_or_default(),
+    );
     let expected = goals["goals"].as_array().expect("goals");
-    check(&mut report, "goals", "count", expected.len().to_string(), catalogue.goals().len().to_string());
+    check(
+        &mut report,
+        "goals",
+        "count",
+        expected.len().to_string(),
+        catalogue.goals().len().to_string(),
+    );
     for (i, (e, g)) in expected.iter().zip(catalogue.goals()).enumerate() {
         let id = format!("goal {i}");
         let eg = common::goal_from_json(e);
         check(&mut report, &id, "asin", eg.asin.clone(), g.asin.clone());
-        check(&mut report, &id, "instruction_text", eg.instruction_text.clone(), g.instruction_text.clone());
-        check(&mut report, &id, "attributes", format!("{:?}", eg.attributes), format!("{:?}", g.attributes));
-        check(&mut report, &id, "goal_options", format!("{:?}", eg.goal_options), format!("{:?}", g.goal_options));
-        check(&mut report, &id, "price_upper", e["price_upper"].to_string(), price_upper_repr(g.price_upper));
-        check(&mut report, &id, "weight", format!("{:?}", eg.weight), format!("{:?}", g.weight));
+        check(
+            &mut report,
+            &id,
+            "instruction_text",
+            eg.instruction_text.clone(),
+            g.instruction_text.clone(),
+        );
+        check(
+            &mut report,
+            &id,
+            "attributes",
+            format!("{:?}", eg.attributes),
+            format!("{:?}", g.attributes),
+        );
+        check(
+            &mut report,
+            &id,
+            "goal_options",
+            format!("{:?}", eg.goal_options),
+            format!("{:?}", g.goal_options),
+        );
+        check(
+            &mut report,
+            &id,
+            "price_upper",
+            e["price_upper"].to_string(),
+            price_upper_repr(g.price_upper),
+        );
+        check(
+            &mut report,
+            &id,
+            "weight",
+            format!("{:?}", eg.weight),
+            format!("{:?}", g.weight),
+        );
         check(&mut report, &id, "name", eg.name.clone(), g.name.clone());
     }
     report.assert_ok();
@@ -211,7 +485,10 @@ fn pages_observations_and_clickables() {
     let mut report = Report::new("webshop_pages.jsonl");
     let mut session: Option<Session> = None;
     for record in &records {
-        let id = format!("page id {} (episode {} step {})", record["id"], record["episode"], record["step"]);
+        let id = format!(
+            "page id {} (episode {} step {})",
+            record["id"], record["episode"], record["step"]
+        );
         let inputs = &record["inputs"];
         let goal_index = inputs["goal_index"].as_u64().expect("goal_index") as usize;
         let observation = match record["action"].as_str() {
@@ -225,20 +502,58 @@ fn pages_observations_and_clickables() {
                 let s = session.as_mut().expect("reset first");
                 let hits: Vec<String> = inputs["search_hits"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|h| h.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 s.step(action, &catalogue, &Recorded(hits)).observation
             }
         };
         let s = session.as_ref().expect("session");
-        report.record(compare_text(&id, None, "observation", record["observation"].as_str().unwrap_or_default(), &observation));
+        report.record(compare_text(
+            &id,
+            None,
+            "observation",
+            record["observation"].as_str().unwrap_or_default(),
+            &observation,
+        ));
         let (search_bar, clickables) = s.available_actions(&catalogue);
-        check(&mut report, &id, "clickables", record["clickables"].to_string(), serde_json::to_string(&clickables).unwrap_or_default());
-        check(&mut report, &id, "has_search_bar", record["has_search_bar"].to_string(), search_bar.to_string());
-        check(&mut report, &id, "page_type", record["page_type"].as_str().unwrap_or_default().to_owned(), s.kind().name().to_owned());
+        check(
+            &mut report,
+            &id,
+            "clickables",
+            record["clickables"].to_string(),
+            serde_json::to_string(&clickables).unwrap_or_default(),
+        );
+        check(
+            &mut report,
+            &id,
+            "has_search_bar",
+            record["has_search_bar"].to_string(),
+            search_bar.to_string(),
+        );
+        check(
+            &mut report,
+            &id,
+            "page_type",
+            record["page_type"].as_str().unwrap_or_default().to_owned(),
+            s.kind().name().to_owned(),
+        );
         if s.kind() == PageKind::Done && record["action"].is_string() {
             let reward = record["reward"].as_f64().unwrap_or_default();
-            check(&mut report, &id, "reward in text", py::float_repr(reward), observation.rsplit(" [SEP] ").nth(2).unwrap_or_default().to_owned());
+            check(
+                &mut report,
+                &id,
+                "reward in text",
+                py::float_repr(reward),
+                observation
+                    .rsplit(" [SEP] ")
+                    .nth(2)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         }
     }
     report.assert_ok();
@@ -253,17 +568,60 @@ fn search_documents_tokens_and_norms() {
         let id = format!("doc {asin}");
         let product = catalogue.product(asin).expect("product");
         let contents = product.search_contents();
-        check(&mut report, &id, "contents", record["contents"].as_str().unwrap_or_default().to_owned(), contents.clone());
-        check(&mut report, &id, "analyzed_tokens", record["analyzed_tokens"].to_string(), serde_json::to_string(&analyze(&contents)).unwrap_or_default());
+        check(
+            &mut report,
+            &id,
+            "contents",
+            record["contents"].as_str().unwrap_or_default().to_owned(),
+            contents.clone(),
+        );
+        check(
+            &mut report,
+            &id,
+            "analyzed_tokens",
+            record["analyzed_tokens"].to_string(),
+            serde_json::to_string(&analyze(&contents)).unwrap_or_default(),
+        );
         let norm = catalogue.index().norm_byte(asin).map(u32::from);
-        check(&mut report, &id, "norm_byte", record["norm_byte"].to_string(), norm.map_or("null".into(), |n| n.to_string()));
-        check(&mut report, &id, "norm_decoded_length", record["norm_decoded_length"].to_string(), norm.map_or("null".into(), |n| byte4_to_int(n as u8).to_string()));
+        check(
+            &mut report,
+            &id,
+            "norm_byte",
+            record["norm_byte"].to_string(),
+            norm.map_or("null".into(), |n| n.to_string()),
+        );
+        check(
+            &mut report,
+            &id,
+            "norm_decoded_length",
+            record["norm_decoded_length"].to_string(),
+            norm.map_or("null".into(), |n| byte4_to_int(n as u8).to_string()),
+        );
     }
-    let stats: Value = serde_json::from_str(&common::read("webshop_search_index_stats.json")).expect("stats");
+    let stats: Value =
+        serde_json::from_str(&common::read("webshop_search_index_stats.json")).expect("stats");
     let actual = catalogue.index().stats();
-    check(&mut report, "stats", "docCount", stats["docCount"].to_string(), actual.doc_count.to_string());
-    check(&mut report, "stats", "sumTotalTermFreq", stats["sumTotalTermFreq"].to_string(), actual.sum_total_term_freq.to_string());
-    check(&mut report, "stats", "avgdl_f32", format!("{:?}", stats["avgdl_f32"].as_f64().map(|v| v as f32)), format!("{:?}", Some(actual.avgdl)));
+    check(
+        &mut report,
+        "stats",
+        "docCount",
+        stats["docCount"].to_string(),
+        actual.doc_count.to_string(),
+    );
+    check(
+        &mut report,
+        "stats",
+        "sumTotalTermFreq",
+        stats["sumTotalTermFreq"].to_string(),
+        actual.sum_total_term_freq.to_string(),
+    );
+    check(
+        &mut report,
+        "stats",
+        "avgdl_f32",
+        format!("{:?}", stats["avgdl_f32"].as_f64().map(|v| v as f32)),
+        format!("{:?}", Some(actual.avgdl)),
+    );
     report.assert_ok();
 }
 
@@ -275,22 +633,44 @@ fn bm25_agreement(index: &Bm25Index) -> (usize, usize, usize, Vec<String>) {
         total += 1;
         let query = record["query"].as_str().expect("query");
         let terms = serde_json::to_string(&analyze(query)).unwrap_or_default();
-        if terms != record["analyzed_query_terms"].to_string() {
-            problems.push(format!("query {query:?}: terms {terms} != {}", record["analyzed_query_terms"]));
+        let expected_terms = record["analyzed_query_terms"].to_string();
+        if terms != expected_terms {
+            problems.push(format!(
+                "query {query:?}: terms {terms} != {}",
+                record["analyzed_query_terms"]
+            ));
         }
         let hits = index.search(query, 50);
         let expected: Vec<(&str, u32)> = record["raw_hits"]
             .as_array()
             .expect("raw_hits")
             .iter()
-            .map(|h| (h["asin"].as_str().unwrap_or_default(), u32::from_str_radix(h["score_f32_bits"].as_str().unwrap_or("0"), 16).unwrap_or(0)))
+            .map(|h| {
+                (
+                    h["asin"].as_str().unwrap_or_default(),
+                    u32::from_str_radix(h["score_f32_bits"].as_str().unwrap_or("0"), 16)
+                        .unwrap_or(0),
+                )
+            })
             .collect();
-        let actual: Vec<(&str, u32)> = hits.iter().map(|h| (h.id.as_str(), h.score.to_bits())).collect();
-        let ids = |v: &[(&str, u32)]| v.iter().take(10).map(|h| h.0.to_owned()).collect::<Vec<_>>();
+        let actual: Vec<(&str, u32)> = hits
+            .iter()
+            .map(|h| (h.id.as_str(), h.score.to_bits()))
+            .collect();
+        let ids = |v: &[(&str, u32)]| {
+            v.iter()
+                .take(10)
+                .map(|h| h.0.to_owned())
+                .collect::<Vec<_>>()
+        };
         if ids(&expected) == ids(&actual) {
             top10 += 1;
         } else {
-            problems.push(format!("query {query:?}: top-10 {:?} != {:?}", ids(&expected), ids(&actual)));
+            problems.push(format!(
+                "query {query:?}: top-10 {:?} != {:?}",
+                ids(&expected),
+                ids(&actual)
+            ));
         }
         if expected == actual {
             scores += 1;
@@ -303,8 +683,13 @@ fn bm25_agreement(index: &Bm25Index) -> (usize, usize, usize, Vec<String>) {
 fn bm25_rankings_agree_with_anserini() {
     let catalogue = common::catalogue();
     let (total, top10, exact, problems) = bm25_agreement(catalogue.index());
-    eprintln!("BM25: {top10}/{total} top-10 rankings equal, {exact}/{total} full top-50 lists with bit-equal scores");
+    eprintln!(
+        "BM25: {top10}/{total} top-10 rankings equal, {exact}/{total} full top-50 lists with bit-equal scores"
+    );
     assert!(total > 0, "no queries checked");
-    assert!(top10 * 100 >= total * 95, "only {top10}/{total} top-10 rankings agree: {problems:#?}");
+    assert!(
+        top10 * 100 >= total * 95,
+        "only {top10}/{total} top-10 rankings agree: {problems:#?}"
+    );
     assert!(problems.is_empty(), "{problems:#?}");
 }

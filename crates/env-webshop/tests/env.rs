@@ -12,7 +12,13 @@ fn small() -> WebShopEnv {
 #[test]
 fn contract() {
     let env = small();
-    let tasks: Vec<TaskId> = env.tasks(Split::Train).iter().take(2).chain(env.tasks(Split::Test).iter().take(2)).copied().collect();
+    let tasks: Vec<TaskId> = env
+        .tasks(Split::Train)
+        .iter()
+        .take(2)
+        .chain(env.tasks(Split::Test).iter().take(2))
+        .copied()
+        .collect();
     if let Err(problems) = check_env(small, &tasks) {
         panic!("{problems:#?}");
     }
@@ -26,22 +32,46 @@ fn default_catalogue_sizes_split_and_oracle() {
     assert_eq!(env.split().train().len(), 3930);
     assert_eq!(env.split().test().len(), 200);
     let goals = env.catalogue().goals();
-    let test_products: std::collections::HashSet<&str> = env.split().test().iter().map(|t| goals[t.0].asin.as_str()).collect();
-    assert!(env.split().train().iter().all(|t| !test_products.contains(goals[t.0].asin.as_str())), "train and test share products");
+    let test_products: std::collections::HashSet<&str> = env
+        .split()
+        .test()
+        .iter()
+        .map(|t| goals[t.0].asin.as_str())
+        .collect();
+    assert!(
+        env.split()
+            .train()
+            .iter()
+            .all(|t| !test_products.contains(goals[t.0].asin.as_str())),
+        "train and test share products"
+    );
     let tasks: Vec<TaskId> = env.tasks(Split::Test).to_vec();
-    let solved = tasks.iter().filter(|&&t| oracle::play(&mut env, t).expect("episode").success()).count();
+    let solved = tasks
+        .iter()
+        .filter(|&&t| oracle::play(&mut env, t).expect("episode").success())
+        .count();
     eprintln!("oracle: {solved}/{} test goals at 1.0", tasks.len());
-    assert!(solved * 100 >= tasks.len() * 99, "oracle solved only {solved}/{}", tasks.len());
+    assert!(
+        solved * 100 >= tasks.len() * 99,
+        "oracle solved only {solved}/{}",
+        tasks.len()
+    );
 }
 
 #[test]
 fn step_after_done_and_before_reset() {
     let mut env = small();
-    assert!(matches!(env.step("Action: search[x]"), Err(EnvError::NotReset { .. })));
+    assert!(matches!(
+        env.step("Action: search[x]"),
+        Err(EnvError::NotReset { .. })
+    ));
     let task = env.tasks(Split::Test)[0];
     let episode = oracle::play(&mut env, task).expect("episode");
     assert!(episode.done());
-    assert!(matches!(env.step("Action: search[x]"), Err(EnvError::EpisodeFinished { .. })));
+    assert!(matches!(
+        env.step("Action: search[x]"),
+        Err(EnvError::EpisodeFinished { .. })
+    ));
 }
 
 #[test]
@@ -56,12 +86,19 @@ fn synthetic_catalogue_is_deterministic() {
 #[test]
 fn loader_errors_name_file_record_and_field() {
     let text = r#"[{"asin": "B000000001", "name": "x"}]"#;
-    let error = crossgym_env_webshop::loader::parse_products("items.json", text).unwrap_err().to_string();
-    assert!(error.contains("items.json") && error.contains("record 0") && error.contains("full_description"), "{error}");
+    let error = crossgym_env_webshop::loader::parse_products("items.json", text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("items.json")
+            && error.contains("record 0")
+            && error.contains("full_description"),
+        "{error}"
+    );
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn arbitrary_replies_never_panic(replies in proptest::collection::vec(".{0,80}", 1..6), prefix in prop_oneof![Just(""), Just("Action: search["), Just("Action: click["), Just("click[")]) {
         let mut env = small();

@@ -17,6 +17,6 @@ pub const SEARCH_RETURN_N: usize = 50;
 
 /// Function words the noun fallback ([`crate::catalogue::fallback_nouns`]) leaves out.
 pub const STOP_WORDS_FOR_NOUNS: [&str; 24] = [
-    "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of",
-    "on", "or", "the", "to", "with", "without", "x", "up", "per", "&",
+    "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of", "on",
+    "or", "the", "to", "with", "without", "x", "up", "per", "&",
 ];

@@ -238,9 +238,7 @@ impl Stemmer {
             'l' => self.ends("able") || self.ends("ible"),
             'n' => self.ends("ant") || self.ends("ement") || self.ends("ment") || self.ends("ent"),
             'o' => {
-                (self.ends("ion")
-                    && self.j != usize::MAX
-                    && matches!(self.b[self.j], 's' | 't'))
+                (self.ends("ion") && self.j != usize::MAX && matches!(self.b[self.j], 's' | 't'))
                     || self.ends("ou")
             }
             's' => self.ends("ism"),

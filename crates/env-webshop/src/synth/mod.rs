@@ -17,8 +17,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::catalogue::NounTable;
 use crate::product::{Bullets, ItemAttributes, OrderedMap, RawOptionValue, RawProduct};
 use crate::reward::normalize_color;
-pub use tables::{OptionKind, ProductType};
 use tables::{AUDIENCES, GARMENTS, OTHER_TYPES};
+pub use tables::{OptionKind, ProductType};
 
 /// Products in the default catalogue.
 pub const DEFAULT_NUM_PRODUCTS: usize = 1000;
@@ -41,7 +41,6 @@ pub fn product_types() -> Vec<(ProductType, Option<usize>)> {
     let mut types = Vec::new();
     for (g, garment) in GARMENTS.iter().enumerate() {
         for audience in 0..AUDIENCES.len() {
-            let _ = garment;
             types.push((
                 ProductType {
                     department: "fashion",
@@ -72,50 +71,204 @@ fn department_root(department: &str) -> &'static str {
 
 fn styles(department: &str) -> &'static [&'static str] {
     match department {
-        "fashion" => &["Classic", "Everyday", "Lightweight", "Premium", "Athletic", "Vintage", "Casual", "Essential"],
-        "beauty" => &["Daily", "Gentle", "Advanced", "Professional", "Natural", "Travel", "Luxury", "Clinical"],
-        "grocery" => &["Organic", "Gourmet", "Classic", "Artisan", "Premium", "Farmhouse", "Simple", "Family"],
-        "electronics" => &["Compact", "Pro", "Ultra", "Portable", "Smart", "Advanced", "Essential", "Max"],
-        _ => &["Modern", "Classic", "Heavy Duty", "Compact", "Premium", "Rustic", "Essential", "Deluxe"],
+        "fashion" => &[
+            "Classic",
+            "Everyday",
+            "Lightweight",
+            "Premium",
+            "Athletic",
+            "Vintage",
+            "Casual",
+            "Essential",
+        ],
+        "beauty" => &[
+            "Daily",
+            "Gentle",
+            "Advanced",
+            "Professional",
+            "Natural",
+            "Travel",
+            "Luxury",
+            "Clinical",
+        ],
+        "grocery" => &[
+            "Organic",
+            "Gourmet",
+            "Classic",
+            "Artisan",
+            "Premium",
+            "Farmhouse",
+            "Simple",
+            "Family",
+        ],
+        "electronics" => &[
+            "Compact",
+            "Pro",
+            "Ultra",
+            "Portable",
+            "Smart",
+            "Advanced",
+            "Essential",
+            "Max",
+        ],
+        _ => &[
+            "Modern",
+            "Classic",
+            "Heavy Duty",
+            "Compact",
+            "Premium",
+            "Rustic",
+            "Essential",
+            "Deluxe",
+        ],
     }
 }
 
 fn generic_attributes(department: &str) -> &'static [&'static str] {
     match department {
-        "fashion" => &["machine wash", "hand wash", "polyester spandex", "cotton blend", "daily wear", "regular fit"],
-        "beauty" => &["travel size", "dermatologist tested", "vegan formula", "paraben free", "cruelty free", "easy to use"],
-        "grocery" => &["kosher certified", "low calorie", "plant based", "bulk pack", "great taste", "ready to eat"],
-        "electronics" => &["easy setup", "compact design", "usb powered", "energy efficient", "travel friendly", "one year warranty"],
-        _ => &["easy clean", "space saving", "eco friendly", "durable construction", "modern style", "gift idea"],
+        "fashion" => &[
+            "machine wash",
+            "hand wash",
+            "polyester spandex",
+            "cotton blend",
+            "daily wear",
+            "regular fit",
+        ],
+        "beauty" => &[
+            "travel size",
+            "dermatologist tested",
+            "vegan formula",
+            "paraben free",
+            "cruelty free",
+            "easy to use",
+        ],
+        "grocery" => &[
+            "kosher certified",
+            "low calorie",
+            "plant based",
+            "bulk pack",
+            "great taste",
+            "ready to eat",
+        ],
+        "electronics" => &[
+            "easy setup",
+            "compact design",
+            "usb powered",
+            "energy efficient",
+            "travel friendly",
+            "one year warranty",
+        ],
+        _ => &[
+            "easy clean",
+            "space saving",
+            "eco friendly",
+            "durable construction",
+            "modern style",
+            "gift idea",
+        ],
     }
 }
 
 fn uses(department: &str) -> &'static [&'static str] {
     match department {
-        "fashion" => &["everyday wear", "work and travel", "the gym", "weekend outings"],
-        "beauty" => &["a daily routine", "sensitive skin", "travel", "a spa day at home"],
-        "grocery" => &["busy mornings", "snacking on the go", "family meals", "the office pantry"],
-        "electronics" => &["home and office", "travel", "gaming and streaming", "everyday use"],
-        _ => &["small apartments", "everyday cooking", "busy households", "guest rooms"],
+        "fashion" => &[
+            "everyday wear",
+            "work and travel",
+            "the gym",
+            "weekend outings",
+        ],
+        "beauty" => &[
+            "a daily routine",
+            "sensitive skin",
+            "travel",
+            "a spa day at home",
+        ],
+        "grocery" => &[
+            "busy mornings",
+            "snacking on the go",
+            "family meals",
+            "the office pantry",
+        ],
+        "electronics" => &[
+            "home and office",
+            "travel",
+            "gaming and streaming",
+            "everyday use",
+        ],
+        _ => &[
+            "small apartments",
+            "everyday cooking",
+            "busy households",
+            "guest rooms",
+        ],
     }
 }
 
 const COLORS: [&str; 18] = [
-    "Black", "White", "Navy Blue", "Grey", "Red", "Olive Green", "Khaki", "Beige", "Pink",
-    "Light Blue", "Burgundy", "Charcoal", "Brown", "Green", "Purple", "Yellow", "Ivory", "Teal",
+    "Black",
+    "White",
+    "Navy Blue",
+    "Grey",
+    "Red",
+    "Olive Green",
+    "Khaki",
+    "Beige",
+    "Pink",
+    "Light Blue",
+    "Burgundy",
+    "Charcoal",
+    "Brown",
+    "Green",
+    "Purple",
+    "Yellow",
+    "Ivory",
+    "Teal",
 ];
 const APPAREL_SIZES: [&str; 6] = ["X-Small", "Small", "Medium", "Large", "X-Large", "XX-Large"];
 const SHOE_SIZES: [&str; 10] = ["6", "7", "7.5", "8", "8.5", "9", "9.5", "10", "11", "12"];
 const FLAVORS: [&str; 14] = [
-    "Original", "Vanilla", "Hazelnut", "Caramel", "Chocolate", "Sea Salt", "Honey", "Lemon",
-    "Peach", "Cinnamon", "Coconut", "Dark Roast", "Barbecue", "Cream",
+    "Original",
+    "Vanilla",
+    "Hazelnut",
+    "Caramel",
+    "Chocolate",
+    "Sea Salt",
+    "Honey",
+    "Lemon",
+    "Peach",
+    "Cinnamon",
+    "Coconut",
+    "Dark Roast",
+    "Barbecue",
+    "Cream",
 ];
 const SCENTS: [&str; 8] = [
-    "Unscented", "Lavender", "Eucalyptus", "Coconut", "Citrus", "Vanilla", "Rose", "Sandalwood",
+    "Unscented",
+    "Lavender",
+    "Eucalyptus",
+    "Coconut",
+    "Citrus",
+    "Vanilla",
+    "Rose",
+    "Sandalwood",
 ];
-const PACKS: [&str; 6] = ["Pack of 1", "Pack of 2", "Pack of 3", "Pack of 4", "Pack of 6", "Pack of 12"];
+const PACKS: [&str; 6] = [
+    "Pack of 1",
+    "Pack of 2",
+    "Pack of 3",
+    "Pack of 4",
+    "Pack of 6",
+    "Pack of 12",
+];
 const COUNTS: [&str; 5] = ["6 Count", "12 Count", "24 Count", "36 Count", "48 Count"];
-const VOLUMES: [&str; 6] = ["1 Fl Oz", "1.7 Fl Oz", "3.4 Fl Oz", "8 Fl Oz", "16 Fl Oz", "32 Fl Oz"];
+const VOLUMES: [&str; 6] = [
+    "1 Fl Oz",
+    "1.7 Fl Oz",
+    "3.4 Fl Oz",
+    "8 Fl Oz",
+    "16 Fl Oz",
+    "32 Fl Oz",
+];
 const INCHES: [&str; 5] = ["8 Inch", "10 Inch", "12 Inch", "14 Inch", "16 Inch"];
 const CAPACITIES: [&str; 6] = ["32GB", "64GB", "128GB", "256GB", "1TB", "2TB"];
 const BED_SIZES: [&str; 5] = ["Twin", "Full", "Queen", "King", "California King"];
@@ -265,7 +418,12 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
                     Some(query_prefix.trim_end_matches("'s").to_owned()),
                 )
             }
-            None => (ty.noun.to_owned(), ty.query.to_owned(), ty.path.to_owned(), None),
+            None => (
+                ty.noun.to_owned(),
+                ty.query.to_owned(),
+                ty.path.to_owned(),
+                None,
+            ),
         };
         let department = ty.department;
         let generic = generic_attributes(department);
@@ -273,7 +431,10 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
         product_attrs.extend(pick_some(&mut rng, generic, 1, 2));
         product_attrs.shuffle(&mut rng);
         let n_instr = rng.random_range(1..=3usize.min(product_attrs.len()));
-        let instr_attrs: Vec<&str> = product_attrs.choose_multiple(&mut rng, n_instr).copied().collect();
+        let instr_attrs: Vec<&str> = product_attrs
+            .choose_multiple(&mut rng, n_instr)
+            .copied()
+            .collect();
 
         let style = *styles(department).choose(&mut rng).unwrap_or(&"Classic");
         let feature = product_attrs[0];
@@ -283,8 +444,12 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
             _ => format!("{noun} - {style} {}", title_case(feature)),
         };
         let mut title_nouns: Vec<String> = noun
-            .split(|c: char| c == ' ' || c == '-')
-            .map(|w| w.trim_end_matches("'s").trim_end_matches('\'').to_lowercase())
+            .split([' ', '-'])
+            .map(|w| {
+                w.trim_end_matches("'s")
+                    .trim_end_matches('\'')
+                    .to_lowercase()
+            })
             .filter(|w| !w.is_empty() && w != "men" && w != "women" && w != "kids")
             .collect();
         if let Some(word) = audience_word {
@@ -302,7 +467,10 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
             .iter()
             .map(|a| format!("{} for {usage}", capitalize(a)))
             .collect();
-        bullets.push(format!("Satisfaction guaranteed: {} from a trusted shop", noun.to_lowercase()));
+        bullets.push(format!(
+            "Satisfaction guaranteed: {} from a trusted shop",
+            noun.to_lowercase()
+        ));
 
         let options = options_for(&mut rng, ty.options, department);
         let customization_options = OrderedMap(
@@ -314,7 +482,10 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
                         Some(
                             values
                                 .into_iter()
-                                .map(|v| RawOptionValue { value: v.to_owned(), image: None })
+                                .map(|v| RawOptionValue {
+                                    value: v.to_owned(),
+                                    image: None,
+                                })
                                 .collect(),
                         ),
                     )
@@ -324,9 +495,15 @@ pub fn generate(num_products: usize, seed: u64) -> SynthCatalogue {
 
         let instruction = match rng.random_range(0..4) {
             0 => format!("Find me {query} with {}", join_attributes(&instr_attrs)),
-            1 => format!("i am looking for {query} that are {}", join_attributes(&instr_attrs)),
+            1 => format!(
+                "i am looking for {query} that are {}",
+                join_attributes(&instr_attrs)
+            ),
             2 => format!("i need {} {query}", join_attributes(&instr_attrs)),
-            _ => format!("i want to buy {query} with {}", join_attributes(&instr_attrs)),
+            _ => format!(
+                "i want to buy {query} with {}",
+                join_attributes(&instr_attrs)
+            ),
         };
         let root = department_root(department);
         products.push(RawProduct {
