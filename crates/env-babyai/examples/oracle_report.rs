@@ -9,8 +9,14 @@ use crossgym_env_babyai::task_world;
 use crossgym_env_core::TaskId;
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (start, end) = (args.first().copied().unwrap_or(0), args.get(1).copied().unwrap_or(400));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (start, end) = (
+        args.first().copied().unwrap_or(0),
+        args.get(1).copied().unwrap_or(400),
+    );
     let mut per_level = vec![(0usize, 0usize, 0usize); LEVELS.len()];
     for task in start..end {
         let world = match task_world(TaskId(task)) {
@@ -27,7 +33,12 @@ fn main() {
         slot.1 += usize::from(out.success);
         slot.2 += usize::from(out.done);
         if !out.success {
-            println!("task {task} ({}) failed: {:?} mission {:?}", LEVELS[task % 40].name, out, session.world().mission);
+            println!(
+                "task {task} ({}) failed: {:?} mission {:?}",
+                LEVELS[task % 40].name,
+                out,
+                session.world().mission
+            );
         }
     }
     let (mut n, mut s, mut d) = (0, 0, 0);

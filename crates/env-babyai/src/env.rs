@@ -15,7 +15,7 @@ pub const NAME: &str = "babyai";
 pub const NUM_TASKS: usize = 900;
 
 /// The seed of the train/test split.
-pub const SPLIT_SEED: u64 = 0xBAB1_A1;
+pub const SPLIT_SEED: u64 = 0x00BA_B1A1;
 
 /// AgentGym's `conversation_start` human message for BabyAI.
 pub const INSTRUCTION: &str = "You are an exploration master that wants to finish every goal you are given. Every round I will give you an observation, and you have to respond an action and your thought based on the observation to finish the given task. You are placed in a room and you need to accomplish the given goal with actions.\n\nYou can use the following actions: \n\n- turn right \n\n- turn left \n\n- move forward \n\n- go to <obj> <id> \n\n- pick up <obj> <id> \n\n- go through <door> <id>: <door> must be an open door. \n\n- toggle and go through <door> <id>: <door> can be a closed door or a locked door. If you want to open a locked door, you need to carry a key that is of the same color as the locked door. \n\n- toggle: there is a closed or locked door right in front of you and you can toggle it.\nYour response should use the following format:\nThought:\n<Your Thought>\n\nAction:\n<Your Action>";
@@ -61,7 +61,8 @@ impl BabyAi {
             max_turns_eval: paper::EVAL_MAX_TURNS,
             characteristics: row.characteristics,
         };
-        let split = TaskSplit::seeded(NAME, NUM_TASKS, row.train_tasks, row.test_tasks, SPLIT_SEED)?;
+        let split =
+            TaskSplit::seeded(NAME, NUM_TASKS, row.train_tasks, row.test_tasks, SPLIT_SEED)?;
         Ok(BabyAi {
             info,
             split,

@@ -114,16 +114,19 @@ pub fn solve(session: &mut TextSession) -> OracleOutcome {
 fn active_leaf(instr: &Instr) -> Option<&Instr> {
     match instr {
         Instr::Seq {
-            kind, a, b, a_done, b_done, ..
+            kind,
+            a,
+            b,
+            a_done,
+            b_done,
+            ..
         } => {
-            let (first, first_done, second, second_done) = match kind {
-                SeqKind::Before | SeqKind::And => (a, *a_done, b, *b_done),
-                SeqKind::After => (b, *b_done, a, *a_done),
+            let (first, first_done, second) = match kind {
+                SeqKind::Before | SeqKind::And => (a, *a_done, b),
+                SeqKind::After => (b, *b_done, a),
             };
             if first_done != Status::Success {
                 active_leaf(first)
-            } else if second_done != Status::Success {
-                active_leaf(second)
             } else {
                 active_leaf(second)
             }
@@ -142,7 +145,12 @@ fn positions_of(world: &World, ids: &[u32]) -> Vec<Pos> {
 }
 
 fn neighbours(p: Pos) -> [Pos; 4] {
-    [(p.0 + 1, p.1), (p.0 - 1, p.1), (p.0, p.1 + 1), (p.0, p.1 - 1)]
+    [
+        (p.0 + 1, p.1),
+        (p.0 - 1, p.1),
+        (p.0, p.1 + 1),
+        (p.0, p.1 - 1),
+    ]
 }
 
 fn has(session: &TextSession, name: &str) -> bool {
@@ -165,9 +173,7 @@ fn pickup_front(session: &TextSession) -> Option<String> {
 enum Mode {
     /// Only cells the agent can pass now (closed doors and doors it has the key for included).
     Strict,
-    /// Movable objects may be crossed (they will be put aside).
-    ThroughObjects,
-    /// Locked doors may be crossed as well (to learn which key is needed).
+    /// Movable objects and locked doors may be crossed (to learn what is in the way).
     ThroughLocked,
 }
 
@@ -177,6 +183,24 @@ const OBJECT_COST: u32 = 12;
 /// A shortest primitive path (Dijkstra over pose) until the agent faces one of `targets`.
 /// Returns the first move and the path's cells.
 fn plan(world: &World, targets: &[Pos], mode: Mode) -> Option<(Step, Vec<Pos>)> {
+    plan_from(world, world.agent_dir, targets, mode)
+}
+
+/// The cells of the cheapest paths to `targets` from the agent's cell in any direction (so
+/// that what to keep free does not change while the agent turns in place).
+fn path_cells(world: &World, targets: &[Pos]) -> Vec<Pos> {
+    (0..4u8)
+        .filter_map(|d| plan_from(world, d, targets, Mode::ThroughLocked))
+        .flat_map(|(_, cells)| cells)
+        .collect()
+}
+
+fn plan_from(
+    world: &World,
+    start_dir: u8,
+    targets: &[Pos],
+    mode: Mode,
+) -> Option<(Step, Vec<Pos>)> {
     let (w, h) = (world.grid.width(), world.grid.height());
     let n = usize::try_from(w * h * 4).ok()?;
     let index = |p: Pos, d: u8| usize::try_from((p.1 * w + p.0) * 4 + i32::from(d)).unwrap_or(0);
@@ -188,7 +212,7 @@ fn plan(world: &World, targets: &[Pos], mode: Mode) -> Option<(Step, Vec<Pos>)> 
     let mut dist = vec![u32::MAX; n];
     let mut prev: Vec<Option<(Pos, u8, Step)>> = vec![None; n];
     let mut heap = BinaryHeap::new();
-    let start = (world.agent_pos, world.agent_dir);
+    let start = (world.agent_pos, start_dir);
     dist[index(start.0, start.1)] = 0;
     heap.push(Reverse((0u32, start.0, start.1)));
     while let Some(Reverse((d, p, dir))) = heap.pop() {
@@ -229,7 +253,7 @@ fn plan(world: &World, targets: &[Pos], mode: Mode) -> Option<(Step, Vec<Pos>)> 
                         DoorState::Locked => (mode == Mode::ThroughLocked).then_some(2 * MOVE_COST),
                     },
                     Kind::Key | Kind::Ball | Kind::Box => {
-                        (mode != Mode::Strict).then_some(OBJECT_COST)
+                        (mode == Mode::ThroughLocked).then_some(OBJECT_COST)
                     }
                 },
             };
@@ -260,36 +284,87 @@ enum Step {
 }
 
 fn pursue(session: &TextSession, targets: &[Pos], finish: Finish) -> Option<String> {
-    let world = session.world();
-    if targets.is_empty() {
-        return None;
-    }
-    for mode in [Mode::Strict, Mode::ThroughObjects] {
-        if let Some((step, cells)) = plan(world, targets, mode) {
-            return act(session, step, finish, &cells);
-        }
-    }
-    // A locked door is in the way: fetch its key.
-    let (_, cells) = plan(world, targets, Mode::ThroughLocked)?;
-    let door_color = cells.iter().rev().find_map(|&p| {
-        world
-            .grid
-            .get(p)
-            .filter(|c| c.kind == Kind::Door && c.door == DoorState::Locked)
-            .map(|c| c.color)
-    })?;
-    let keys: Vec<Pos> = world
+    pursue_depth(session, targets, finish, 0)
+}
+
+fn keys_of(world: &World, color: crate::grid::Color) -> Vec<Pos> {
+    world
         .grid
         .objects_x_major()
-        .filter(|(_, o)| o.kind == Kind::Key && o.color == door_color)
+        .filter(|(_, o)| o.kind == Kind::Key && o.color == color)
         .map(|(p, _)| p)
-        .collect();
-    if keys.is_empty() {
+        .collect()
+}
+
+fn pursue_depth(
+    session: &TextSession,
+    targets: &[Pos],
+    finish: Finish,
+    depth: usize,
+) -> Option<String> {
+    let world = session.world();
+    if targets.is_empty() || depth > 4 {
         return None;
     }
-    for mode in [Mode::Strict, Mode::ThroughObjects] {
-        if let Some((step, cells)) = plan(world, &keys, mode) {
-            return act(session, step, Finish::Pickup, &cells);
+    let carried_key = world
+        .carrying
+        .as_ref()
+        .filter(|c| c.kind == Kind::Key)
+        .map(|c| c.color);
+    let locked_without_key = |p: &Pos| {
+        world.grid.get(*p).is_some_and(|c| {
+            c.kind == Kind::Door && c.door == DoorState::Locked && carried_key != Some(c.color)
+        })
+    };
+    if finish == Finish::Toggle && targets.iter().all(locked_without_key) {
+        let keys: Vec<Pos> = targets
+            .iter()
+            .filter_map(|&p| world.grid.get(p).map(|c| c.color))
+            .flat_map(|color| keys_of(world, color))
+            .collect();
+        return pursue_depth(session, &keys, Finish::Pickup, depth + 1);
+    }
+    let through_all = plan(world, targets, Mode::ThroughLocked);
+    let all_cells: Vec<Pos> = through_all
+        .as_ref()
+        .map(|(_, c)| c.clone())
+        .unwrap_or_default();
+    // Free the hands of anything the rest of the way does not need.
+    if finish != Finish::Drop
+        && let Some(carried) = &world.carrying
+    {
+        // A key stays in hand while its locked door is still locked.
+        let needed = carried.kind == Kind::Key
+            && world.grid.objects_x_major().any(|(_, c)| {
+                c.kind == Kind::Door && c.door == DoorState::Locked && c.color == carried.color
+            });
+        if !needed {
+            return drop_somewhere(session, &all_cells);
+        }
+    }
+    if let Some((step, cells)) = plan(world, targets, Mode::Strict) {
+        return act(session, step, finish, &cells);
+    }
+    // Something is in the way: the first obstacle on the cheapest path decides.
+    let (_, cells) = through_all?;
+    for &p in cells.iter().rev() {
+        let Some(cell) = world.grid.get(p) else {
+            continue;
+        };
+        match cell.kind {
+            Kind::Key | Kind::Ball | Kind::Box => {
+                // Walk up to the blocker (with any key still needed), then free the hands.
+                return pursue_depth(session, &[p], Finish::Pickup, depth + 1);
+            }
+            Kind::Door if cell.door == DoorState::Locked && carried_key != Some(cell.color) => {
+                return pursue_depth(
+                    session,
+                    &keys_of(world, cell.color),
+                    Finish::Pickup,
+                    depth + 1,
+                );
+            }
+            _ => {}
         }
     }
     None
@@ -303,26 +378,7 @@ fn act(session: &TextSession, step: Step, finish: Finish, path: &[Pos]) -> Optio
         Step::Right => Some("turn right".into()),
         Step::Arrived => match finish {
             Finish::Face => Some("turn left".into()),
-            Finish::Toggle => {
-                let front = world.grid.get(world.front_pos());
-                let locked_color = front
-                    .filter(|c| c.kind == Kind::Door && c.door == DoorState::Locked)
-                    .map(|c| c.color);
-                let has_key = world
-                    .carrying
-                    .as_ref()
-                    .is_some_and(|c| c.kind == Kind::Key && Some(c.color) == locked_color);
-                if let (Some(color), false) = (locked_color, has_key) {
-                    let keys: Vec<Pos> = world
-                        .grid
-                        .objects_x_major()
-                        .filter(|(_, o)| o.kind == Kind::Key && o.color == color)
-                        .map(|(p, _)| p)
-                        .collect();
-                    return pursue(session, &keys, Finish::Pickup);
-                }
-                has(session, "toggle").then(|| "toggle".into())
-            }
+            Finish::Toggle => has(session, "toggle").then(|| "toggle".into()),
             Finish::Pickup => {
                 if world.carrying.is_some() {
                     drop_somewhere(session, path)
@@ -354,6 +410,22 @@ fn act(session: &TextSession, step: Step, finish: Finish, path: &[Pos]) -> Optio
 /// Puts the carried object down on a free cell off `avoid` and away from doors.
 fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
     let world = session.world();
+    // Also keep free the ways to every key whose door is still locked.
+    let mut avoid = avoid.to_vec();
+    let locked: Vec<crate::grid::Color> = world
+        .grid
+        .objects_x_major()
+        .filter(|(_, o)| o.kind == Kind::Door && o.door == DoorState::Locked)
+        .map(|(_, o)| o.color)
+        .collect();
+    for color in locked {
+        let keys = keys_of(world, color);
+        if !keys.is_empty() {
+            avoid.extend(path_cells(world, &keys));
+            avoid.extend(keys.iter().flat_map(|&k| neighbours(k)));
+        }
+    }
+    let avoid = avoid.as_slice();
     let near_door = |p: Pos| {
         neighbours(p)
             .iter()
@@ -379,7 +451,22 @@ fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
         .flat_map(|x| (0..world.grid.height()).map(move |y| (x, y)))
         .filter(|&p| good(p))
         .collect();
-    let (step, _) = plan(world, &spots, Mode::Strict)?;
+    let (step, _) = match plan(world, &spots, Mode::Strict) {
+        Some(found) => found,
+        None => {
+            let front = world.front_pos();
+            if world.grid.get(front).is_none() && !avoid.contains(&front) && has(session, "drop") {
+                return Some("drop".into());
+            }
+            let loose: Vec<Pos> = (0..world.grid.width())
+                .flat_map(|x| (0..world.grid.height()).map(move |y| (x, y)))
+                .filter(|&p| {
+                    world.grid.get(p).is_none() && !avoid.contains(&p) && p != world.agent_pos
+                })
+                .collect();
+            plan(world, &loose, Mode::Strict)?
+        }
+    };
     match step {
         Step::Arrived => has(session, "drop").then(|| "drop".into()),
         Step::Left => Some("turn left".into()),

@@ -56,8 +56,10 @@ fn decode_obj(id: u32, code: [u8; 3], field: &str) -> Result<Option<Obj>, StateE
     if t == 0 || t == 1 {
         return Ok(None);
     }
-    let kind = Kind::from_index(t).ok_or_else(|| err(field, format!("unknown object index {t}")))?;
-    let color = Color::from_index(c).ok_or_else(|| err(field, format!("unknown colour index {c}")))?;
+    let kind =
+        Kind::from_index(t).ok_or_else(|| err(field, format!("unknown object index {t}")))?;
+    let color =
+        Color::from_index(c).ok_or_else(|| err(field, format!("unknown colour index {c}")))?;
     let mut obj = Obj::new(if kind == Kind::Wall { 0 } else { id }, kind, color);
     if kind == Kind::Door {
         obj.door = match s {
@@ -84,7 +86,10 @@ impl RecordedState {
             return Err(err("width/height", "grid size out of range"));
         }
         if self.grid.len() != self.width as usize
-            || self.grid.iter().any(|col| col.len() != self.height as usize)
+            || self
+                .grid
+                .iter()
+                .any(|col| col.len() != self.height as usize)
         {
             return Err(err("grid", "shape does not match width × height"));
         }
@@ -173,7 +178,12 @@ fn parse_desc(
         Some("ball") => Some(Kind::Ball),
         Some("key") => Some(Kind::Key),
         Some("door") => Some(Kind::Door),
-        Some(other) => return Err(err(format!("{field}.type"), format!("unknown type {other:?}"))),
+        Some(other) => {
+            return Err(err(
+                format!("{field}.type"),
+                format!("unknown type {other:?}"),
+            ));
+        }
     };
     let color = match text("color")? {
         None => None,
@@ -184,15 +194,13 @@ fn parse_desc(
                 .ok_or_else(|| err(format!("{field}.color"), format!("unknown colour {name:?}")))?,
         ),
     };
-    let loc = match text("loc")? {
-        None => None,
-        Some(name) => Some(
-            Loc::ALL
-                .into_iter()
-                .find(|l| l.name() == name)
-                .ok_or_else(|| err(format!("{field}.loc"), format!("unknown location {name:?}")))?,
-        ),
-    };
+    let loc =
+        match text("loc")? {
+            None => None,
+            Some(name) => Some(Loc::ALL.into_iter().find(|l| l.name() == name).ok_or_else(
+                || err(format!("{field}.loc"), format!("unknown location {name:?}")),
+            )?),
+        };
     let mut desc = ObjDesc::new(kind, color, loc);
     let poss = get(value, "obj_poss", field)?
         .as_array()
@@ -235,7 +243,12 @@ fn parse_instr(
         .as_str()
         .ok_or_else(|| err(format!("{field}.instr"), "not a string"))?;
     let desc = |key: &str, carrying: &mut Option<Obj>| {
-        parse_desc(get(value, key, field)?, &format!("{field}.{key}"), grid, carrying)
+        parse_desc(
+            get(value, key, field)?,
+            &format!("{field}.{key}"),
+            grid,
+            carrying,
+        )
     };
     let strict = get_bool(value, "strict", field)?;
     Ok(match name {
@@ -263,10 +276,25 @@ fn parse_instr(
                 "AfterInstr" => SeqKind::After,
                 _ => SeqKind::And,
             };
-            let a = parse_instr(get(value, "instr_a", field)?, &format!("{field}.instr_a"), grid, carrying)?;
-            let b = parse_instr(get(value, "instr_b", field)?, &format!("{field}.instr_b"), grid, carrying)?;
+            let a = parse_instr(
+                get(value, "instr_a", field)?,
+                &format!("{field}.instr_a"),
+                grid,
+                carrying,
+            )?;
+            let b = parse_instr(
+                get(value, "instr_b", field)?,
+                &format!("{field}.instr_b"),
+                grid,
+                carrying,
+            )?;
             Instr::seq(kind, a, b, strict)
         }
-        other => return Err(err(format!("{field}.instr"), format!("unknown instruction {other:?}"))),
+        other => {
+            return Err(err(
+                format!("{field}.instr"),
+                format!("unknown instruction {other:?}"),
+            ));
+        }
     })
 }

@@ -2,7 +2,6 @@
 //! with their primitive plans (BFS over the visible square), and the error texts of infeasible
 //! actions. Byte-exact with `BabyAI.postprocess_obs`, quirks included.
 
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use crate::grid::{Color, DoorState, Kind, Pos};
@@ -119,10 +118,14 @@ struct Planner {
     y0: i32,
     w: i32,
     h: i32,
-    first_pop: Vec<u32>,
-    parent: Vec<(u16, Action)>,
+    first_pop: [u32; MAX_STATES],
+    parent: [(u16, Action); MAX_STATES],
     init: u16,
 }
+
+/// The planner's square is at most 8 × 8 cells (the view plus the row behind the agent).
+const MAX_CELLS: usize = 64;
+const MAX_STATES: usize = MAX_CELLS * 4;
 
 const UNSEEN: u32 = u32::MAX;
 
@@ -140,9 +143,9 @@ impl Planner {
         let range = |b: i32, t: i32| if b < t { (b, t + 1) } else { (t, b) };
         let (xa, xb) = range(border.0, top_left.0);
         let (ya, yb) = range(border.1, top_left.1);
-        let (w, h) = ((xb - xa).max(0), (yb - ya).max(0));
-        let cells = usize::try_from(w * h).unwrap_or(0);
-        let mut blocked = vec![false; cells];
+        let (w, h) = ((xb - xa).clamp(0, 8), (yb - ya).clamp(0, 8));
+        let (xb, yb) = (xa + w, ya + h);
+        let mut blocked = [false; MAX_CELLS];
         let cell_index = |p: Pos| -> Option<usize> {
             (p.0 >= xa && p.0 < xb && p.1 >= ya && p.1 < yb)
                 .then(|| usize::try_from((p.0 - xa) * h + (p.1 - ya)).ok())
@@ -153,14 +156,13 @@ impl Planner {
                 blocked[i] = true;
             }
         }
-        let states = cells * 4;
         let mut planner = Planner {
             x0: xa,
             y0: ya,
             w,
             h,
-            first_pop: vec![UNSEEN; states],
-            parent: vec![(0, Action::Forward); states],
+            first_pop: [UNSEEN; MAX_STATES],
+            parent: [(0, Action::Forward); MAX_STATES],
             init: 0,
         };
         // The agent's own cell may lie outside the range only in degenerate cases; then no
@@ -173,10 +175,13 @@ impl Planner {
         if seen.is_empty() {
             return planner;
         }
-        let mut queue = VecDeque::with_capacity(states * 2);
-        queue.push_back(init);
+        let mut queue: Vec<u16> = Vec::with_capacity(MAX_STATES * 4);
+        queue.push(init);
+        let mut head = 0;
         let mut pops = 0u32;
-        while let Some(s) = queue.pop_front() {
+        while head < queue.len() {
+            let s = queue[head];
+            head += 1;
             let si = usize::from(s);
             if planner.first_pop[si] == UNSEEN {
                 planner.first_pop[si] = pops;
@@ -202,7 +207,7 @@ impl Planner {
                 if cell_index(np).is_some_and(|i| blocked[i]) {
                     continue;
                 }
-                queue.push_back(ns);
+                queue.push(ns);
                 planner.parent[nsi] = (s, action);
             }
         }
@@ -210,9 +215,12 @@ impl Planner {
     }
 
     fn state(&self, p: Pos, d: u8) -> Option<u16> {
-        let inside = p.0 >= self.x0 && p.0 < self.x0 + self.w && p.1 >= self.y0 && p.1 < self.y0 + self.h;
+        let inside =
+            p.0 >= self.x0 && p.0 < self.x0 + self.w && p.1 >= self.y0 && p.1 < self.y0 + self.h;
         inside
-            .then(|| u16::try_from(((p.0 - self.x0) * self.h + (p.1 - self.y0)) * 4 + i32::from(d)).ok())
+            .then(|| {
+                u16::try_from(((p.0 - self.x0) * self.h + (p.1 - self.y0)) * 4 + i32::from(d)).ok()
+            })
             .flatten()
     }
 
@@ -256,7 +264,10 @@ fn position_text(out: &mut String, front: i32, right: i32) {
     if right == 0 {
         let _ = write!(out, "right in front of you {front} steps away. ");
     } else if right > 0 {
-        let _ = write!(out, "{front} steps in front of you and {right} steps to your right. ");
+        let _ = write!(
+            out,
+            "{front} steps in front of you and {right} steps to your right. "
+        );
     } else {
         let _ = write!(
             out,
@@ -366,7 +377,11 @@ pub fn render(world: &World, image: &Image) -> Rendering {
     }
     description.push_str("The room has walls around you. ");
     if let Some(&(kind, dis)) = barriers.first() {
-        let _ = write!(description, "You are facing a {} {dis} steps away. ", kind.name());
+        let _ = write!(
+            description,
+            "You are facing a {} {dis} steps away. ",
+            kind.name()
+        );
     }
     match &world.carrying {
         Some(obj) => {
@@ -385,10 +400,13 @@ pub fn render(world: &World, image: &Image) -> Rendering {
         actions: Vec::with_capacity(seen.len() * 2 + 4),
         errors: Vec::new(),
     };
-    out.actions.push(avail("turn left", vec![Action::Left], None));
-    out.actions.push(avail("turn right", vec![Action::Right], None));
+    out.actions
+        .push(avail("turn left", vec![Action::Left], None));
+    out.actions
+        .push(avail("turn right", vec![Action::Right], None));
     if barriers.first().is_none_or(|b| b.1 > 1) {
-        out.actions.push(avail("move forward", vec![Action::Forward], None));
+        out.actions
+            .push(avail("move forward", vec![Action::Forward], None));
     } else {
         out.errors.push((
             "move forward".into(),
@@ -404,7 +422,8 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                 "You cannot drop the object, as you are not carrying anything.".into(),
             ));
         }
-        out.actions.push(avail("check available actions", Vec::new(), None));
+        out.actions
+            .push(avail("check available actions", Vec::new(), None));
         return out;
     }
     let planner = Planner::new(world, &seen);
@@ -422,7 +441,9 @@ pub fn render(world: &World, image: &Image) -> Rendering {
             match planner.path(obj.pos, false) {
                 Some(mut plan) => {
                     plan.push(Action::Pickup);
-                    let k = if listed { bump(&mut counts, &obj.name) } else {
+                    let k = if listed {
+                        bump(&mut counts, &obj.name)
+                    } else {
                         if let Some(slot) = counts.iter_mut().find(|(n, _)| *n == obj.name) {
                             slot.1 = 1;
                         } else {
@@ -430,7 +451,11 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                         }
                         1
                     };
-                    out.actions.push(avail(format!("pickup {} {k}", obj.name), plan, Some(obj.pos)));
+                    out.actions.push(avail(
+                        format!("pickup {} {k}", obj.name),
+                        plan,
+                        Some(obj.pos),
+                    ));
                 }
                 None => {
                     let k = if listed {
@@ -440,7 +465,10 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                     };
                     out.errors.push((
                         format!("pickup {} {k}", obj.name),
-                        format!("You cannot pickup {} {k}, as there is no path leading to it.", obj.name),
+                        format!(
+                            "You cannot pickup {} {k}, as there is no path leading to it.",
+                            obj.name
+                        ),
                     ));
                 }
             }
@@ -456,8 +484,7 @@ pub fn render(world: &World, image: &Image) -> Rendering {
         if blocked {
             out.errors.push((
                 "drop".into(),
-                "You cannot drop the object, as there is already an object in front of you."
-                    .into(),
+                "You cannot drop the object, as there is already an object in front of you.".into(),
             ));
         } else {
             out.actions.push(avail("drop", vec![Action::Drop], None));
@@ -562,7 +589,11 @@ pub fn render(world: &World, image: &Image) -> Rendering {
             Some(plan) => {
                 if listed {
                     let k = bump(&mut counts, &obj.name);
-                    out.actions.push(avail(format!("go to {} {k}", obj.name), plan, Some(obj.pos)));
+                    out.actions.push(avail(
+                        format!("go to {} {k}", obj.name),
+                        plan,
+                        Some(obj.pos),
+                    ));
                 } else {
                     if let Some(slot) = counts.iter_mut().find(|(n, _)| *n == obj.name) {
                         slot.1 = 1;
@@ -580,11 +611,15 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                 };
                 out.errors.push((
                     format!("go to {} {k}", obj.name),
-                    format!("You cannot go to {} {k}, as there is no path leading to it.", obj.name),
+                    format!(
+                        "You cannot go to {} {k}, as there is no path leading to it.",
+                        obj.name
+                    ),
                 ));
             }
         }
     }
-    out.actions.push(avail("check available actions", Vec::new(), None));
+    out.actions
+        .push(avail("check available actions", Vec::new(), None));
     out
 }

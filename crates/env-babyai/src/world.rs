@@ -177,11 +177,12 @@ impl World {
                 }
             }
             Action::Drop => {
-                if self.grid.get(fwd).is_none() && self.grid.contains(fwd) {
-                    if let Some(mut obj) = self.carrying.take() {
-                        obj.cur_pos = Some(fwd);
-                        self.grid.set(fwd, Some(obj));
-                    }
+                if self.grid.get(fwd).is_none()
+                    && self.grid.contains(fwd)
+                    && let Some(mut obj) = self.carrying.take()
+                {
+                    obj.cur_pos = Some(fwd);
+                    self.grid.set(fwd, Some(obj));
                 }
             }
             Action::Toggle => self.toggle(fwd),

@@ -239,7 +239,11 @@ fn validate_inner(g: &Gen<'_>, instr: &mut Instr, locked_colors: &[Color]) -> Re
     {
         g.matching(desc_move);
         g.matching(desc_fixed);
-        if desc_move.obj_set.iter().any(|id| desc_fixed.obj_set.contains(id)) {
+        if desc_move
+            .obj_set
+            .iter()
+            .any(|id| desc_fixed.obj_set.contains(id))
+        {
             return Err(Reject("objects match both sides of PutNext"));
         }
         let next = desc_move.obj_poss.iter().any(|a| {

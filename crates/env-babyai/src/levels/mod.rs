@@ -80,40 +80,90 @@ const fn level(
 
 /// AgentGym's 40 levels, in task order (task N plays `LEVELS[N % 40]` with seed `N / 40`).
 pub const LEVELS: [Level; 40] = [
-    level("GoToRedBallGrey", layout(8, 1, 1), None, go_to_red_ball_grey),
+    level(
+        "GoToRedBallGrey",
+        layout(8, 1, 1),
+        None,
+        go_to_red_ball_grey,
+    ),
     level("GoToRedBall", layout(8, 1, 1), None, go_to_red_ball),
-    level("GoToRedBallNoDists", layout(8, 1, 1), None, go_to_red_ball_no_dists),
+    level(
+        "GoToRedBallNoDists",
+        layout(8, 1, 1),
+        None,
+        go_to_red_ball_no_dists,
+    ),
     level("GoToObjS6", layout(6, 1, 1), Some(16), go_to_obj),
     level("GoToLocalS8N7", layout(8, 1, 1), None, go_to_local),
     level("GoToObjMazeS7", layout(7, 3, 3), None, go_to_maze),
     level("GoToImpUnlock", layout(8, 3, 3), None, go_to_imp_unlock),
     level("GoToSeqS5R2", layout(5, 2, 2), None, go_to_seq),
-    level("GoToRedBlueBall", layout(8, 1, 1), None, go_to_red_blue_ball),
+    level(
+        "GoToRedBlueBall",
+        layout(8, 1, 1),
+        None,
+        go_to_red_blue_ball,
+    ),
     level("GoToDoor", layout(7, 3, 3), None, go_to_door),
     level("GoToObjDoor", layout(8, 3, 3), None, go_to_obj_door),
     level("Open", layout(8, 3, 3), None, open),
     level("OpenRedDoor", layout(5, 1, 2), None, open_red_door),
     level("OpenDoorLoc", layout(8, 3, 3), None, open_door_loc),
-    level("OpenRedBlueDoorsDebug", layout(6, 3, 3), Some(720), open_red_blue_doors),
-    level("OpenDoorsOrderN4Debug", layout(6, 3, 3), Some(720), open_doors_order),
+    level(
+        "OpenRedBlueDoorsDebug",
+        layout(6, 3, 3),
+        Some(720),
+        open_red_blue_doors,
+    ),
+    level(
+        "OpenDoorsOrderN4Debug",
+        layout(6, 3, 3),
+        Some(720),
+        open_doors_order,
+    ),
     level("Pickup", layout(8, 3, 3), None, pickup_level),
     level("UnblockPickup", layout(8, 3, 3), None, unblock_pickup),
     level("PickupLoc", layout(8, 1, 1), None, pickup_loc),
     level("PickupDistDebug", layout(7, 1, 1), None, pickup_dist),
     level("PickupAbove", layout(6, 3, 3), Some(288), pickup_above),
     level("PutNextLocalS6N4", layout(6, 1, 1), None, put_next_local),
-    level("PutNextS7N4Carrying", layout(7, 1, 2), Some(392), put_next_carrying),
+    level(
+        "PutNextS7N4Carrying",
+        layout(7, 1, 2),
+        Some(392),
+        put_next_carrying,
+    ),
     level("Unlock", layout(8, 3, 3), None, unlock),
     level("UnlockLocalDist", layout(8, 3, 3), None, unlock_local_dist),
     level("KeyInBox", layout(8, 3, 3), None, key_in_box),
-    level("UnlockPickupDist", layout(6, 1, 2), None, unlock_pickup_dist),
-    level("BlockedUnlockPickup", layout(6, 1, 2), Some(576), blocked_unlock_pickup),
-    level("UnlockToUnlock", layout(6, 1, 3), Some(1080), unlock_to_unlock),
+    level(
+        "UnlockPickupDist",
+        layout(6, 1, 2),
+        None,
+        unlock_pickup_dist,
+    ),
+    level(
+        "BlockedUnlockPickup",
+        layout(6, 1, 2),
+        Some(576),
+        blocked_unlock_pickup,
+    ),
+    level(
+        "UnlockToUnlock",
+        layout(6, 1, 3),
+        Some(1080),
+        unlock_to_unlock,
+    ),
     level("ActionObjDoor", layout(7, 3, 3), None, action_obj_door),
     level("FindObjS7", layout(7, 3, 3), Some(980), find_obj),
     level("KeyCorridorS6R3", layout(6, 3, 3), Some(1080), key_corridor),
     level("OneRoomS20", layout(20, 1, 1), None, one_room),
-    level("MoveTwoAcrossS8N9", layout(8, 1, 2), Some(1024), move_two_across),
+    level(
+        "MoveTwoAcrossS8N9",
+        layout(8, 1, 2),
+        Some(1024),
+        move_two_across,
+    ),
     level("SynthS5R2", layout(5, 2, 3), None, synth),
     level("SynthLoc", layout(8, 3, 3), None, synth_loc),
     level("SynthSeq", layout(8, 3, 3), None, synth_seq),
@@ -236,7 +286,11 @@ fn red_ball_room(g: &mut Gen<'_>, num_dists: usize, grey: bool) -> Result<Missio
 }
 
 fn find_mut<'a>(g: &'a mut Gen<'_>, id: u32) -> Option<&'a mut Obj> {
-    let pos = g.grid.objects_x_major().find(|(_, o)| o.id == id).map(|(p, _)| p)?;
+    let pos = g
+        .grid
+        .objects_x_major()
+        .find(|(_, o)| o.id == id)
+        .map(|(p, _)| p)?;
     g.grid.get_mut(pos)
 }
 

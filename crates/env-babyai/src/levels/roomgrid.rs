@@ -434,8 +434,11 @@ impl<'r> Gen<'r> {
         n: usize,
         all_unique: bool,
     ) -> Result<Vec<(u32, Kind, Color)>, Reject> {
-        let mut placed: Vec<(Kind, Color)> =
-            self.rooms.iter().flat_map(|r| r.objs.iter().copied()).collect();
+        let mut placed: Vec<(Kind, Color)> = self
+            .rooms
+            .iter()
+            .flat_map(|r| r.objs.iter().copied())
+            .collect();
         let mut out = Vec::new();
         let mut tries = 0;
         while out.len() < n {
@@ -478,7 +481,12 @@ impl<'r> Gen<'r> {
             if self.grid.get(p).is_some_and(|c| c.kind != Kind::Door) {
                 continue;
             }
-            stack.extend([(p.0 + 1, p.1), (p.0 - 1, p.1), (p.0, p.1 + 1), (p.0, p.1 - 1)]);
+            stack.extend([
+                (p.0 + 1, p.1),
+                (p.0 - 1, p.1),
+                (p.0, p.1 + 1),
+                (p.0, p.1 - 1),
+            ]);
         }
         self.grid
             .objects_x_major()
