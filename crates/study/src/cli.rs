@@ -147,7 +147,11 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Command::Audit { json, strict } => {
-            let mode = if strict { AuditMode::Strict } else { AuditMode::RoundingAware };
+            let mode = if strict {
+                AuditMode::Strict
+            } else {
+                AuditMode::RoundingAware
+            };
             let report = audit(mode);
             if json {
                 let text = serde_json::to_string_pretty(&report.findings())
@@ -155,47 +159,115 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 let tolerances: Vec<String> = report
                     .inconsistent()
                     .iter()
-                    .map(|c| format!("{} {} {}: {}", c.cell.table, c.cell.row, c.cell.column, c.tolerance))
+                    .map(|c| {
+                        format!(
+                            "{} {} {}: {}",
+                            c.cell.table, c.cell.row, c.cell.column, c.tolerance
+                        )
+                    })
                     .collect();
-                eprintln!("audit mode {mode:?}; tolerances used: {}", tolerances.join("; "));
+                eprintln!(
+                    "audit mode {mode:?}; tolerances used: {}",
+                    tolerances.join("; ")
+                );
                 emit(out, &(text + "\n"))
             } else {
                 emit(out, &render_text(&report))
             }
         }
-        Command::Plan { envs, model, every, seed, out: path, force } => {
+        Command::Plan {
+            envs,
+            model,
+            every,
+            seed,
+            out: path,
+            force,
+        } => {
             if path.exists() && !force {
-                return emit(out, &format!("{} exists; kept (use --force to overwrite)\n", path.display()));
+                return emit(
+                    out,
+                    &format!(
+                        "{} exists; kept (use --force to overwrite)\n",
+                        path.display()
+                    ),
+                );
             }
             let plan = Plan::paper(&model, &envs, every, seed);
             plan.validate()?;
             plan.save(&path)?;
-            emit(out, &format!("wrote {} ({} runs)\n", path.display(), plan.runs.len()))
+            emit(
+                out,
+                &format!("wrote {} ({} runs)\n", path.display(), plan.runs.len()),
+            )
         }
-        Command::Split { results, run, model, seed, out: path, force } => {
+        Command::Split {
+            results,
+            run,
+            model,
+            seed,
+            out: path,
+            force,
+        } => {
             if path.exists() && !force {
                 let existing = DifficultyFile::load(&path)?;
-                return emit(out, &format!("{} exists ({} envs); kept (use --force to remake)\n", path.display(), existing.envs.len()));
+                return emit(
+                    out,
+                    &format!(
+                        "{} exists ({} envs); kept (use --force to remake)\n",
+                        path.display(),
+                        existing.envs.len()
+                    ),
+                );
             }
             let records: Vec<EpisodeRecord> = read_all(&results)?
                 .into_iter()
                 .filter(|r| r.run == run && r.checkpoint == crate::records::Checkpoint::START)
                 .collect();
-            let k = records.iter().map(|r| r.sample as usize + 1).max().unwrap_or(0);
+            let k = records
+                .iter()
+                .map(|r| r.sample as usize + 1)
+                .max()
+                .unwrap_or(0);
             let file = DifficultyFile::from_records(&model, k, seed, &records)?;
             file.save(&path)?;
-            emit(out, &format!("wrote {} ({} envs, k = {k})\n", path.display(), file.envs.len()))
+            emit(
+                out,
+                &format!(
+                    "wrote {} ({} envs, k = {k})\n",
+                    path.display(),
+                    file.envs.len()
+                ),
+            )
         }
-        Command::Report { plan, results, difficulty, out: dir, bootstrap, seed } => {
+        Command::Report {
+            plan,
+            results,
+            difficulty,
+            out: dir,
+            bootstrap,
+            seed,
+        } => {
             let plan = Plan::load(&plan)?;
             let mut records = read_all(&results)?;
             if let Some(path) = difficulty {
                 DifficultyFile::load(&path)?.label(&mut records);
             }
-            let bootstrap = Bootstrap { resamples: bootstrap, seed, ..Bootstrap::default() };
+            let bootstrap = Bootstrap {
+                resamples: bootstrap,
+                seed,
+                ..Bootstrap::default()
+            };
             let study = StudyResults::build(&plan, &records, &bootstrap)?;
             let written = write_report(&study, &dir)?;
-            emit(out, &format!("read {} records; wrote {} files under {}\n", records.len(), written.len(), dir.display()))
+            emit(
+                out,
+                &format!(
+                    "read {} records; wrote {} files under {}\n",
+                    records.len(),
+                    written.len(),
+                    dir.display()
+                ),
+            )
         }
     }
 }

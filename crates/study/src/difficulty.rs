@@ -23,6 +23,9 @@ use crate::plan::{Difficulty, TaskPool};
 use crate::records::EpisodeRecord;
 use crate::{Result, StudyError};
 
+/// Reward sum and sample count per task.
+type TaskSums = BTreeMap<TaskId, (f64, usize)>;
+
 /// The easy and hard halves of one task list (each ascending).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Halves {
@@ -73,12 +76,20 @@ pub struct DifficultyFile {
 
 impl DifficultyFile {
     /// Builds the split from base-model records (of train and test tasks, any envs).
-    pub fn from_records(base_model: &str, k: usize, seed: u64, records: &[EpisodeRecord]) -> Result<Self> {
+    pub fn from_records(
+        base_model: &str,
+        k: usize,
+        seed: u64,
+        records: &[EpisodeRecord],
+    ) -> Result<Self> {
         if records.is_empty() {
-            return Err(StudyError::invalid("difficulty split", "no base-model records"));
+            return Err(StudyError::invalid(
+                "difficulty split",
+                "no base-model records",
+            ));
         }
         // (env, is test) -> task -> (sum, count)
-        let mut sums: BTreeMap<(&str, bool), BTreeMap<TaskId, (f64, usize)>> = BTreeMap::new();
+        let mut sums: BTreeMap<(&str, bool), TaskSums> = BTreeMap::new();
         for record in records {
             let entry = sums
                 .entry((record.env.as_str(), record.split == Split::Test))
@@ -137,7 +148,10 @@ impl DifficultyFile {
         let entry = self.envs.get(env).ok_or_else(|| {
             StudyError::invalid(
                 "difficulty split",
-                format!("no split for env {env:?} (known: {})", self.envs.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "no split for env {env:?} (known: {})",
+                    self.envs.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             )
         })?;
         let halves = match split {
@@ -148,7 +162,8 @@ impl DifficultyFile {
             TaskPool::Easy => halves.easy.clone(),
             TaskPool::Hard => halves.hard.clone(),
             TaskPool::All => {
-                let mut all: Vec<TaskId> = halves.easy.iter().chain(&halves.hard).copied().collect();
+                let mut all: Vec<TaskId> =
+                    halves.easy.iter().chain(&halves.hard).copied().collect();
                 all.sort_unstable();
                 all
             }
@@ -176,7 +191,9 @@ mod tests {
 
     #[test]
     fn halves_are_balanced_ranked_and_seeded() {
-        let scores: Vec<(TaskId, f64)> = (0..11).map(|i| (TaskId(i), if i < 3 { 1.0 } else { 0.0 })).collect();
+        let scores: Vec<(TaskId, f64)> = (0..11)
+            .map(|i| (TaskId(i), if i < 3 { 1.0 } else { 0.0 }))
+            .collect();
         let a = balanced_halves(&scores, 1);
         assert_eq!((a.easy.len(), a.hard.len()), (5, 6));
         // The three solved tasks are always easy; two of the ties join them.
@@ -213,14 +230,30 @@ mod tests {
             }
         }
         let file = DifficultyFile::from_records("base", 1, 0, &records).unwrap();
-        let easy = file.pool("textcraft", Split::Train, TaskPool::Easy).unwrap();
+        let easy = file
+            .pool("textcraft", Split::Train, TaskPool::Easy)
+            .unwrap();
         assert_eq!(easy, vec![TaskId(0), TaskId(2), TaskId(4)]);
-        assert_eq!(file.pool("textcraft", Split::Test, TaskPool::All).unwrap().len(), 6);
-        assert_eq!(file.difficulty("textcraft", TaskId(101)), Some(Difficulty::Hard));
-        assert!(file.pool("webshop", Split::Test, TaskPool::All).unwrap_err().to_string().contains("webshop"));
+        assert_eq!(
+            file.pool("textcraft", Split::Test, TaskPool::All)
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            file.difficulty("textcraft", TaskId(101)),
+            Some(Difficulty::Hard)
+        );
+        assert!(
+            file.pool("webshop", Split::Test, TaskPool::All)
+                .unwrap_err()
+                .to_string()
+                .contains("webshop")
+        );
         file.label(&mut records);
         assert_eq!(records[1].difficulty, Some(Difficulty::Easy));
-        let path = std::env::temp_dir().join(format!("crossgym-difficulty-{}.json", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("crossgym-difficulty-{}.json", std::process::id()));
         file.save(&path).unwrap();
         assert_eq!(DifficultyFile::load(&path).unwrap(), file);
         std::fs::remove_file(&path).ok();

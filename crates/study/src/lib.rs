@@ -6,7 +6,8 @@
 //!   easy→hard, hard→easy), axis 2 (U runs evaluated on every env), axis 3 (two-stage pairs,
 //!   sequences, the joint mixture) — in TOML plan files, and the [`plan::Manifest`] of finished runs
 //!   that makes every command resumable.
-//! - [`records`]: one [`records::EpisodeRecord`] per evaluated episode, in JSON Lines.
+//! - [`records`]: one [`records::EpisodeRecord`] per evaluated episode, in JSON Lines;
+//!   [`eval::evaluate`] plays what is missing through an [`eval::EpisodeSource`] (the model).
 //! - [`metrics`]: avg@k, pass@k, mean turns and tokens, per-difficulty breakdown, seeded bootstrap
 //!   intervals. [`transfer`]: ΔHeld-In / ΔHeld-Out / ΔOverall.
 //! - [`difficulty`]: easy/hard halves from the base model's per-task avg@k, saved for reuse.
@@ -44,6 +45,7 @@ pub mod audit;
 pub mod cli;
 pub mod difficulty;
 mod error;
+pub mod eval;
 pub mod failure;
 mod io;
 pub mod metrics;

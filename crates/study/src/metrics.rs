@@ -123,13 +123,21 @@ fn mean_by(tasks: &[TaskAggregate], f: impl Fn(&TaskAggregate) -> f64) -> f64 {
 /// avg@k of `records` (0 when empty): the mean over tasks of each task's mean final reward.
 pub fn avg_at_k<'a>(records: impl IntoIterator<Item = &'a EpisodeRecord>) -> f64 {
     let tasks = aggregate(records);
-    if tasks.is_empty() { 0.0 } else { mean_by(&tasks, |t| t.mean_reward) }
+    if tasks.is_empty() {
+        0.0
+    } else {
+        mean_by(&tasks, |t| t.mean_reward)
+    }
 }
 
 /// pass@k of `records` (0 when empty): the share of tasks with some sample's reward > 0.
 pub fn pass_at_k<'a>(records: impl IntoIterator<Item = &'a EpisodeRecord>) -> f64 {
     let tasks = aggregate(records);
-    if tasks.is_empty() { 0.0 } else { mean_by(&tasks, |t| f64::from(u8::from(t.passed))) }
+    if tasks.is_empty() {
+        0.0
+    } else {
+        mean_by(&tasks, |t| f64::from(u8::from(t.passed)))
+    }
 }
 
 /// Summarises `records` with bootstrap intervals; fails on an empty set (naming `context`).
@@ -140,7 +148,10 @@ pub fn summarize<'a>(
 ) -> Result<Summary> {
     let tasks = aggregate(records);
     if tasks.is_empty() {
-        return Err(StudyError::invalid(context, "no episode records to summarise"));
+        return Err(StudyError::invalid(
+            context,
+            "no episode records to summarise",
+        ));
     }
     let stats: [fn(&TaskAggregate) -> f64; 4] = [
         |t| t.mean_reward,
@@ -169,7 +180,11 @@ pub fn summarize<'a>(
 
 /// Summaries of the easy half, the hard half (by each record's [`EpisodeRecord::difficulty`]) and
 /// all records.
-pub fn breakdown(context: &str, records: &[&EpisodeRecord], bootstrap: &Bootstrap) -> Result<Breakdown> {
+pub fn breakdown(
+    context: &str,
+    records: &[&EpisodeRecord],
+    bootstrap: &Bootstrap,
+) -> Result<Breakdown> {
     let half = |difficulty: Difficulty| {
         let subset: Vec<&EpisodeRecord> = records
             .iter()
@@ -239,7 +254,13 @@ mod tests {
     use crate::records::Checkpoint;
     use crossgym_env_core::{Split, TaskId};
 
-    pub(crate) fn record(task: usize, sample: u32, reward: f64, turns: usize, tokens: usize) -> EpisodeRecord {
+    pub(crate) fn record(
+        task: usize,
+        sample: u32,
+        reward: f64,
+        turns: usize,
+        tokens: usize,
+    ) -> EpisodeRecord {
         EpisodeRecord {
             run: "r".into(),
             checkpoint: Checkpoint::START,
@@ -284,10 +305,20 @@ mod tests {
     #[test]
     fn bootstrap_is_seeded_and_collapses_without_resamples() {
         let rs: Vec<EpisodeRecord> = (0..40)
-            .flat_map(|t| (0..4).map(move |s| record(t, s, f64::from((t as u32 + s) % 3 == 0), 5, 10)))
+            .flat_map(|t| {
+                (0..4)
+                    .map(move |s| record(t, s, f64::from((t as u32 + s).is_multiple_of(3)), 5, 10))
+            })
             .collect();
-        let b = Bootstrap { resamples: 200, confidence: 0.9, seed: 9 };
-        assert_eq!(summarize("t", &rs, &b).unwrap(), summarize("t", &rs, &b).unwrap());
+        let b = Bootstrap {
+            resamples: 200,
+            confidence: 0.9,
+            seed: 9,
+        };
+        assert_eq!(
+            summarize("t", &rs, &b).unwrap(),
+            summarize("t", &rs, &b).unwrap()
+        );
         let other = summarize("t", &rs, &Bootstrap { seed: 10, ..b }).unwrap();
         assert_ne!(other.avg_at_k, summarize("t", &rs, &b).unwrap().avg_at_k);
         let none = summarize("t", &rs, &Bootstrap { resamples: 0, ..b }).unwrap();
@@ -297,7 +328,7 @@ mod tests {
 
     #[test]
     fn breakdown_splits_by_difficulty_and_empty_sets_are_errors() {
-        let mut rs = vec![record(0, 0, 1.0, 2, 3), record(1, 0, 0.0, 2, 3)];
+        let mut rs = [record(0, 0, 1.0, 2, 3), record(1, 0, 0.0, 2, 3)];
         rs[0].difficulty = Some(Difficulty::Easy);
         rs[1].difficulty = Some(Difficulty::Hard);
         let refs: Vec<&EpisodeRecord> = rs.iter().collect();

@@ -358,7 +358,12 @@ impl Plan {
 
     /// Axis 3, whole sequences: one run per order, one stage per env, evaluated on every env of the
     /// order every `every` steps.
-    pub fn with_sequences(mut self, orders: &[Vec<String>], every: Option<usize>, seed: u64) -> Self {
+    pub fn with_sequences(
+        mut self,
+        orders: &[Vec<String>],
+        every: Option<usize>,
+        seed: u64,
+    ) -> Self {
         for order in orders {
             let kind = RunKind::Sequence {
                 order: order.clone(),
@@ -448,12 +453,22 @@ impl Plan {
             }
             for (s, stage) in run.stages.iter().enumerate() {
                 if stage.sources.is_empty() {
-                    return Err(StudyError::invalid(context(), format!("stage {s} has no sources")));
-                }
-                if let Some(bad) = stage.sources.iter().find(|src| !(src.weight > 0.0)) {
                     return Err(StudyError::invalid(
                         context(),
-                        format!("stage {s}: source {:?} has weight {} (must be > 0)", bad.env, bad.weight),
+                        format!("stage {s} has no sources"),
+                    ));
+                }
+                if let Some(bad) = stage
+                    .sources
+                    .iter()
+                    .find(|src| src.weight.is_nan() || src.weight <= 0.0)
+                {
+                    return Err(StudyError::invalid(
+                        context(),
+                        format!(
+                            "stage {s}: source {:?} has weight {} (must be > 0)",
+                            bad.env, bad.weight
+                        ),
                     ));
                 }
             }
@@ -485,7 +500,10 @@ impl Plan {
 
     /// The runs the manifest does not list as finished with their current definition.
     pub fn pending<'a>(&'a self, manifest: &Manifest) -> Vec<&'a Run> {
-        self.runs.iter().filter(|run| !manifest.is_done(run)).collect()
+        self.runs
+            .iter()
+            .filter(|run| !manifest.is_done(run))
+            .collect()
     }
 }
 
@@ -556,10 +574,18 @@ mod tests {
         plan.validate().unwrap();
         // 1 base + 5 regimes x 5 envs + 20 pairs + 2 sequences + 1 joint.
         assert_eq!(plan.runs.len(), 1 + 25 + 20 + 2 + 1);
-        let e2h = plan.runs.iter().find(|r| r.id == "difficulty/textcraft/easy_to_hard").unwrap();
+        let e2h = plan
+            .runs
+            .iter()
+            .find(|r| r.id == "difficulty/textcraft/easy_to_hard")
+            .unwrap();
         assert_eq!(e2h.stages.len(), 2);
         assert_eq!(e2h.stages[0].sources[0].pool, TaskPool::Easy);
-        let pair = plan.runs.iter().find(|r| r.id == "two-stage/babyai+webshop").unwrap();
+        let pair = plan
+            .runs
+            .iter()
+            .find(|r| r.id == "two-stage/babyai+webshop")
+            .unwrap();
         assert_eq!(pair.init_from.as_deref(), Some("difficulty/babyai/u"));
         assert_eq!(pair.eval.every, Some(10));
     }

@@ -180,7 +180,14 @@ mod tests {
 
     #[test]
     fn record_from_episode_and_jsonl_round_trip() {
-        let record = EpisodeRecord::from_episode("base", Checkpoint::START, Split::Test, 2, &episode(1.0, true), 17);
+        let record = EpisodeRecord::from_episode(
+            "base",
+            Checkpoint::START,
+            Split::Test,
+            2,
+            &episode(1.0, true),
+            17,
+        );
         assert!(record.success && record.done);
         assert_eq!((record.turns, record.generated_tokens), (1, 17));
         let dir = std::env::temp_dir().join(format!("crossgym-records-{}", std::process::id()));

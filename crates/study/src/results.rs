@@ -45,11 +45,15 @@ impl StudyResults {
     /// Gathers `records` (of any runs of `plan`; records of runs not in the plan are an error).
     /// Failed episodes with a kept trajectory and no failure mode are classified by the rules.
     pub fn build(plan: &Plan, records: &[EpisodeRecord], bootstrap: &Bootstrap) -> Result<Self> {
-        let kinds: BTreeMap<&str, &RunKind> = plan.runs.iter().map(|r| (r.id.as_str(), &r.kind)).collect();
+        let kinds: BTreeMap<&str, &RunKind> =
+            plan.runs.iter().map(|r| (r.id.as_str(), &r.kind)).collect();
         if let Some(stray) = records.iter().find(|r| !kinds.contains_key(r.run.as_str())) {
             return Err(StudyError::invalid(
                 format!("results for plan {:?}", plan.name),
-                format!("a record of run {:?} (env {}, task {}) is not in the plan", stray.run, stray.env, stray.task),
+                format!(
+                    "a record of run {:?} (env {}, task {}) is not in the plan",
+                    stray.run, stray.env, stray.task
+                ),
             ));
         }
         let mut by_run: BTreeMap<&str, Vec<&EpisodeRecord>> = BTreeMap::new();
@@ -74,13 +78,20 @@ impl StudyResults {
             let offsets = stage_offsets(&run_records);
             for (env, env_records) in by_env {
                 let key = (run.to_owned(), env.to_owned());
-                let finals: Vec<&EpisodeRecord> =
-                    env_records.iter().copied().filter(|r| r.checkpoint == last).collect();
+                let finals: Vec<&EpisodeRecord> = env_records
+                    .iter()
+                    .copied()
+                    .filter(|r| r.checkpoint == last)
+                    .collect();
                 if !finals.is_empty() {
                     let context = format!("run {run}, env {env}, final checkpoint");
-                    results.finals.insert(key.clone(), breakdown(&context, &finals, bootstrap)?);
+                    results
+                        .finals
+                        .insert(key.clone(), breakdown(&context, &finals, bootstrap)?);
                 }
-                results.curves.insert(key.clone(), curve(&env_records, &offsets));
+                results
+                    .curves
+                    .insert(key.clone(), curve(&env_records, &offsets));
                 results.examples.insert(key, examples(&finals));
                 if let Some(train) = kinds.get(run).and_then(|kind| failure_train_env(kind)) {
                     for record in finals.iter().filter(|r| !r.success) {
@@ -106,7 +117,11 @@ impl StudyResults {
 
     /// The id of the plan's run of `kind`, if any.
     pub fn run_id(&self, kind: &RunKind) -> Option<&str> {
-        self.plan.runs.iter().find(|r| &r.kind == kind).map(|r| r.id.as_str())
+        self.plan
+            .runs
+            .iter()
+            .find(|r| &r.kind == kind)
+            .map(|r| r.id.as_str())
     }
 
     /// The final breakdown of the run of `kind` on `env`.
@@ -119,7 +134,10 @@ impl StudyResults {
 fn failure_train_env(kind: &RunKind) -> Option<&str> {
     match kind {
         RunKind::Base => Some(BASE),
-        RunKind::Difficulty { env, regime: Regime::U } => Some(env.as_str()),
+        RunKind::Difficulty {
+            env,
+            regime: Regime::U,
+        } => Some(env.as_str()),
         _ => None,
     }
 }

@@ -24,7 +24,10 @@ const K: usize = 2;
 fn skill(run: &Run, checkpoint: Checkpoint) -> f64 {
     let trained = match &run.kind {
         RunKind::Base => 0.0,
-        RunKind::Difficulty { regime: Regime::UEasy, .. } => 0.4,
+        RunKind::Difficulty {
+            regime: Regime::UEasy,
+            ..
+        } => 0.4,
         RunKind::Difficulty { .. } => 0.5,
         _ => 0.45,
     };
@@ -45,6 +48,10 @@ fn evaluate(run: &Run, seed: u64) -> Vec<EpisodeRecord> {
         let p = skill(run, checkpoint);
         for env_name in &run.eval.envs {
             let mut env = Toy::new(env_name);
+            // Different draws per env, so the two envs' numbers differ.
+            let env_seed = env_name
+                .bytes()
+                .fold(seed, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
             let mut splits = vec![Split::Test];
             if run.kind == RunKind::Base {
                 splits.push(Split::Train);
@@ -52,10 +59,19 @@ fn evaluate(run: &Run, seed: u64) -> Vec<EpisodeRecord> {
             for split in splits {
                 for task in env.tasks(split).to_vec() {
                     for sample in 0..K as u32 {
-                        let s = seed ^ (task.0 as u64) << 8 ^ u64::from(sample) << 20 ^ u64::from(checkpoint.step) << 32;
+                        let s = env_seed
+                            ^ (task.0 as u64) << 8
+                            ^ u64::from(sample) << 20
+                            ^ u64::from(checkpoint.step) << 32;
                         let episode = run_episode(&mut env, task, agent(p, s)).unwrap();
-                        let tokens = episode.turns.iter().map(|t| t.reply.split_whitespace().count()).sum();
-                        let mut record = EpisodeRecord::from_episode(&run.id, checkpoint, split, sample, &episode, tokens);
+                        let tokens = episode
+                            .turns
+                            .iter()
+                            .map(|t| t.reply.split_whitespace().count())
+                            .sum();
+                        let mut record = EpisodeRecord::from_episode(
+                            &run.id, checkpoint, split, sample, &episode, tokens,
+                        );
                         record.episode = Some(episode);
                         records.push(record);
                     }
@@ -78,14 +94,24 @@ fn run_study(dir: &Path) -> PathBuf {
     plan.save(&plan_path).unwrap();
     let manifest_path = dir.join("manifest.json");
     let mut manifest = Manifest::load_or_default(&manifest_path).unwrap();
-    for run in plan.pending(&manifest).into_iter().cloned().collect::<Vec<_>>() {
-        let file = dir.join("results").join(format!("{}.jsonl", run.id.replace('/', "_")));
+    for run in plan
+        .pending(&manifest)
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>()
+    {
+        let file = dir
+            .join("results")
+            .join(format!("{}.jsonl", run.id.replace('/', "_")));
         std::fs::remove_file(&file).ok();
         append_jsonl(&file, &evaluate(&run, run.seed)).unwrap();
         manifest.mark_done(&run, vec![file.display().to_string()]);
         manifest.save(&manifest_path).unwrap();
     }
-    assert!(plan.pending(&Manifest::load_or_default(&manifest_path).unwrap()).is_empty());
+    assert!(
+        plan.pending(&Manifest::load_or_default(&manifest_path).unwrap())
+            .is_empty()
+    );
     plan_path
 }
 
@@ -103,11 +129,23 @@ fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
     for entry in std::fs::read_dir(dir.join("results")).unwrap() {
         records.extend(read_jsonl(&entry.unwrap().path()).unwrap());
     }
-    let base: Vec<EpisodeRecord> = records.iter().filter(|r| r.run == "base").cloned().collect();
+    let base: Vec<EpisodeRecord> = records
+        .iter()
+        .filter(|r| r.run == "base")
+        .cloned()
+        .collect();
     let split = DifficultyFile::from_records("scripted-toy-agent", K, 0, &base).unwrap();
     split.save(&dir.join("difficulty.json")).unwrap();
     split.label(&mut records);
-    let results = StudyResults::build(&plan, &records, &Bootstrap { resamples: 200, ..Bootstrap::default() }).unwrap();
+    let results = StudyResults::build(
+        &plan,
+        &records,
+        &Bootstrap {
+            resamples: 200,
+            ..Bootstrap::default()
+        },
+    )
+    .unwrap();
     let out = dir.join("report");
     (write_report(&results, &out).unwrap(), out)
 }
@@ -116,7 +154,14 @@ fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
 fn a_two_env_plan_produces_every_table_plot_and_the_html_report() {
     let dir = report_dir("e2e");
     let (written, out) = build_report(&dir);
-    for name in ["table2-qwen2.5-3b-instruct", "table3-qwen2.5-7b-instruct", "table6", "summary", "failure-modes", "audit"] {
+    for name in [
+        "table2-qwen2.5-3b-instruct",
+        "table3-qwen2.5-7b-instruct",
+        "table6",
+        "summary",
+        "failure-modes",
+        "audit",
+    ] {
         for ext in ["md", "csv", "json"] {
             let path = out.join("tables").join(format!("{name}.{ext}"));
             assert!(written.contains(&path), "{} missing", path.display());
@@ -141,14 +186,21 @@ fn a_two_env_plan_produces_every_table_plot_and_the_html_report() {
     let t2 = std::fs::read_to_string(out.join("tables/table2-qwen2.5-3b-instruct.csv")).unwrap();
     let u_row = t2.lines().find(|l| l.starts_with("U,")).unwrap();
     let cells: Vec<&str> = u_row.split(',').collect();
-    assert!(cells[5].split(" / ").all(|v| v.parse::<f64>().is_ok()), "{u_row}");
+    assert!(
+        cells[5].split(" / ").all(|v| v.parse::<f64>().is_ok()),
+        "{u_row}"
+    );
     assert_eq!(cells[6], "93.9 / 47.4 / 73.9");
     assert_eq!(cells[1], "–", "WebShop was not run");
     let t3 = std::fs::read_to_string(out.join("tables/table3-qwen2.5-3b-instruct.md")).unwrap();
     assert!(t3.contains("+72.56") && t3.contains("ΔHeld-Out ours"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && !html.contains("<?xml"));
-    assert!(html.contains("Trajectories") && html.contains("class=\"ok\"") && html.contains("class=\"fail\""));
+    assert!(
+        html.contains("Trajectories")
+            && html.contains("class=\"ok\"")
+            && html.contains("class=\"fail\"")
+    );
     assert!(html.contains("Action: pick"));
     let failures = std::fs::read_to_string(out.join("tables/failure-modes.csv")).unwrap();
     assert!(failures.contains("all,held-in") && failures.contains("all,held-out"));
@@ -165,13 +217,27 @@ fn a_two_env_plan_produces_every_table_plot_and_the_html_report() {
         .arg("--out")
         .arg(&cli_out)
         .args(["--bootstrap", "50"])
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status.stdout).contains("records; wrote"));
     assert!(cli_out.join("report.html").exists());
-    let before = std::fs::metadata(dir.join("manifest.json")).unwrap().modified().unwrap();
+    let before = std::fs::metadata(dir.join("manifest.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
     run_study(&dir);
-    assert_eq!(std::fs::metadata(dir.join("manifest.json")).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(dir.join("manifest.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -203,5 +269,9 @@ fn chromium_renders_the_html_report() {
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(png.len() > 20_000, "a blank page compresses to a few kB");
-    eprintln!("screenshot: {} (report kept in {})", shot.display(), out.display());
+    eprintln!(
+        "screenshot: {} (report kept in {})",
+        shot.display(),
+        out.display()
+    );
 }

@@ -5,7 +5,11 @@ use crossgym_study::transfer::deltas;
 
 #[test]
 fn webshop_trained_3b_gives_the_papers_deltas() {
-    let row = TABLE3_3B.rows.iter().find(|r| display_name(r.trained_on) == "WebShop").unwrap();
+    let row = TABLE3_3B
+        .rows
+        .iter()
+        .find(|r| display_name(r.trained_on) == "WebShop")
+        .unwrap();
     let d = deltas(&TABLE3_3B.base, &row.scores, row.trained_on).unwrap();
     assert_eq!(format!("{:.2}", d.held_in), "72.56");
     // The paper prints +6.29; its own rows give +6.2825.

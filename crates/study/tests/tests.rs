@@ -3,5 +3,6 @@
 
 mod audit_cli;
 mod end_to_end;
+mod eval_resume;
 mod paper_tables;
 mod toy;

@@ -6,7 +6,8 @@
 //! produce is presented as a result of the study.
 
 use crossgym_env_core::{
-    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, parse,
+    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId,
+    TaskSplit, parse,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -36,7 +37,11 @@ impl Toy {
             },
         };
         let split = TaskSplit::seeded(name, 40, 24, 16, 1).unwrap();
-        Self { info, split, target: None }
+        Self {
+            info,
+            split,
+            target: None,
+        }
     }
 }
 
@@ -57,7 +62,9 @@ impl Env for Toy {
     }
     fn step(&mut self, reply: &str) -> Result<Step> {
         let Some(target) = self.target else {
-            return Err(EnvError::NotReset { env: self.info.name.clone() });
+            return Err(EnvError::NotReset {
+                env: self.info.name.clone(),
+            });
         };
         let Ok(action) = parse::react_single_line(reply) else {
             return Ok(Step::new("Error: one action only.", 0.0, false).invalid());
@@ -65,13 +72,24 @@ impl Env for Toy {
         if action == "look" {
             return Ok(Step::new("You see nothing new.", 0.0, false).with_action(action));
         }
-        match action.strip_prefix("pick ").and_then(|n| n.trim().parse::<usize>().ok()) {
+        match action
+            .strip_prefix("pick ")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+        {
             Some(n) => {
                 self.target = None;
-                let reward = if n == target { 1.0 } else if n.abs_diff(target) == 1 { 0.5 } else { 0.0 };
+                let reward = if n == target {
+                    1.0
+                } else if n.abs_diff(target) == 1 {
+                    0.5
+                } else {
+                    0.0
+                };
                 Ok(Step::new(format!("You picked {n}."), reward, true).with_action(action))
             }
-            None => Ok(Step::new("Unknown action.", 0.0, false).with_action(action).invalid()),
+            None => Ok(Step::new("Unknown action.", 0.0, false)
+                .with_action(action)
+                .invalid()),
         }
     }
 }
@@ -89,8 +107,12 @@ pub fn agent(skill: f64, seed: u64) -> impl FnMut(&str) -> String {
         let roll: f64 = rng.random();
         match target {
             Some(t) if roll < skill => format!("Thought: it is {t}.\nAction: pick {t}"),
-            _ if roll < skill + (1.0 - skill) / 3.0 => "Thought: look first.\nAction: look".to_owned(),
-            _ if roll < skill + 2.0 * (1.0 - skill) / 3.0 => format!("Action: pick {}", rng.random_range(0..4)),
+            _ if roll < skill + (1.0 - skill) / 3.0 => {
+                "Thought: look first.\nAction: look".to_owned()
+            }
+            _ if roll < skill + 2.0 * (1.0 - skill) / 3.0 => {
+                format!("Action: pick {}", rng.random_range(0..4))
+            }
             _ => "I am not sure what to do.".to_owned(),
         }
     }

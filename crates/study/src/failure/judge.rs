@@ -72,7 +72,9 @@ Answer with one JSON object and nothing else: {\"mode\": \"<id>\", \"reason\": \
 
 /// The user message the judge gets: the eight modes with definitions, then the trajectory.
 pub fn judge_prompt(episode: &Episode, max_chars: usize) -> String {
-    let mut prompt = String::from("Classify the main cause of this failed trajectory as exactly one of these failure modes (use the id):\n");
+    let mut prompt = String::from(
+        "Classify the main cause of this failed trajectory as exactly one of these failure modes (use the id):\n",
+    );
     for mode in FailureMode::ALL {
         prompt.push_str(&format!("- {}: {}\n", mode.id(), mode.definition()));
     }
@@ -107,7 +109,10 @@ fn shorten(text: &str, max_chars: usize) -> String {
     let keep = max_chars / 2;
     let head: String = text.chars().take(keep).collect();
     let tail: String = text.chars().skip(count - keep).collect();
-    format!("{head}\n[… {} characters left out …]\n{tail}", count - 2 * keep)
+    format!(
+        "{head}\n[… {} characters left out …]\n{tail}",
+        count - 2 * keep
+    )
 }
 
 /// Reads the judge's answer: a JSON object with `mode` (and optionally `reason`), possibly inside
@@ -116,9 +121,16 @@ pub fn parse_judge_reply(content: &str) -> Option<Classification> {
     if let (Some(start), Some(end)) = (content.find('{'), content.rfind('}'))
         && start < end
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(&content[start..=end])
-        && let Some(mode) = value.get("mode").and_then(|m| m.as_str()).and_then(FailureMode::parse)
+        && let Some(mode) = value
+            .get("mode")
+            .and_then(|m| m.as_str())
+            .and_then(FailureMode::parse)
     {
-        let reason = value.get("reason").and_then(|r| r.as_str()).unwrap_or("").to_owned();
+        let reason = value
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("")
+            .to_owned();
         return Some(Classification { mode, reason });
     }
     let lower = content.to_lowercase();
@@ -150,7 +162,10 @@ impl FailureClassifier for JudgeClassifier {
             ],
         });
         let url = format!("{}/chat/completions", self.config.endpoint);
-        let mut request = self.agent.post(&url).header("Content-Type", "application/json");
+        let mut request = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json");
         if let Some(key) = &self.config.api_key {
             request = request.header("Authorization", &format!("Bearer {key}"));
         }
@@ -165,8 +180,8 @@ impl FailureClassifier for JudgeClassifier {
         if !status.is_success() {
             return Err(self.error(format!("HTTP {status}: {}", shorten(&text, 500))));
         }
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| self.error(format!("response is not JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| self.error(format!("response is not JSON: {e}")))?;
         let content = value
             .pointer("/choices/0/message/content")
             .and_then(|c| c.as_str())
@@ -236,14 +251,18 @@ mod tests {
     #[test]
     fn judge_posts_a_chat_completion_and_reads_the_mode() {
         let content = "```json\n{\"mode\": \"guessing_or_fabrication\", \"reason\": \"answered without searching\"}\n```";
-        let body = json!({"choices": [{"message": {"role": "assistant", "content": content}}]}).to_string();
+        let body = json!({"choices": [{"message": {"role": "assistant", "content": content}}]})
+            .to_string();
         let (url, server) = serve_once("200 OK", body);
         let judge = JudgeClassifier::new(JudgeConfig::new(&url, "judge-model", Some("k3y".into())));
         let verdict = judge.classify(&episode()).unwrap();
         assert_eq!(verdict.mode, FailureMode::GuessingOrFabrication);
         assert_eq!(verdict.reason, "answered without searching");
         let request = server.join().unwrap();
-        assert!(request.starts_with("POST /v1/chat/completions"), "{request}");
+        assert!(
+            request.starts_with("POST /v1/chat/completions"),
+            "{request}"
+        );
         assert!(request.contains("Bearer k3y"));
         assert!(request.contains("\"model\":\"judge-model\""));
         assert!(request.contains("who wrote Hamlet"));
@@ -253,20 +272,36 @@ mod tests {
     #[test]
     fn judge_reports_http_errors_and_unusable_answers() {
         let (url, server) = serve_once("500 Internal Server Error", "{\"error\": \"boom\"}".into());
-        let err = JudgeClassifier::new(JudgeConfig::new(&url, "m", None)).classify(&episode()).unwrap_err().to_string();
+        let err = JudgeClassifier::new(JudgeConfig::new(&url, "m", None))
+            .classify(&episode())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("500") && err.contains(&url), "{err}");
         server.join().unwrap();
         let body = json!({"choices": [{"message": {"content": "no idea"}}]}).to_string();
         let (url, server) = serve_once("200 OK", body);
-        let err = JudgeClassifier::new(JudgeConfig::new(&url, "m", None)).classify(&episode()).unwrap_err().to_string();
+        let err = JudgeClassifier::new(JudgeConfig::new(&url, "m", None))
+            .classify(&episode())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("names no failure mode"), "{err}");
         server.join().unwrap();
     }
 
     #[test]
     fn replies_parse_from_json_or_prose_and_prompts_are_bounded() {
-        assert_eq!(parse_judge_reply("The cause is confirmation bias.").unwrap().mode, FailureMode::ConfirmationBias);
-        assert_eq!(parse_judge_reply("{\"mode\": \"Action Execution Failure\"}").unwrap().mode, FailureMode::ActionExecutionFailure);
+        assert_eq!(
+            parse_judge_reply("The cause is confirmation bias.")
+                .unwrap()
+                .mode,
+            FailureMode::ConfirmationBias
+        );
+        assert_eq!(
+            parse_judge_reply("{\"mode\": \"Action Execution Failure\"}")
+                .unwrap()
+                .mode,
+            FailureMode::ActionExecutionFailure
+        );
         assert!(parse_judge_reply("{}").is_none());
         let mut long = episode();
         long.first_observation = "x".repeat(100_000);

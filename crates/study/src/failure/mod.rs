@@ -195,7 +195,9 @@ impl ModeCounts {
 pub const BASE: &str = "base";
 
 /// Failure-mode distributions per (train env, test env), with held-in and held-out totals.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Not serde: JSON has no tuple keys. Reports write it through [`crate::report::tables::failures`].
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailureDistribution {
     /// Counts by (train env, test env).
     pub cells: BTreeMap<(String, String), ModeCounts>,
@@ -251,7 +253,11 @@ mod tests {
     #[test]
     fn distribution_separates_held_in_and_held_out() {
         let mut d = FailureDistribution::default();
-        d.add("webshop", "webshop", FailureMode::ConstraintPrioritizationFailure);
+        d.add(
+            "webshop",
+            "webshop",
+            FailureMode::ConstraintPrioritizationFailure,
+        );
         d.add("webshop", "babyai", FailureMode::ActionExecutionFailure);
         d.add("webshop", "babyai", FailureMode::ActionExecutionFailure);
         d.add("babyai", "webshop", FailureMode::GuessingOrFabrication);
@@ -259,6 +265,9 @@ mod tests {
         let out = d.held_out();
         assert_eq!(out.total(), 3);
         assert!((out.share(FailureMode::ActionExecutionFailure) - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(ModeCounts::default().share(FailureMode::ConfirmationBias), 0.0);
+        assert_eq!(
+            ModeCounts::default().share(FailureMode::ConfirmationBias),
+            0.0
+        );
     }
 }

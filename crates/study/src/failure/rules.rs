@@ -40,7 +40,11 @@ pub struct Signals {
 }
 
 fn normalized(action: &str) -> String {
-    action.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    action
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn is_query(action: &str) -> bool {
@@ -74,7 +78,13 @@ impl Signals {
         let mut seen_queries: Vec<String> = Vec::new();
         let mut pairs: BTreeMap<(String, &str), usize> = BTreeMap::new();
         for turn in &episode.turns {
-            let action = turn.step.info.action.as_deref().map(normalized).unwrap_or_default();
+            let action = turn
+                .step
+                .info
+                .action
+                .as_deref()
+                .map(normalized)
+                .unwrap_or_default();
             if signals.constraint_mismatch.is_none() {
                 signals.constraint_mismatch = mismatch(turn);
             }
@@ -97,7 +107,9 @@ impl Signals {
             } else if is_commit(&action) && signals.queries == 0 {
                 signals.committed_without_query = true;
             }
-            *pairs.entry((action, turn.step.observation.as_str())).or_default() += 1;
+            *pairs
+                .entry((action, turn.step.observation.as_str()))
+                .or_default() += 1;
         }
         signals.max_state_action_repeats = pairs.values().copied().max().unwrap_or(0);
         signals
@@ -128,37 +140,58 @@ impl RuleClassifier {
         let verdict = |mode: FailureMode, reason: String| Classification { mode, reason };
         let half = |count: usize| s.turns > 0 && 2 * count >= s.turns;
         if s.turns == 0 {
-            return verdict(FailureMode::TerminationProtocolFailure, "no turn was taken".into());
+            return verdict(
+                FailureMode::TerminationProtocolFailure,
+                "no turn was taken".into(),
+            );
         }
         if half(s.unparsed) {
             return verdict(
                 FailureMode::InstructionMisinterpretation,
-                format!("{} of {} replies had no parsable action", s.unparsed, s.turns),
+                format!(
+                    "{} of {} replies had no parsable action",
+                    s.unparsed, s.turns
+                ),
             );
         }
         if half(s.rejected) {
             return verdict(
                 FailureMode::ActionExecutionFailure,
-                format!("{} of {} actions were rejected by the env", s.rejected, s.turns),
+                format!(
+                    "{} of {} actions were rejected by the env",
+                    s.rejected, s.turns
+                ),
             );
         }
         if s.committed_without_query {
-            return verdict(FailureMode::GuessingOrFabrication, "answered or bought before any search".into());
+            return verdict(
+                FailureMode::GuessingOrFabrication,
+                "answered or bought before any search".into(),
+            );
         }
         if s.repeated_queries > 0 {
             return verdict(
                 FailureMode::ConfirmationBias,
-                format!("{} queries or answers repeated an earlier one", s.repeated_queries),
+                format!(
+                    "{} queries or answers repeated an earlier one",
+                    s.repeated_queries
+                ),
             );
         }
         if s.max_state_action_repeats >= 3 {
             return verdict(
                 FailureMode::StateOrMemoryInconsistency,
-                format!("one action was repeated {} times with the same outcome", s.max_state_action_repeats),
+                format!(
+                    "one action was repeated {} times with the same outcome",
+                    s.max_state_action_repeats
+                ),
             );
         }
         if let Some(detail) = &s.constraint_mismatch {
-            return verdict(FailureMode::ConstraintPrioritizationFailure, format!("env reports {detail}"));
+            return verdict(
+                FailureMode::ConstraintPrioritizationFailure,
+                format!("env reports {detail}"),
+            );
         }
         if s.done && s.final_reward > 0.0 && s.final_reward < 1.0 {
             return verdict(
@@ -209,7 +242,10 @@ mod tests {
                     if invalid {
                         step = step.invalid();
                     }
-                    Turn { reply: format!("Action: {}", action.unwrap_or("")), step }
+                    Turn {
+                        reply: format!("Action: {}", action.unwrap_or("")),
+                        step,
+                    }
                 })
                 .collect(),
         }
@@ -223,9 +259,30 @@ mod tests {
     fn each_rule_fires_on_its_signal() {
         use FailureMode::*;
         assert_eq!(mode(&ep(vec![])), TerminationProtocolFailure);
-        assert_eq!(mode(&ep(vec![(None, "err", true, 0.0, false), (Some("look"), "ok", false, 0.0, true)])), InstructionMisinterpretation);
-        assert_eq!(mode(&ep(vec![(Some("fly"), "bad", true, 0.0, false), (Some("look"), "ok", false, 0.0, true)])), ActionExecutionFailure);
-        assert_eq!(mode(&ep(vec![(Some("<answer>Paris</answer>"), "Sorry", false, 0.0, true)])), GuessingOrFabrication);
+        assert_eq!(
+            mode(&ep(vec![
+                (None, "err", true, 0.0, false),
+                (Some("look"), "ok", false, 0.0, true)
+            ])),
+            InstructionMisinterpretation
+        );
+        assert_eq!(
+            mode(&ep(vec![
+                (Some("fly"), "bad", true, 0.0, false),
+                (Some("look"), "ok", false, 0.0, true)
+            ])),
+            ActionExecutionFailure
+        );
+        assert_eq!(
+            mode(&ep(vec![(
+                Some("<answer>Paris</answer>"),
+                "Sorry",
+                false,
+                0.0,
+                true
+            )])),
+            GuessingOrFabrication
+        );
         assert_eq!(
             mode(&ep(vec![
                 (Some("<search>capital</search>"), "docs", false, 0.0, false),
@@ -234,24 +291,51 @@ mod tests {
             ])),
             ConfirmationBias
         );
-        let loop_turns = (0..4).map(|_| (Some("turn left"), "same view", false, 0.0, false)).collect();
+        let loop_turns = (0..4)
+            .map(|_| (Some("turn left"), "same view", false, 0.0, false))
+            .collect();
         assert_eq!(mode(&ep(loop_turns)), StateOrMemoryInconsistency);
         assert_eq!(
-            mode(&ep(vec![(Some("search[red shoes]"), "results", false, 0.0, false), (Some("click[buy now]"), "done", false, 0.5, true)])),
+            mode(&ep(vec![
+                (Some("search[red shoes]"), "results", false, 0.0, false),
+                (Some("click[buy now]"), "done", false, 0.5, true)
+            ])),
             ConstraintPrioritizationFailure
         );
         let mut with_detail = ep(vec![(Some("craft 1 stick"), "Crafted", false, 0.0, true)]);
-        with_detail.turns[0].step.info.details.insert("constraint_mismatch".into(), "count".into());
+        with_detail.turns[0]
+            .step
+            .info
+            .details
+            .insert("constraint_mismatch".into(), "count".into());
         assert_eq!(mode(&with_detail), ConstraintPrioritizationFailure);
-        assert_eq!(mode(&ep(vec![(Some("go north"), "a", false, 0.0, false), (Some("go south"), "b", false, 0.0, false)])), TerminationProtocolFailure);
-        assert_eq!(mode(&ep(vec![(Some("go north"), "a", false, 0.0, false), (Some("put 3 apples"), "Done.", false, 0.0, true)])), LogicOrNumericalDeficit);
+        assert_eq!(
+            mode(&ep(vec![
+                (Some("go north"), "a", false, 0.0, false),
+                (Some("go south"), "b", false, 0.0, false)
+            ])),
+            TerminationProtocolFailure
+        );
+        assert_eq!(
+            mode(&ep(vec![
+                (Some("go north"), "a", false, 0.0, false),
+                (Some("put 3 apples"), "Done.", false, 0.0, true)
+            ])),
+            LogicOrNumericalDeficit
+        );
     }
 
     #[test]
     fn moving_through_changing_states_is_not_a_loop() {
-        let turns = ["a", "b", "c", "d"].into_iter().map(|obs| (Some("move forward"), obs, false, 0.0, false)).collect();
+        let turns = ["a", "b", "c", "d"]
+            .into_iter()
+            .map(|obs| (Some("move forward"), obs, false, 0.0, false))
+            .collect();
         let s = Signals::of(&ep(turns));
         assert_eq!(s.max_state_action_repeats, 1);
-        assert_eq!(RuleClassifier.classify_signals(&s).mode, FailureMode::TerminationProtocolFailure);
+        assert_eq!(
+            RuleClassifier.classify_signals(&s).mode,
+            FailureMode::TerminationProtocolFailure
+        );
     }
 }

@@ -158,12 +158,15 @@ mod tests {
     #[test]
     fn tables_have_every_env_once() {
         for model in Model::ALL {
-            let mut trained: Vec<usize> = model.table3().rows.iter().map(|r| r.trained_on).collect();
+            let mut trained: Vec<usize> =
+                model.table3().rows.iter().map(|r| r.trained_on).collect();
             trained.sort_unstable();
             assert_eq!(trained, vec![0, 1, 2, 3, 4]);
         }
-        let mut pairs: Vec<(usize, usize)> =
-            TABLE6_7B.iter().map(|r| (r.upstream, r.downstream)).collect();
+        let mut pairs: Vec<(usize, usize)> = TABLE6_7B
+            .iter()
+            .map(|r| (r.upstream, r.downstream))
+            .collect();
         pairs.sort_unstable();
         pairs.dedup();
         assert_eq!(pairs.len(), 20);

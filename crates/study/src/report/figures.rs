@@ -20,7 +20,10 @@ fn kind_of(env: &str, regime: Regime) -> RunKind {
     if regime == Regime::Base {
         RunKind::Base
     } else {
-        RunKind::Difficulty { env: env.to_owned(), regime }
+        RunKind::Difficulty {
+            env: env.to_owned(),
+            regime,
+        }
     }
 }
 
@@ -43,7 +46,11 @@ pub fn figure2(results: &StudyResults) -> Vec<Chart> {
                 .map(|regime| {
                     let values = envs
                         .iter()
-                        .map(|env| results.final_of_kind(&kind_of(env, *regime), env).map(|b| f(&b.all)))
+                        .map(|env| {
+                            results
+                                .final_of_kind(&kind_of(env, *regime), env)
+                                .map(|b| f(&b.all))
+                        })
                         .collect();
                     (regime.label().to_owned(), values)
                 })
@@ -51,8 +58,18 @@ pub fn figure2(results: &StudyResults) -> Vec<Chart> {
         },
     };
     vec![
-        metric("figure2-turns", "Figure 2 — mean interaction turns per episode", "turns", |s| s.mean_turns.value),
-        metric("figure2-tokens", "Figure 2 — mean generated tokens per episode", "tokens", |s| s.mean_tokens.value),
+        metric(
+            "figure2-turns",
+            "Figure 2 — mean interaction turns per episode",
+            "turns",
+            |s| s.mean_turns.value,
+        ),
+        metric(
+            "figure2-tokens",
+            "Figure 2 — mean generated tokens per episode",
+            "tokens",
+            |s| s.mean_tokens.value,
+        ),
     ]
 }
 
@@ -70,10 +87,20 @@ pub fn figure3(results: &StudyResults) -> Vec<Chart> {
     let mut upstream_lines = Vec::new();
     let mut downstream_lines = Vec::new();
     for run in &results.plan.runs {
-        if let RunKind::TwoStage { upstream, downstream } = &run.kind {
+        if let RunKind::TwoStage {
+            upstream,
+            downstream,
+        } = &run.kind
+        {
             let name = format!("{} → {}", label(upstream), label(downstream));
-            upstream_lines.push(Series { name: name.clone(), points: curve(results, &run.id, upstream) });
-            downstream_lines.push(Series { name, points: curve(results, &run.id, downstream) });
+            upstream_lines.push(Series {
+                name: name.clone(),
+                points: curve(results, &run.id, upstream),
+            });
+            downstream_lines.push(Series {
+                name,
+                points: curve(results, &run.id, downstream),
+            });
         }
     }
     let chart = |name: &str, title: &str, series: Vec<Series>| Chart {
@@ -84,8 +111,16 @@ pub fn figure3(results: &StudyResults) -> Vec<Chart> {
         data: ChartData::Lines(series),
     };
     vec![
-        chart("figure3-upstream", "Figure 3 — upstream env during stage 2 (forgetting)", upstream_lines),
-        chart("figure3-downstream", "Figure 3 — downstream env during stage 2", downstream_lines),
+        chart(
+            "figure3-upstream",
+            "Figure 3 — upstream env during stage 2 (forgetting)",
+            upstream_lines,
+        ),
+        chart(
+            "figure3-downstream",
+            "Figure 3 — downstream env during stage 2",
+            downstream_lines,
+        ),
     ]
 }
 
@@ -105,7 +140,10 @@ pub fn figure5(results: &StudyResults) -> Vec<Chart> {
                 run.eval
                     .envs
                     .iter()
-                    .map(|env| Series { name: label(env), points: curve(results, &run.id, env) })
+                    .map(|env| Series {
+                        name: label(env),
+                        points: curve(results, &run.id, env),
+                    })
                     .collect(),
             ),
         })
@@ -123,12 +161,17 @@ pub fn figure6(results: &StudyResults) -> Vec<Chart> {
             .collect::<Vec<_>>()
     };
     let short = |m: &FailureMode| {
-        m.name()
-            .split_whitespace()
-            .filter(|w| *w != "or")
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ")
+        match m {
+            FailureMode::InstructionMisinterpretation => "instruction",
+            FailureMode::GuessingOrFabrication => "guessing",
+            FailureMode::ActionExecutionFailure => "execution",
+            FailureMode::ConstraintPrioritizationFailure => "constraints",
+            FailureMode::ConfirmationBias => "confirmation",
+            FailureMode::StateOrMemoryInconsistency => "state/memory",
+            FailureMode::LogicOrNumericalDeficit => "logic/numeric",
+            FailureMode::TerminationProtocolFailure => "termination",
+        }
+        .to_owned()
     };
     vec![Chart {
         name: "figure6-failure-modes".to_owned(),
@@ -138,8 +181,14 @@ pub fn figure6(results: &StudyResults) -> Vec<Chart> {
         data: ChartData::Bars {
             categories: FailureMode::ALL.iter().map(short).collect(),
             groups: vec![
-                (format!("held-in (n = {})", held_in.total()), shares(&held_in)),
-                (format!("held-out (n = {})", held_out.total()), shares(&held_out)),
+                (
+                    format!("held-in (n = {})", held_in.total()),
+                    shares(&held_in),
+                ),
+                (
+                    format!("held-out (n = {})", held_out.total()),
+                    shares(&held_out),
+                ),
             ],
         },
     }]
@@ -147,9 +196,14 @@ pub fn figure6(results: &StudyResults) -> Vec<Chart> {
 
 /// All figures with data.
 pub fn all(results: &StudyResults) -> Vec<Chart> {
-    [figure2(results), figure3(results), figure5(results), figure6(results)]
-        .into_iter()
-        .flatten()
-        .filter(|chart| !chart.is_empty())
-        .collect()
+    [
+        figure2(results),
+        figure3(results),
+        figure5(results),
+        figure6(results),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|chart| !chart.is_empty())
+    .collect()
 }

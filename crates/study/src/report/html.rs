@@ -31,7 +31,10 @@ details{margin:.3em 0}summary{cursor:pointer}.ok{color:#060}.fail{color:#a00}\
 pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;font-size:12px;border-left:3px solid #bbb}pre.agent{border-color:#36c}";
 
 fn table_html(table: &Table) -> String {
-    let mut out = format!("<h3>{}</h3>\n<div class=\"scroll\"><table>\n<tr>", escape(&table.title));
+    let mut out = format!(
+        "<h3>{}</h3>\n<div class=\"scroll\"><table>\n<tr>",
+        escape(&table.title)
+    );
     for h in &table.header {
         out.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -79,7 +82,12 @@ fn episode_html(record: &EpisodeRecord) -> String {
 }
 
 /// The whole report as one HTML document.
-pub fn render(results: &StudyResults, tables: &[Table], figures: &[(String, String)], audit_text: &str) -> String {
+pub fn render(
+    results: &StudyResults,
+    tables: &[Table],
+    figures: &[(String, String)],
+    audit_text: &str,
+) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>crossgym study: {name}</title><style>{STYLE}</style></head><body>\n\
          <h1>crossgym study: {name}</h1>\n<p>Model <b>{model}</b>, {runs} runs in the plan, {measured} (run, env) evaluations measured. \
@@ -97,7 +105,10 @@ pub fn render(results: &StudyResults, tables: &[Table], figures: &[(String, Stri
     for (name, svg) in figures {
         // The SVG document's XML declaration is not valid inside HTML; keep the <svg> element.
         let element = svg.find("<svg").map_or(svg.as_str(), |at| &svg[at..]);
-        out.push_str(&format!("<figure id=\"{}\">{element}</figure>\n", escape(name)));
+        out.push_str(&format!(
+            "<figure id=\"{}\">{element}</figure>\n",
+            escape(name)
+        ));
     }
     out.push_str("<h2>Audit of the paper's tables</h2>\n<pre>");
     out.push_str(&escape(audit_text));
@@ -121,6 +132,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -47,12 +47,13 @@ pub fn write_report(results: &StudyResults, out: &Path) -> Result<Vec<PathBuf>> 
     let mut pngs = Vec::new();
     let mut all_md = String::new();
     for table in &tables {
-        let base = out.join("tables").join(&table.name);
-        write(base.with_extension("md"), table.to_markdown().as_bytes())?;
-        write(base.with_extension("csv"), table.to_csv().as_bytes())?;
+        // Not `with_extension`: names such as `table2-qwen2.5-3b-instruct` contain dots.
+        let file = |ext: &str| out.join("tables").join(format!("{}.{ext}", table.name));
+        write(file("md"), table.to_markdown().as_bytes())?;
+        write(file("csv"), table.to_csv().as_bytes())?;
         let json = serde_json::to_string_pretty(&table.to_json())
-            .map_err(|e| StudyError::parse(base.display().to_string(), e))?;
-        write(base.with_extension("json"), json.as_bytes())?;
+            .map_err(|e| StudyError::parse(file("json").display().to_string(), e))?;
+        write(file("json"), json.as_bytes())?;
         all_md.push_str(&table.to_markdown());
         all_md.push('\n');
     }
@@ -60,7 +61,10 @@ pub fn write_report(results: &StudyResults, out: &Path) -> Result<Vec<PathBuf>> 
     let mut figures = Vec::new();
     for chart in figures::all(results) {
         let svg = chart.to_svg()?;
-        write(out.join("plots").join(format!("{}.svg", chart.name)), svg.as_bytes())?;
+        write(
+            out.join("plots").join(format!("{}.svg", chart.name)),
+            svg.as_bytes(),
+        )?;
         let png = out.join("plots").join(format!("{}.png", chart.name));
         chart.write_png(&png)?;
         pngs.push(png);

@@ -68,7 +68,9 @@ impl Chart {
     pub fn is_empty(&self) -> bool {
         match &self.data {
             ChartData::Lines(series) => series.iter().all(|s| s.points.is_empty()),
-            ChartData::Bars { groups, .. } => groups.iter().all(|(_, v)| v.iter().all(Option::is_none)),
+            ChartData::Bars { groups, .. } => {
+                groups.iter().all(|(_, v)| v.iter().all(Option::is_none))
+            }
         }
     }
 
@@ -110,7 +112,11 @@ impl Chart {
         }
     }
 
-    fn draw_lines<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, series: &[Series]) -> Result<()> {
+    fn draw_lines<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        series: &[Series],
+    ) -> Result<()> {
         let points = series.iter().flat_map(|s| s.points.iter());
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for (x, y) in points {
@@ -143,10 +149,15 @@ impl Chart {
         for (i, s) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    s.points.iter().copied(),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| self.error(e))?
                 .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
             chart
                 .draw_series(s.points.iter().map(|p| Circle::new(*p, 3, color.filled())))
                 .map_err(|e| self.error(e))?;
@@ -201,9 +212,12 @@ impl Chart {
                 .draw_series(bars)
                 .map_err(|e| self.error(e))?
                 .label(name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
         }
-        let style = TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        let style =
+            TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
         for (c, label) in categories.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(c as f64 + 0.5, 0.0));
             root.draw(&Text::new(label.clone(), (px, py + 6), style.clone()))

@@ -82,13 +82,20 @@ impl Table {
         let mut out = format!("### {}\n\n", self.title);
         out.push_str(&format!(
             "| {} |\n|{}\n",
-            self.header.iter().map(|h| markdown_escape(h)).collect::<Vec<_>>().join(" | "),
+            self.header
+                .iter()
+                .map(|h| markdown_escape(h))
+                .collect::<Vec<_>>()
+                .join(" | "),
             "---|".repeat(self.header.len())
         ));
         for row in &self.rows {
             out.push_str(&format!(
                 "| {} |\n",
-                row.iter().map(|c| markdown_escape(&c.render())).collect::<Vec<_>>().join(" | ")
+                row.iter()
+                    .map(|c| markdown_escape(&c.render()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             ));
         }
         for note in &self.notes {
@@ -99,7 +106,14 @@ impl Table {
 
     /// RFC 4180 CSV: the header and the rows as printed (notes left out).
     pub fn to_csv(&self) -> String {
-        let line = |cells: Vec<String>| cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",") + "\r\n";
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\r\n"
+        };
         let mut out = line(self.header.clone());
         for row in &self.rows {
             out.push_str(&line(row.iter().map(Cell::render).collect()));
@@ -114,8 +128,12 @@ impl Table {
             .rows
             .iter()
             .map(|row| {
-                let object: serde_json::Map<String, Value> =
-                    self.header.iter().cloned().zip(row.iter().map(Cell::json)).collect();
+                let object: serde_json::Map<String, Value> = self
+                    .header
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().map(Cell::json))
+                    .collect();
                 Value::Object(object)
             })
             .collect();
@@ -139,8 +157,16 @@ mod tests {
             title: "T".into(),
             header: vec!["row".into(), "a|b".into(), "Δ".into()],
             rows: vec![
-                vec![Cell::text("x, y"), Cell::Num(Some(1.234), 1), Cell::Signed(Some(-0.004), 2)],
-                vec![Cell::text("z"), Cell::Num(None, 1), Cell::Signed(Some(6.2825), 2)],
+                vec![
+                    Cell::text("x, y"),
+                    Cell::Num(Some(1.234), 1),
+                    Cell::Signed(Some(-0.004), 2),
+                ],
+                vec![
+                    Cell::text("z"),
+                    Cell::Num(None, 1),
+                    Cell::Signed(Some(6.2825), 2),
+                ],
             ],
             notes: vec!["note".into()],
         }
@@ -153,7 +179,10 @@ mod tests {
         assert!(md.contains("| row | a\\|b | Δ |"), "{md}");
         assert!(md.contains("| x, y | 1.2 | 0.00 |"), "{md}");
         assert!(md.contains("| z | – | +6.28 |"), "{md}");
-        assert_eq!(t.to_csv(), "row,a|b,Δ\r\n\"x, y\",1.2,0.00\r\nz,–,+6.28\r\n");
+        assert_eq!(
+            t.to_csv(),
+            "row,a|b,Δ\r\n\"x, y\",1.2,0.00\r\nz,–,+6.28\r\n"
+        );
         let j = t.to_json();
         assert_eq!(j["rows"][1]["a|b"], Value::Null);
         assert_eq!(j["rows"][0]["a|b"], json!(1.234));

@@ -20,9 +20,7 @@ fn pct(summary: Option<&Summary>) -> Option<f64> {
 fn ours_note(results: &StudyResults) -> String {
     format!(
         "Ours: plan {:?}, model {}, avg@k in percent on each env's test tasks at the run's final checkpoint. Paper: {} as printed.",
-        results.plan.name,
-        results.plan.model,
-        "Xi et al. 2026"
+        results.plan.name, results.plan.model, "Xi et al. 2026"
     )
 }
 
@@ -40,7 +38,12 @@ fn regime_kind(env: &str, regime: Regime) -> RunKind {
 fn easy_hard_all(b: Option<&Breakdown>) -> String {
     let Some(b) = b else { return "–".to_owned() };
     let f = |s: Option<&Summary>| pct(s).map_or("–".to_owned(), |v| format!("{v:.1}"));
-    format!("{} / {} / {}", f(b.easy.as_ref()), f(b.hard.as_ref()), f(Some(&b.all)))
+    format!(
+        "{} / {} / {}",
+        f(b.easy.as_ref()),
+        f(b.hard.as_ref()),
+        f(Some(&b.all))
+    )
 }
 
 /// Table 2: test avg@8 easy / hard / all per env and regime, ours beside `model`'s.
@@ -56,17 +59,24 @@ pub fn table2(results: &StudyResults, model: Model) -> Table {
         .map(|paper_row| {
             let mut row = vec![Cell::text(paper_row.regime.label())];
             for (i, env) in ENVS.iter().enumerate() {
-                let ours = results.final_of_kind(&regime_kind(env.name, paper_row.regime), env.name);
+                let ours =
+                    results.final_of_kind(&regime_kind(env.name, paper_row.regime), env.name);
                 let p = paper_row.cells[i];
                 row.push(Cell::Text(easy_hard_all(ours)));
-                row.push(Cell::Text(format!("{:.1} / {:.1} / {:.1}", p.easy, p.hard, p.all)));
+                row.push(Cell::Text(format!(
+                    "{:.1} / {:.1} / {:.1}",
+                    p.easy, p.hard, p.all
+                )));
             }
             row
         })
         .collect();
     Table {
         name: format!("table2-{}", model.name().to_lowercase()),
-        title: format!("Table 2 — difficulty (easy / hard / all), paper: {}", model.name()),
+        title: format!(
+            "Table 2 — difficulty (easy / hard / all), paper: {}",
+            model.name()
+        ),
         header,
         rows,
         notes: vec![ours_note(results)],
@@ -106,12 +116,17 @@ pub fn table3(results: &StudyResults, model: Model) -> Table {
             row.push(Cell::Num(Some(paper_row.scores[i]), 2));
         }
         // Our deltas over the envs with both a base and a trained score, if the training env is one.
-        let both: Vec<usize> = (0..ENVS.len()).filter(|i| base[*i].is_some() && ours[*i].is_some()).collect();
-        let ours_d = both.iter().position(|i| *i == paper_row.trained_on).and_then(|at| {
-            let b: Vec<f64> = both.iter().filter_map(|i| base[*i]).collect();
-            let t: Vec<f64> = both.iter().filter_map(|i| ours[*i]).collect();
-            deltas(&b, &t, at).ok()
-        });
+        let both: Vec<usize> = (0..ENVS.len())
+            .filter(|i| base[*i].is_some() && ours[*i].is_some())
+            .collect();
+        let ours_d = both
+            .iter()
+            .position(|i| *i == paper_row.trained_on)
+            .and_then(|at| {
+                let b: Vec<f64> = both.iter().filter_map(|i| base[*i]).collect();
+                let t: Vec<f64> = both.iter().filter_map(|i| ours[*i]).collect();
+                deltas(&b, &t, at).ok()
+            });
         for (o, p) in [
             (ours_d.map(|d| d.held_in), paper_row.held_in),
             (ours_d.map(|d| d.held_out), paper_row.held_out),
@@ -148,9 +163,15 @@ pub fn table6(results: &StudyResults) -> Table {
                 upstream: ENVS[p.upstream].name.to_owned(),
                 downstream: ENVS[p.downstream].name.to_owned(),
             };
-            let mut row = vec![Cell::Text(format!("{} + {}", ENVS[p.upstream].display_name, ENVS[p.downstream].display_name))];
+            let mut row = vec![Cell::Text(format!(
+                "{} + {}",
+                ENVS[p.upstream].display_name, ENVS[p.downstream].display_name
+            ))];
             for (i, env) in ENVS.iter().enumerate() {
-                row.push(Cell::Num(pct(results.final_of_kind(&kind, env.name).map(|b| &b.all)), 2));
+                row.push(Cell::Num(
+                    pct(results.final_of_kind(&kind, env.name).map(|b| &b.all)),
+                    2,
+                ));
                 row.push(Cell::Num(Some(p.scores[i]), 2));
             }
             row
@@ -158,7 +179,10 @@ pub fn table6(results: &StudyResults) -> Table {
         .collect();
     Table {
         name: "table6".to_owned(),
-        title: format!("Table 6 — two-stage training, after stage 2, paper: {}", Model::Qwen7B.name()),
+        title: format!(
+            "Table 6 — two-stage training, after stage 2, paper: {}",
+            Model::Qwen7B.name()
+        ),
         header,
         rows,
         notes: vec![ours_note(results)],
@@ -169,12 +193,26 @@ pub fn table6(results: &StudyResults) -> Table {
 /// and generated tokens (the data of Figure 2), task and episode counts.
 pub fn summary(results: &StudyResults) -> Table {
     let header = [
-        "run", "env", "tasks", "episodes", "avg@k", "avg@k CI", "pass@k", "pass@k CI", "easy avg@k", "hard avg@k",
-        "mean turns", "turns CI", "mean tokens", "tokens CI",
+        "run",
+        "env",
+        "tasks",
+        "episodes",
+        "avg@k",
+        "avg@k CI",
+        "pass@k",
+        "pass@k CI",
+        "easy avg@k",
+        "hard avg@k",
+        "mean turns",
+        "turns CI",
+        "mean tokens",
+        "tokens CI",
     ]
     .map(String::from)
     .to_vec();
-    let ci = |lo: f64, hi: f64, scale: f64, d: usize| Cell::Text(format!("[{:.d$}, {:.d$}]", scale * lo, scale * hi));
+    let ci = |lo: f64, hi: f64, scale: f64, d: usize| {
+        Cell::Text(format!("[{:.d$}, {:.d$}]", scale * lo, scale * hi))
+    };
     let rows = results
         .finals
         .iter()
@@ -218,14 +256,31 @@ pub fn summary(results: &StudyResults) -> Table {
 /// Failure-mode shares (percent of failed episodes) per (train env, test env), then held-in and
 /// held-out totals.
 pub fn failures(results: &StudyResults) -> Table {
-    let mut header = vec!["train env".to_owned(), "test env".to_owned(), "failures".to_owned()];
+    let mut header = vec![
+        "train env".to_owned(),
+        "test env".to_owned(),
+        "failures".to_owned(),
+    ];
     header.extend(FailureMode::ALL.iter().map(|m| m.name().to_owned()));
     let row = |train: &str, test: &str, counts: &ModeCounts| {
-        let mut row = vec![Cell::text(train), Cell::text(test), Cell::Num(Some(counts.total() as f64), 0)];
-        row.extend(FailureMode::ALL.iter().map(|m| Cell::Num((counts.total() > 0).then(|| 100.0 * counts.share(*m)), 1)));
+        let mut row = vec![
+            Cell::text(train),
+            Cell::text(test),
+            Cell::Num(Some(counts.total() as f64), 0),
+        ];
+        row.extend(
+            FailureMode::ALL
+                .iter()
+                .map(|m| Cell::Num((counts.total() > 0).then(|| 100.0 * counts.share(*m)), 1)),
+        );
         row
     };
-    let mut rows: Vec<Vec<Cell>> = results.failures.cells.iter().map(|((tr, te), c)| row(tr, te, c)).collect();
+    let mut rows: Vec<Vec<Cell>> = results
+        .failures
+        .cells
+        .iter()
+        .map(|((tr, te), c)| row(tr, te, c))
+        .collect();
     rows.push(row("all", "held-in", &results.failures.held_in()));
     rows.push(row("all", "held-out", &results.failures.held_out()));
     Table {
@@ -239,7 +294,17 @@ pub fn failures(results: &StudyResults) -> Table {
 
 /// The audit's inconsistent printed cells.
 pub fn audit(report: &AuditReport) -> Table {
-    let header = ["table", "model", "row", "column", "printed", "recomputed", "tolerance"].map(String::from).to_vec();
+    let header = [
+        "table",
+        "model",
+        "row",
+        "column",
+        "printed",
+        "recomputed",
+        "tolerance",
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = report
         .inconsistent()
         .into_iter()
