@@ -26,7 +26,11 @@ fn retrieval(c: &mut Criterion) {
     group.bench_function("bm25_top3_ids", |b| {
         b.iter(|| {
             next = (next + 1) % queries.len();
-            black_box(data.index.search_addresses(&queries[next], TOP_K).expect("search"))
+            black_box(
+                data.index
+                    .search_addresses(&queries[next], TOP_K)
+                    .expect("search"),
+            )
         })
     });
     group.bench_function("search_step", |b| {

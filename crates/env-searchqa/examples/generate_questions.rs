@@ -35,6 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(text.as_bytes())?;
     std::fs::write(path, encoder.finish()?)?;
-    println!("wrote {} questions to data/questions.jsonl.gz", questions.len());
+    println!(
+        "wrote {} questions to data/questions.jsonl.gz",
+        questions.len()
+    );
     Ok(())
 }

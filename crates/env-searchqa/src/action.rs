@@ -74,28 +74,55 @@ mod tests {
 
     #[test]
     fn first_complete_tag_decides() {
-        assert_eq!(parse_action("<search> a </search><answer>b</answer>"), Action::Search("a"));
-        assert_eq!(parse_action("<answer>b</answer><search>a</search>"), Action::Answer("b"));
+        assert_eq!(
+            parse_action("<search> a </search><answer>b</answer>"),
+            Action::Search("a")
+        );
+        assert_eq!(
+            parse_action("<answer>b</answer><search>a</search>"),
+            Action::Answer("b")
+        );
         assert_eq!(parse_action("<answer>1984</search>"), Action::Invalid);
         assert_eq!(parse_action("<ANSWER>x</ANSWER>"), Action::Invalid);
-        assert_eq!(parse_action("<answer>x</search> <search>q</search>"), Action::Search("q"));
-        assert_eq!(parse_action("<search><answer>x</answer></search>"), Action::Search("<answer>x</answer>"));
-        assert_eq!(parse_action("<search>\n q \n</search>"), Action::Search("q"));
+        assert_eq!(
+            parse_action("<answer>x</search> <search>q</search>"),
+            Action::Search("q")
+        );
+        assert_eq!(
+            parse_action("<search><answer>x</answer></search>"),
+            Action::Search("<answer>x</answer>")
+        );
+        assert_eq!(
+            parse_action("<search>\n q \n</search>"),
+            Action::Search("q")
+        );
         assert_eq!(parse_action(""), Action::Invalid);
     }
 
     #[test]
     fn an_unclosed_opening_tag_is_skipped() {
         // Python's re.search moves on to the next start position.
-        assert_eq!(parse_action("<search>a <search>b</search>"), Action::Search("a <search>b"));
-        assert_eq!(parse_action("<answer>x <search>q</search>"), Action::Search("q"));
+        assert_eq!(
+            parse_action("<search>a <search>b</search>"),
+            Action::Search("a <search>b")
+        );
+        assert_eq!(
+            parse_action("<answer>x <search>q</search>"),
+            Action::Search("q")
+        );
     }
 
     #[test]
     fn last_answer_is_scored() {
-        assert_eq!(last_answer("<answer>a</answer> <answer> b </answer>"), Some("b"));
+        assert_eq!(
+            last_answer("<answer>a</answer> <answer> b </answer>"),
+            Some("b")
+        );
         assert_eq!(last_answer("<answer>a</answer> <answer> b"), Some("a"));
-        assert_eq!(last_answer("<answer><answer>x</answer></answer>"), Some("<answer>x"));
+        assert_eq!(
+            last_answer("<answer><answer>x</answer></answer>"),
+            Some("<answer>x")
+        );
         assert_eq!(last_answer("none"), None);
     }
 }

@@ -40,7 +40,9 @@ impl Passage {
 
 /// The first line of a wiki-18 `contents` string.
 pub fn title_line(contents: &str) -> &str {
-    contents.split_once('\n').map_or(contents, |(title, _)| title)
+    contents
+        .split_once('\n')
+        .map_or(contents, |(title, _)| title)
 }
 
 /// The title of a wiki-18 `contents` string without its surrounding double quotes.
@@ -68,7 +70,11 @@ pub fn read_jsonl(
     for (index, line) in reader.lines().enumerate() {
         let number = index + 1;
         let line = line.map_err(|error| {
-            EnvError::data(ENV_NAME, source, format!("line {number}: cannot read: {error}"))
+            EnvError::data(
+                ENV_NAME,
+                source,
+                format!("line {number}: cannot read: {error}"),
+            )
         })?;
         if line.trim().is_empty() {
             continue;
@@ -87,7 +93,9 @@ pub fn read_jsonl(
                 return Err(EnvError::data(
                     ENV_NAME,
                     source,
-                    format!("line {number}: field \"id\" must be a string or a number, not {other}"),
+                    format!(
+                        "line {number}: field \"id\" must be a string or a number, not {other}"
+                    ),
                 ));
             }
         };
@@ -160,19 +168,31 @@ mod tests {
         let text = "{\"id\": \"0\", \"contents\": \"\\\"A\\\"\\nx\"}\n\n{\"id\": 1}\n";
         let error = read_jsonl(text.as_bytes(), "corpus.jsonl", |_| Ok(())).unwrap_err();
         let message = error.to_string();
-        assert!(message.contains("corpus.jsonl") && message.contains("line 3"), "{message}");
-        let error = read_jsonl("{\"id\": [1], \"contents\": \"x\"}".as_bytes(), "c", |_| Ok(()))
-            .unwrap_err();
-        assert!(error.to_string().contains("line 1: field \"id\""), "{error}");
+        assert!(
+            message.contains("corpus.jsonl") && message.contains("line 3"),
+            "{message}"
+        );
+        let error = read_jsonl("{\"id\": [1], \"contents\": \"x\"}".as_bytes(), "c", |_| {
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("line 1: field \"id\""),
+            "{error}"
+        );
     }
 
     #[test]
     fn articles_split_at_sentences() {
-        let sentence = "word ".repeat(40);
-        let extract = format!("{}. {}. {}.", sentence.trim(), sentence.trim(), sentence.trim());
+        let sentence = format!("Word{}", " word".repeat(39));
+        let extract = format!("{sentence}. {sentence}. {sentence}.");
         let passages = split_article("T", &extract);
         assert_eq!(passages.len(), 2);
-        assert!(passages[0].starts_with("\"T\"\nword"));
-        assert!(passages.iter().all(|p| p.split_whitespace().count() <= PASSAGE_WORDS + 1));
+        assert!(passages[0].starts_with("\"T\"\nWord"));
+        assert!(
+            passages
+                .iter()
+                .all(|p| p.split_whitespace().count() <= PASSAGE_WORDS + 1)
+        );
     }
 }

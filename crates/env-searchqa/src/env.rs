@@ -151,7 +151,10 @@ impl Env for SearchQaEnv {
         let golden = &self.question(episode.task)?.golden_answers;
         let step = respond(&self.index, golden, reply)?;
         if step.done {
-            self.episode = Some(Episode { done: true, ..episode });
+            self.episode = Some(Episode {
+                done: true,
+                ..episode
+            });
         }
         Ok(step)
     }

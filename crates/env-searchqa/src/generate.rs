@@ -146,7 +146,14 @@ struct Candidate {
 }
 
 /// Copulas that end a lead sentence's subject.
-const COPULAS: &[&str] = &[" is ", " was ", " are ", " were ", " refers to ", " has been "];
+const COPULAS: &[&str] = &[
+    " is ",
+    " was ",
+    " are ",
+    " were ",
+    " refers to ",
+    " has been ",
+];
 
 /// Splits a lead sentence into (subject, rest starting with the copula), outside brackets.
 fn split_subject(sentence: &str) -> Option<(&str, &str)> {
@@ -159,8 +166,12 @@ fn split_subject(sentence: &str) -> Option<(&str, &str)> {
                 if let Some(copula) = COPULAS.iter().find(|c| sentence[at..].starts_with(**c)) {
                     let subject = &sentence[..at];
                     let words = subject.split_whitespace().count();
-                    return (words > 0 && words <= 25)
-                        .then(|| (subject, &sentence[at + copula.len() - copula.trim_start().len()..]));
+                    return (words > 0 && words <= 25).then(|| {
+                        (
+                            subject,
+                            &sentence[at + copula.len() - copula.trim_start().len()..],
+                        )
+                    });
                 }
             }
             _ => {}
@@ -326,10 +337,16 @@ fn mention_table(articles: &[Article]) -> HashMap<String, Vec<(String, usize)>> 
         let name = without_brackets(&article.title);
         let first = name.split_whitespace().next().unwrap_or("");
         let capitalised = first.chars().next().is_some_and(char::is_uppercase);
-        if !capitalised || name.chars().count() < 4 || article.description.split_whitespace().count() < 2 {
+        if !capitalised
+            || name.chars().count() < 4
+            || article.description.split_whitespace().count() < 2
+        {
             continue;
         }
-        table.entry(first.to_owned()).or_default().push((name, index));
+        table
+            .entry(first.to_owned())
+            .or_default()
+            .push((name, index));
     }
     for titles in table.values_mut() {
         titles.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
@@ -348,12 +365,15 @@ fn find_mention(
         let key = word.trim_end_matches(|c: char| !c.is_alphanumeric());
         if let Some(titles) = table.get(key) {
             for (name, index) in titles {
+                if !sentence[at..].starts_with(name.as_str()) {
+                    continue;
+                }
                 let end = at + name.len();
-                let boundary = sentence[end.min(sentence.len())..]
+                let boundary = sentence[end..]
                     .chars()
                     .next()
                     .is_none_or(|c| !c.is_alphanumeric());
-                if sentence[at..].starts_with(name.as_str()) && boundary && !exclude(*index) {
+                if boundary && !exclude(*index) {
                     return Some((at..end, *index));
                 }
             }
@@ -400,7 +420,8 @@ pub fn generate(
                 }
             }
         }
-        let title_stems: HashSet<String> = terms(&mut analyzer, &article.title).into_iter().collect();
+        let title_stems: HashSet<String> =
+            terms(&mut analyzer, &article.title).into_iter().collect();
         let mut candidates = Vec::new();
         let mut clue_sentences: Vec<(Form, String)> = Vec::new();
 
@@ -426,13 +447,20 @@ pub fn generate(
         for (form, sentence) in clue_sentences {
             let clue = finish_clue(&mask(&mut analyzer, &sentence, &stems));
             stats.forms.entry(form).or_default().generated += 1;
-            let content = terms(&mut analyzer, &clue).into_iter().filter(|t| t != "this").count();
+            let content = terms(&mut analyzer, &clue)
+                .into_iter()
+                .filter(|t| t != "this")
+                .count();
             if content < 4 || gives_away(&clue, &answers) {
                 continue;
             }
             if retrieves(index, &clue, &article.title)? {
                 stats.forms.entry(form).or_default().kept += 1;
-                candidates.push(Candidate { form, clue, bridge: None });
+                candidates.push(Candidate {
+                    form,
+                    clue,
+                    bridge: None,
+                });
             }
         }
 
@@ -443,29 +471,43 @@ pub fn generate(
                     .iter()
                     .any(|t| title_stems.contains(t) || stems.contains(t))
         };
-        let mention = sentences.iter().enumerate().find_map(|(position, sentence)| {
-            let sentence = if position == 0 {
-                split.map(|(subject, rest)| {
-                    let opening = match subject.split_once(", ") {
-                        Some((prefix, _)) if prefix.starts_with("In ") => format!("{prefix}, this "),
-                        _ => "This ".to_owned(),
-                    };
-                    format!("{opening}{rest}")
-                })?
-            } else {
-                (*sentence).to_owned()
-            };
-            find_mention(&sentence, &table, &exclude).map(|(range, other)| (sentence, range, other))
-        });
+        let mention = sentences
+            .iter()
+            .enumerate()
+            .find_map(|(position, sentence)| {
+                let sentence = if position == 0 {
+                    split.map(|(subject, rest)| {
+                        let opening = match subject.split_once(", ") {
+                            Some((prefix, _)) if prefix.starts_with("In ") => {
+                                format!("{prefix}, this ")
+                            }
+                            _ => "This ".to_owned(),
+                        };
+                        format!("{opening}{rest}")
+                    })?
+                } else {
+                    (*sentence).to_owned()
+                };
+                find_mention(&sentence, &table, &exclude)
+                    .map(|(range, other)| (sentence, range, other))
+            });
         if let Some((sentence, range, other)) = mention {
             stats.forms.entry(Form::Bridge).or_default().generated += 1;
             let other_article = &articles[other];
             let description = format!("[{}]", other_article.description.trim());
-            let bridged = format!("{}{}{}", &sentence[..range.start], description, &sentence[range.end..]);
+            let bridged = format!(
+                "{}{}{}",
+                &sentence[..range.start],
+                description,
+                &sentence[range.end..]
+            );
             let bridged = finish_clue(&mask(&mut analyzer, &bridged, &stems));
             let restored = finish_clue(&mask(&mut analyzer, &sentence, &stems));
             let other_answers = golden_answers(&mut analyzer, other_article, None);
-            let content = terms(&mut analyzer, &bridged).into_iter().filter(|t| t != "this").count();
+            let content = terms(&mut analyzer, &bridged)
+                .into_iter()
+                .filter(|t| t != "this")
+                .count();
             let valid = content >= 4
                 && !gives_away(&bridged, &answers)
                 && !gives_away(&bridged, &other_answers)
@@ -493,7 +535,13 @@ pub fn generate(
         .filter(|&a| !candidates_of[a].is_empty())
         .collect();
     order.shuffle(&mut rng);
-    let quota = |n: usize| [(Form::Lead, n / 2), (Form::Later, n / 4), (Form::Bridge, n - n / 2 - n / 4)];
+    let quota = |n: usize| {
+        [
+            (Form::Lead, n / 2),
+            (Form::Later, n / 4),
+            (Form::Bridge, n - n / 2 - n / 4),
+        ]
+    };
     let mut used = vec![false; articles.len()];
     let mut test_answers: HashSet<String> = HashSet::new();
     let mut chosen: Vec<(Split, usize, Candidate)> = Vec::new();
@@ -510,14 +558,21 @@ pub fn generate(
                     continue;
                 }
                 if split == Split::Train
-                    && answers_of[article].iter().any(|a| test_answers.contains(&normalize_answer(a)))
+                    && answers_of[article]
+                        .iter()
+                        .any(|a| test_answers.contains(&normalize_answer(a)))
                 {
                     continue;
                 }
                 let pick = candidates_of[article]
                     .iter()
                     .filter(|c| !strict || remaining.get(&c.form).copied().unwrap_or(0) > 0)
-                    .max_by_key(|c| (remaining.get(&c.form).copied().unwrap_or(0), std::cmp::Reverse(c.form)));
+                    .max_by_key(|c| {
+                        (
+                            remaining.get(&c.form).copied().unwrap_or(0),
+                            std::cmp::Reverse(c.form),
+                        )
+                    });
                 let Some(candidate) = pick else { continue };
                 if let Some(left) = remaining.get_mut(&candidate.form) {
                     *left = left.saturating_sub(1);
@@ -533,7 +588,12 @@ pub fn generate(
     }
     stats.excluded_shared_answer = order
         .iter()
-        .filter(|&&a| !used[a] && answers_of[a].iter().any(|x| test_answers.contains(&normalize_answer(x))))
+        .filter(|&&a| {
+            !used[a]
+                && answers_of[a]
+                    .iter()
+                    .any(|x| test_answers.contains(&normalize_answer(x)))
+        })
         .count();
 
     // Train first (ids 0..n_train), then test, as the reference orders its ranges.
@@ -579,10 +639,16 @@ mod tests {
         let mut analyzer = analyzer();
         let stems: HashSet<String> = terms(&mut analyzer, "The Beatles").into_iter().collect();
         assert_eq!(
-            mask(&mut analyzer, "The Beatles' fans loved the Beatles.", &stems),
+            mask(
+                &mut analyzer,
+                "The Beatles' fans loved the Beatles.",
+                &stems
+            ),
             "This' fans loved this."
         );
-        let stems: HashSet<String> = terms(&mut analyzer, "Stanley Kubrick").into_iter().collect();
+        let stems: HashSet<String> = terms(&mut analyzer, "Stanley Kubrick")
+            .into_iter()
+            .collect();
         assert_eq!(
             mask(&mut analyzer, "A film by Stanley Kubrick's studio.", &stems),
             "A film by this one's studio."

@@ -126,6 +126,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Built once; cloned per query (its stop-word set is shared).
+    analyzer: TextAnalyzer,
     source: String,
     origin: IndexOrigin,
 }
@@ -187,9 +189,8 @@ impl SearchIndex {
                 return Self::from_index(index, fields, &source, IndexOrigin::Reused);
             }
             // Built by this crate from another corpus or format: rebuild.
-            std::fs::remove_dir_all(index_dir).map_err(|error| {
-                EnvError::io(ENV_NAME, index_dir.display().to_string(), error)
-            })?;
+            std::fs::remove_dir_all(index_dir)
+                .map_err(|error| EnvError::io(ENV_NAME, index_dir.display().to_string(), error))?;
         } else if index_dir.is_dir()
             && std::fs::read_dir(index_dir)
                 .map_err(|error| EnvError::io(ENV_NAME, index_dir.display().to_string(), error))?
@@ -219,9 +220,8 @@ impl SearchIndex {
         finish(writer, &source)?;
         let marker = serde_json::to_string_pretty(&wanted(passages as u64))
             .map_err(|error| engine_error(&source, error))?;
-        std::fs::write(&marker_path, marker).map_err(|error| {
-            EnvError::io(ENV_NAME, marker_path.display().to_string(), error)
-        })?;
+        std::fs::write(&marker_path, marker)
+            .map_err(|error| EnvError::io(ENV_NAME, marker_path.display().to_string(), error))?;
         Self::from_index(index, fields, &source, IndexOrigin::Built)
     }
 
@@ -235,6 +235,7 @@ impl SearchIndex {
             index,
             reader,
             fields,
+            analyzer: analyzer(),
             source: source.to_owned(),
             origin,
         })
@@ -262,7 +263,7 @@ impl SearchIndex {
 
     /// The analysed terms of `query`, at most [`MAX_QUERY_TERMS`].
     pub fn query_terms(&self, query: &str) -> Vec<String> {
-        let mut analyzer = analyzer();
+        let mut analyzer = self.analyzer.clone();
         let mut stream = analyzer.token_stream(query);
         let mut terms = Vec::new();
         while terms.len() < MAX_QUERY_TERMS && stream.advance() {
@@ -349,7 +350,9 @@ fn add(writer: &mut IndexWriter, fields: Fields, passage: &Passage, source: &str
 }
 
 fn finish(mut writer: IndexWriter, source: &str) -> Result<()> {
-    writer.commit().map_err(|error| engine_error(source, error))?;
+    writer
+        .commit()
+        .map_err(|error| engine_error(source, error))?;
     writer
         .wait_merging_threads()
         .map_err(|error| engine_error(source, error))

@@ -26,10 +26,7 @@ pub const INVALID: &str = "Your previous action is invalid. If you want to searc
 ///
 /// Quirk kept from the reference: the space before `Question:`.
 pub fn first_observation(question: &str) -> String {
-    format!(
-        "{QUESTION_PROMPT}\n\n Question: {}",
-        python_strip(question)
-    )
+    format!("{QUESTION_PROMPT}\n\n Question: {}", python_strip(question))
 }
 
 /// Formats retrieved passages as the reference's `_passages2string` does, then wraps the
@@ -60,12 +57,18 @@ mod tests {
 
     #[test]
     fn information_formats_like_passages2string() {
-        let docs = ["\"Paris\"\nParis is the capital.", "\"Lyon\"\nLyon.\nSecond line.  "];
+        let docs = [
+            "\"Paris\"\nParis is the capital.",
+            "\"Lyon\"\nLyon.\nSecond line.  ",
+        ];
         assert_eq!(
             information(docs),
             "<information>Doc 1(Title: \"Paris\") Paris is the capital.\nDoc 2(Title: \"Lyon\") Lyon.\nSecond line.</information>"
         );
         assert_eq!(information([]), "<information></information>");
-        assert_eq!(information(["no newline"]), "<information>Doc 1(Title: no newline)</information>");
+        assert_eq!(
+            information(["no newline"]),
+            "<information>Doc 1(Title: no newline)</information>"
+        );
     }
 }

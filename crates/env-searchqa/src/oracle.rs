@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crossgym_env_core::{Env, EnvError, TaskId, run_episode_capped};
+use crossgym_env_core::{EnvError, TaskId, run_episode_capped};
 
 use crate::env::TOP_K;
 use crate::generate::QUESTION_SUFFIX;
@@ -47,7 +47,11 @@ pub fn solve(env: &mut SearchQaEnv, task: TaskId) -> Result<bool> {
     .into_iter();
     let episode = run_episode_capped(env, task, 2, |_| replies.next().unwrap_or_default())?;
     if episode.turns.len() != 2 {
-        return Err(EnvError::task(crate::ENV_NAME, task, "oracle episode ended early"));
+        return Err(EnvError::task(
+            crate::ENV_NAME,
+            task,
+            "oracle episode ended early",
+        ));
     }
     Ok(episode.success())
 }

@@ -48,7 +48,11 @@ pub fn read_jsonl(reader: impl BufRead, source: &str) -> Result<Vec<Question>> {
     for (index, line) in reader.lines().enumerate() {
         let number = index + 1;
         let line = line.map_err(|error| {
-            EnvError::data(ENV_NAME, source, format!("line {number}: cannot read: {error}"))
+            EnvError::data(
+                ENV_NAME,
+                source,
+                format!("line {number}: cannot read: {error}"),
+            )
         })?;
         if line.trim().is_empty() {
             continue;
@@ -153,18 +157,29 @@ mod tests {
 
     #[test]
     fn questions_are_prepared_like_the_reference() {
-        assert_eq!(Question::new(" who is it \n", vec![]).question, "who is it?");
+        assert_eq!(
+            Question::new(" who is it \n", vec![]).question,
+            "who is it?"
+        );
         assert_eq!(Question::new("who?", vec![]).question, "who?");
     }
 
     #[test]
     fn malformed_lines_name_the_file_and_line() {
         let text = "{\"question\": \"q\", \"golden_answers\": [\"a\"]}\n{\"question\": \"q\"}\n";
-        let message = read_jsonl(text.as_bytes(), "nq.jsonl").unwrap_err().to_string();
-        assert!(message.contains("nq.jsonl") && message.contains("line 2"), "{message}");
+        let message = read_jsonl(text.as_bytes(), "nq.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("nq.jsonl") && message.contains("line 2"),
+            "{message}"
+        );
         let text = "{\"question\": \" \", \"golden_answers\": [\"a\"]}";
         let message = read_jsonl(text.as_bytes(), "q").unwrap_err().to_string();
-        assert!(message.contains("line 1: field \"question\" is empty"), "{message}");
+        assert!(
+            message.contains("line 1: field \"question\" is empty"),
+            "{message}"
+        );
         let text = "{\"question\": \"q\", \"golden_answers\": []}";
         assert!(read_jsonl(text.as_bytes(), "q").is_err());
         assert!(read_jsonl("not json".as_bytes(), "q").is_err());

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crossgym_env_core::conformance::{Mismatch, Report, compare_text, fixture_dir, jsonl_lines, read_fixture};
+use crossgym_env_core::conformance::{
+    Mismatch, Report, compare_text, fixture_dir, jsonl_lines, read_fixture,
+};
 use crossgym_env_core::{Env, TaskId};
 use crossgym_env_searchqa::{Question, SearchQaEnv, TaskSet};
 use serde::Deserialize;
@@ -34,9 +36,20 @@ fn mismatch(episode: &str, field: &str, expected: String, actual: String) -> Mis
     }
 }
 
-fn check(env: &mut SearchQaEnv, task: TaskId, episode: &str, record: &Record) -> Result<(), Mismatch> {
-    env.reset(task)
-        .map_err(|error| mismatch(episode, "reset", "a first observation".into(), error.to_string()))?;
+fn check(
+    env: &mut SearchQaEnv,
+    task: TaskId,
+    episode: &str,
+    record: &Record,
+) -> Result<(), Mismatch> {
+    env.reset(task).map_err(|error| {
+        mismatch(
+            episode,
+            "reset",
+            "a first observation".into(),
+            error.to_string(),
+        )
+    })?;
     let step = env
         .step(&record.reply)
         .map_err(|error| mismatch(episode, "env result", "a step".into(), error.to_string()))?;
@@ -49,31 +62,57 @@ fn check(env: &mut SearchQaEnv, task: TaskId, episode: &str, record: &Record) ->
     )?;
     if record.action.as_deref() == Some("search") {
         let expected = record.query.as_deref().ok_or_else(|| {
-            mismatch(episode, "fixture", "a query for a search record".into(), "none".into())
+            mismatch(
+                episode,
+                "fixture",
+                "a query for a search record".into(),
+                "none".into(),
+            )
         })?;
         let actual = step.info.details.get("query").map_or("", String::as_str);
         compare_text(episode, Some(0), "query", expected, actual)?;
-        if !(step.observation.starts_with("<information>") && step.observation.ends_with("</information>")) {
-            return Err(mismatch(episode, "observation", "<information>…</information>".into(), step.observation));
+        if !(step.observation.starts_with("<information>")
+            && step.observation.ends_with("</information>"))
+        {
+            return Err(mismatch(
+                episode,
+                "observation",
+                "<information>…</information>".into(),
+                step.observation,
+            ));
         }
     } else {
-        let expected = record.observation.as_deref().ok_or_else(|| {
-            mismatch(episode, "fixture", "an observation".into(), "none".into())
-        })?;
+        let expected = record
+            .observation
+            .as_deref()
+            .ok_or_else(|| mismatch(episode, "fixture", "an observation".into(), "none".into()))?;
         compare_text(episode, Some(0), "observation", expected, &step.observation)?;
     }
     if step.reward != record.reward {
-        return Err(mismatch(episode, "reward", format!("{:?}", record.reward), format!("{:?}", step.reward)));
+        return Err(mismatch(
+            episode,
+            "reward",
+            format!("{:?}", record.reward),
+            format!("{:?}", step.reward),
+        ));
     }
     if step.done != record.done {
-        return Err(mismatch(episode, "done", record.done.to_string(), step.done.to_string()));
+        return Err(mismatch(
+            episode,
+            "done",
+            record.done.to_string(),
+            step.done.to_string(),
+        ));
     }
     Ok(())
 }
 
 #[test]
 fn step_fixtures_match_the_reference() {
-    let dir = fixture_dir("searchqa", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let dir = fixture_dir(
+        "searchqa",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+    );
     let text = read_fixture("searchqa", &dir, FILE).unwrap_or_else(|error| panic!("{error}"));
     let mut records = Vec::new();
     for (line, json) in jsonl_lines(&text) {
@@ -83,10 +122,16 @@ fn step_fixtures_match_the_reference() {
     }
     let questions = records
         .iter()
-        .map(|(_, record)| Question::new(&format!("fixture {}", record.id), record.golden_answers.clone()))
+        .map(|(_, record)| {
+            Question::new(
+                &format!("fixture {}", record.id),
+                record.golden_answers.clone(),
+            )
+        })
         .collect::<Vec<_>>();
     let n = questions.len();
-    let tasks = TaskSet::new(questions, (0..n).map(TaskId).collect(), Vec::new()).expect("task set");
+    let tasks =
+        TaskSet::new(questions, (0..n).map(TaskId).collect(), Vec::new()).expect("task set");
     let mut env = SearchQaEnv::with_data(sample_index(), Arc::new(tasks));
     let mut report = Report::new(FILE);
     for (task, (line, record)) in records.iter().enumerate() {

@@ -37,7 +37,11 @@ fn a_changed_corpus_is_rebuilt_and_a_foreign_directory_refused() {
     std::fs::create_dir_all(&dir).unwrap();
     let corpus_path = dir.join("corpus.jsonl");
     let index_dir = dir.join("index");
-    std::fs::write(&corpus_path, "{\"id\": \"0\", \"contents\": \"\\\"A\\\"\\nalpha\"}\n").unwrap();
+    std::fs::write(
+        &corpus_path,
+        "{\"id\": \"0\", \"contents\": \"\\\"A\\\"\\nalpha\"}\n",
+    )
+    .unwrap();
     let index = SearchIndex::open_or_build(&corpus_path, &index_dir).unwrap();
     assert_eq!((index.origin(), index.len()), (IndexOrigin::Built, 1));
     drop(index);
@@ -72,11 +76,24 @@ fn malformed_corpus_lines_name_the_file_and_line() {
     .unwrap();
     let error = SearchIndex::open_or_build(&corpus_path, &dir.join("index")).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("broken.jsonl") && message.contains("line 3") && message.contains("contents"), "{message}");
-    assert!(!dir.join("index").join(MARKER_FILE).exists(), "a failed build must not be marked reusable");
+    assert!(
+        message.contains("broken.jsonl")
+            && message.contains("line 3")
+            && message.contains("contents"),
+        "{message}"
+    );
+    assert!(
+        !dir.join("index").join(MARKER_FILE).exists(),
+        "a failed build must not be marked reusable"
+    );
     let error = corpus::load_jsonl(&corpus_path).unwrap_err().to_string();
-    assert!(error.contains("broken.jsonl") && error.contains("line 3"), "{error}");
-    let missing = corpus::load_jsonl(&dir.join("missing.jsonl")).unwrap_err().to_string();
+    assert!(
+        error.contains("broken.jsonl") && error.contains("line 3"),
+        "{error}"
+    );
+    let missing = corpus::load_jsonl(&dir.join("missing.jsonl"))
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("missing.jsonl"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -85,24 +102,50 @@ fn malformed_corpus_lines_name_the_file_and_line() {
 fn nq_questions_load_and_play_over_the_wiki18_sample() {
     let path = data_path("nq_test_sample16.jsonl");
     let loaded = questions::load_jsonl(&path).unwrap();
-    assert_eq!(loaded.len(), 16);
-    assert_eq!(loaded[0].question, "who got the first nobel prize in physics?");
-    assert_eq!(loaded[0].golden_answers, vec!["Wilhelm Conrad Röntgen".to_owned()]);
+    // 17 records (ids test_0..test_16), the last without a final newline.
+    assert_eq!(loaded.len(), 17);
+    assert_eq!(
+        loaded[0].question,
+        "who got the first nobel prize in physics?"
+    );
+    assert_eq!(
+        loaded[0].golden_answers,
+        vec!["Wilhelm Conrad Röntgen".to_owned()]
+    );
     let tasks = TaskSet::load(&path, &path).unwrap();
-    assert_eq!((tasks.len(), tasks.split().train().len(), tasks.split().test().len()), (32, 16, 16));
+    assert_eq!(
+        (
+            tasks.len(),
+            tasks.split().train().len(),
+            tasks.split().test().len()
+        ),
+        (34, 17, 17)
+    );
 
     let mut env = SearchQaEnv::with_data(sample_index(), Arc::new(tasks));
-    let first = env.reset(TaskId(16)).unwrap();
-    assert!(first.ends_with("every time.\n\n Question: who got the first nobel prize in physics?"), "{first}");
-    let step = env.step("<search>first nobel prize in physics</search>").unwrap();
-    assert!(step.observation.starts_with("<information>Doc 1(Title: \""), "{}", step.observation);
+    let first = env.reset(TaskId(17)).unwrap();
+    assert!(
+        first.ends_with("every time.\n\n Question: who got the first nobel prize in physics?"),
+        "{first}"
+    );
+    let step = env
+        .step("<search>first nobel prize in physics</search>")
+        .unwrap();
+    assert!(
+        step.observation.starts_with("<information>Doc 1(Title: \""),
+        "{}",
+        step.observation
+    );
     assert_eq!(step.observation.matches("(Title: ").count(), 3);
     assert!(step.observation.contains("\nDoc 3(Title: "));
     let step = env.step("<answer>Wilhelm Röntgen</answer>").unwrap();
     assert_eq!((step.reward, step.done), (0.0, false));
     let step = env.step("<answer>wilhelm conrad röntgen</answer>").unwrap();
     assert_eq!((step.reward, step.done), (1.0, true));
-    assert!(matches!(env.step("<answer>x</answer>"), Err(EnvError::EpisodeFinished { .. })));
+    assert!(matches!(
+        env.step("<answer>x</answer>"),
+        Err(EnvError::EpisodeFinished { .. })
+    ));
 }
 
 #[test]

@@ -23,7 +23,9 @@ fn word(rank: usize) -> String {
 /// Zipf-like rank: small ranks are frequent, like words in text.
 fn zipf(rng: &mut ChaCha8Rng, vocabulary: usize) -> usize {
     let u: f64 = rng.random_range(0.0..1.0);
-    ((vocabulary as f64).powf(u) as usize).saturating_sub(1).min(vocabulary - 1)
+    ((vocabulary as f64).powf(u) as usize)
+        .saturating_sub(1)
+        .min(vocabulary - 1)
 }
 
 #[test]
@@ -38,8 +40,18 @@ fn one_million_synthetic_passages() {
     let mut out = std::io::BufWriter::new(std::fs::File::create(&corpus_path).unwrap());
     for id in 0..PASSAGES {
         let words: Vec<String> = (0..100).map(|_| word(zipf(&mut rng, VOCABULARY))).collect();
-        let contents = format!("\"{} {}\"\n{}", word(zipf(&mut rng, VOCABULARY)), word(id), words.join(" "));
-        writeln!(out, "{}", serde_json::json!({"id": id.to_string(), "contents": contents})).unwrap();
+        let contents = format!(
+            "\"{} {}\"\n{}",
+            word(zipf(&mut rng, VOCABULARY)),
+            word(id),
+            words.join(" ")
+        );
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"id": id.to_string(), "contents": contents})
+        )
+        .unwrap();
     }
     out.flush().unwrap();
     drop(out);
