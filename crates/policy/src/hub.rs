@@ -19,7 +19,9 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("HF_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(home).join("hub");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     home.join(".cache").join("huggingface").join("hub")
 }
 
@@ -34,7 +36,10 @@ pub fn repo_folder(repo_id: &str) -> String {
 pub fn cached_snapshot(cache_dir: &Path, repo_id: &str, revision: &str) -> Result<PathBuf> {
     let repo = cache_dir.join(repo_folder(repo_id));
     if !repo.is_dir() {
-        return Err(PolicyError::model(&repo, format!("{repo_id} is not in the hub cache")));
+        return Err(PolicyError::model(
+            &repo,
+            format!("{repo_id} is not in the hub cache"),
+        ));
     }
     let ref_file = repo.join("refs").join(revision);
     let commit = if ref_file.is_file() {

@@ -51,7 +51,9 @@ impl Session {
     /// An empty session of `rows` streams over `decoder` (detached first, so no graph is built).
     pub fn new(decoder: &Decoder, rows: usize) -> Result<Self> {
         if rows == 0 {
-            return Err(PolicyError::Config("a session needs at least one row".into()));
+            return Err(PolicyError::Config(
+                "a session needs at least one row".into(),
+            ));
         }
         Ok(Self {
             decoder: decoder.detached(),
@@ -241,8 +243,16 @@ impl Session {
         let ids = Tensor::from_vec(ids, (b, t), &device)?;
         let pos = Tensor::from_vec(positions, b * t, &device)?;
         let half = self.decoder.config.head_dim() / 2;
-        let cos = self.decoder.cos.index_select(&pos, 0)?.reshape((b, 1, t, half))?;
-        let sin = self.decoder.sin.index_select(&pos, 0)?.reshape((b, 1, t, half))?;
+        let cos = self
+            .decoder
+            .cos
+            .index_select(&pos, 0)?
+            .reshape((b, 1, t, half))?;
+        let sin = self
+            .decoder
+            .sin
+            .index_select(&pos, 0)?
+            .reshape((b, 1, t, half))?;
         self.reserve(s, &device, dtype)?;
         let mut x = self.decoder.embed(&ids)?;
         let decoder = self.decoder.clone();

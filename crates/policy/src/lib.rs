@@ -81,7 +81,7 @@ pub use error::{PolicyError, Result};
 pub use gguf::{load_gguf, unpermute};
 pub use inference::{Generation, Session, greedy};
 pub use lm::CausalLm;
-pub use logprobs::{next_token_logprobs, token_logprobs, token_logprobs_and_entropy};
+pub use logprobs::{next_token_logprobs, right_pad, token_logprobs, token_logprobs_and_entropy};
 pub use model::{Decoder, parameter_shapes};
 pub use openai::OpenAiAgent;
 pub use pretrained::Pretrained;

@@ -30,6 +30,37 @@ pub fn next_token_logprobs(logits: &Tensor, ids: &Tensor) -> Result<Tensor> {
 }
 
 fn gather_last(values: &Tensor, targets: &Tensor) -> Result<Tensor> {
-    let index = targets.to_dtype(DType::U32)?.unsqueeze(D::Minus1)?.contiguous()?;
-    Ok(values.contiguous()?.gather(&index, D::Minus1)?.squeeze(D::Minus1)?)
+    let index = targets
+        .to_dtype(DType::U32)?
+        .unsqueeze(D::Minus1)?
+        .contiguous()?;
+    Ok(values
+        .contiguous()?
+        .gather(&index, D::Minus1)?
+        .squeeze(D::Minus1)?)
+}
+
+/// Right-pads token sequences with `pad` into a `[B, T]` u32 tensor (T = the longest length) and
+/// returns it with the lengths. Feed it to [`crate::CausalLm::forward`]: with right padding the
+/// causal mask alone keeps every real position exact, and padded positions are masked out of the
+/// loss by the caller (e.g. with [`crate::Trajectory::loss_mask`] padded with 0).
+pub fn right_pad(
+    sequences: &[Vec<u32>],
+    pad: u32,
+    device: &candle_core::Device,
+) -> Result<(Tensor, Vec<usize>)> {
+    let lengths: Vec<usize> = sequences.iter().map(Vec::len).collect();
+    let t = lengths.iter().copied().max().unwrap_or(0);
+    let flat: Vec<u32> = sequences
+        .iter()
+        .flat_map(|s| {
+            s.iter()
+                .copied()
+                .chain(std::iter::repeat_n(pad, t - s.len()))
+        })
+        .collect();
+    Ok((
+        Tensor::from_vec(flat, (sequences.len(), t), device)?,
+        lengths,
+    ))
 }

@@ -21,7 +21,10 @@ pub fn parameter_shapes(config: &ModelConfig) -> Vec<(String, Vec<usize>)> {
     let q = config.num_attention_heads * config.head_dim();
     let kv = config.kv_heads() * config.head_dim();
     let f = config.intermediate_size;
-    let mut out = vec![("model.embed_tokens.weight".to_owned(), vec![config.vocab_size, h])];
+    let mut out = vec![(
+        "model.embed_tokens.weight".to_owned(),
+        vec![config.vocab_size, h],
+    )];
     for i in 0..config.num_hidden_layers {
         let p = format!("model.layers.{i}");
         out.push((format!("{p}.input_layernorm.weight"), vec![h]));
@@ -57,9 +60,9 @@ pub(crate) struct Linear {
 impl Linear {
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims().to_vec();
-        let (last, lead) = dims.split_last().ok_or_else(|| {
-            PolicyError::Config("linear layer applied to a scalar".into())
-        })?;
+        let (last, lead) = dims
+            .split_last()
+            .ok_or_else(|| PolicyError::Config("linear layer applied to a scalar".into()))?;
         let rows: usize = lead.iter().product();
         let y = x.reshape((rows, *last))?.matmul(&self.weight.t()?)?;
         let y = match &self.bias {
@@ -149,7 +152,11 @@ impl Decoder {
         let opt = |name: &str| tensors.get(name).cloned();
         let linear = |p: &str, bias: bool| Linear {
             weight: get(&format!("{p}.weight")),
-            bias: if bias { opt(&format!("{p}.bias")) } else { None },
+            bias: if bias {
+                opt(&format!("{p}.bias"))
+            } else {
+                None
+            },
         };
         let blocks = (0..config.num_hidden_layers)
             .map(|i| {
@@ -293,7 +300,9 @@ impl Decoder {
         let hd = c.head_dim();
         let h = rms_norm(x, &block.input_norm, c.rms_norm_eps)?;
         let split = |y: Tensor, heads: usize| -> Result<Tensor> {
-            Ok(y.reshape((b, t, heads, hd))?.transpose(1, 2)?.contiguous()?)
+            Ok(y.reshape((b, t, heads, hd))?
+                .transpose(1, 2)?
+                .contiguous()?)
         };
         let q = split(block.q.forward(&h)?, c.num_attention_heads)?;
         let k = split(block.k.forward(&h)?, c.kv_heads())?;

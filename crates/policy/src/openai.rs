@@ -113,7 +113,10 @@ impl OpenAiAgent {
             .pointer("/usage/completion_tokens")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        if let Some(prompt) = value.pointer("/usage/prompt_tokens").and_then(Value::as_u64) {
+        if let Some(prompt) = value
+            .pointer("/usage/prompt_tokens")
+            .and_then(Value::as_u64)
+        {
             let usage = &mut self.usage[row];
             usage.0.get_or_insert(prompt);
             usage.1 = prompt + completion;

@@ -64,9 +64,8 @@ fn read_template(path: &Path) -> Result<ChatTemplate> {
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| PolicyError::json(path, e))?;
     match value.get("chat_template").and_then(|v| v.as_str()) {
-        Some(jinja) => ChatTemplate::from_jinja(jinja).ok_or_else(|| {
-            PolicyError::json(path, "chat_template is not a ChatML template")
-        }),
+        Some(jinja) => ChatTemplate::from_jinja(jinja)
+            .ok_or_else(|| PolicyError::json(path, "chat_template is not a ChatML template")),
         None => Ok(ChatTemplate::chatml(None)),
     }
 }

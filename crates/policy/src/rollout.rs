@@ -125,7 +125,9 @@ pub fn rollout_group<E: Env>(
 ) -> Result<Vec<Trajectory>> {
     let n = envs.len();
     if n == 0 {
-        return Err(PolicyError::Config("a rollout group needs at least one env".into()));
+        return Err(PolicyError::Config(
+            "a rollout group needs at least one env".into(),
+        ));
     }
     let start = conversation_start(&envs[0], system);
     agent.start(n, &start)?;
@@ -140,8 +142,8 @@ pub fn rollout_group<E: Env>(
     for turn in 0..limits.max_turns {
         let mut rows = Vec::new();
         let mut caps = Vec::new();
-        for row in 0..n {
-            if finish[row].is_some() {
+        for (row, finished) in finish.iter_mut().enumerate() {
+            if finished.is_some() {
                 continue;
             }
             let left = limits
@@ -149,7 +151,7 @@ pub fn rollout_group<E: Env>(
                 .saturating_sub(agent.response_tokens(row));
             let cap = limits.max_tokens_per_turn.min(left);
             if cap == 0 {
-                finish[row] = Some(FinishReason::TokenBudget);
+                *finished = Some(FinishReason::TokenBudget);
             } else {
                 rows.push(row);
                 caps.push(cap);

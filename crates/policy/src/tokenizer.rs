@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use tokenizers::AddedToken;
 use tokenizers::models::TrainerWrapper;
 use tokenizers::models::bpe::BpeTrainerBuilder;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
-use tokenizers::AddedToken;
 
 use crate::{PolicyError, Result};
 
@@ -157,7 +157,9 @@ impl Tokenizer {
         inner
             .train(&mut trainer, texts)
             .map_err(PolicyError::tokenizer)?;
-        inner.add_special_tokens(&specials);
+        inner
+            .add_special_tokens(specials)
+            .map_err(PolicyError::tokenizer)?;
         Ok(Self { inner })
     }
 

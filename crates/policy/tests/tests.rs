@@ -1,5 +1,7 @@
 //! The integration tests of crossgym-policy (one binary; modules under `suite/`).
 
+#[path = "suite/checkpoint.rs"]
+mod checkpoint;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/fixtures.rs"]
@@ -8,9 +10,7 @@ mod fixtures;
 mod gradients;
 #[path = "suite/inference.rs"]
 mod inference;
-#[path = "suite/checkpoint.rs"]
-mod checkpoint;
-#[path = "suite/rollout.rs"]
-mod rollout;
 #[path = "suite/openai.rs"]
 mod openai;
+#[path = "suite/rollout.rs"]
+mod rollout;

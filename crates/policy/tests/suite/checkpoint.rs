@@ -17,7 +17,13 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 fn logits(model: &CausalLm) -> Vec<f32> {
     let ids = Tensor::new(&[[1u32, 4, 9, 16, 25]], &Device::Cpu).unwrap();
-    model.forward(&ids).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    model
+        .forward(&ids)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
 }
 
 fn trained_tokenizer() -> Tokenizer {
@@ -54,18 +60,26 @@ fn save_then_load_from_a_hub_cache_layout_gives_the_same_model() {
         assert_eq!(loaded.model.config().model_type, model.config().model_type);
         assert_eq!(logits(&loaded.model), logits(&model));
         assert_eq!(loaded.template, pretrained.template);
-        assert_eq!(loaded.tokenizer.encode("go north 42").unwrap(), tokenizer.encode("go north 42").unwrap());
+        assert_eq!(
+            loaded.tokenizer.encode("go north 42").unwrap(),
+            tokenizer.encode("go north 42").unwrap()
+        );
 
         // HF names, and a tied model stores no lm_head.
-        let st = candle_core::safetensors::load(snapshot.join("model.safetensors"), &Device::Cpu).unwrap();
+        let st = candle_core::safetensors::load(snapshot.join("model.safetensors"), &Device::Cpu)
+            .unwrap();
         let mut names: Vec<_> = st.keys().cloned().collect();
         names.sort();
-        let mut expected: Vec<_> = parameter_shapes(model.config()).into_iter().map(|(n, _)| n).collect();
+        let mut expected: Vec<_> = parameter_shapes(model.config())
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         expected.sort();
         assert_eq!(names, expected);
         assert_eq!(names.contains(&"lm_head.weight".to_owned()), qwen2);
         let config: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(snapshot.join("config.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(snapshot.join("config.json")).unwrap())
+                .unwrap();
         assert_eq!(config["torch_dtype"], "float32");
         assert_eq!(config["num_hidden_layers"], 2);
         let _ = std::fs::remove_dir_all(&cache);
@@ -75,10 +89,14 @@ fn save_then_load_from_a_hub_cache_layout_gives_the_same_model() {
 #[test]
 fn missing_snapshot_and_bad_config_are_clear_errors() {
     let cache = scratch("missing");
-    let err = hub::cached_snapshot(&cache, "org/none", "main").unwrap_err().to_string();
+    let err = hub::cached_snapshot(&cache, "org/none", "main")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("org/none"), "{err}");
     std::fs::write(cache.join("config.json"), r#"{"model_type": "gpt2"}"#).unwrap();
-    let err = CausalLm::load_dir(&cache, DType::F32, &Device::Cpu).unwrap_err().to_string();
+    let err = CausalLm::load_dir(&cache, DType::F32, &Device::Cpu)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("config.json"), "{err}");
     let mut config = ModelConfig::tiny_llama(10, 16, 1, 3, 2);
     assert!(config.validate().is_err());
@@ -90,8 +108,14 @@ fn missing_snapshot_and_bad_config_are_clear_errors() {
 
 #[test]
 fn random_init_is_seeded() {
-    assert_eq!(logits(&tiny(false, DType::F32, 9)), logits(&tiny(false, DType::F32, 9)));
-    assert_ne!(logits(&tiny(false, DType::F32, 9)), logits(&tiny(false, DType::F32, 10)));
+    assert_eq!(
+        logits(&tiny(false, DType::F32, 9)),
+        logits(&tiny(false, DType::F32, 9))
+    );
+    assert_ne!(
+        logits(&tiny(false, DType::F32, 9)),
+        logits(&tiny(false, DType::F32, 10))
+    );
     let model = tiny(true, DType::F32, 9);
     let norm = &model.named_tensors().unwrap()["model.norm.weight"];
     assert_eq!(norm.to_vec1::<f32>().unwrap(), vec![1.0; 16]);

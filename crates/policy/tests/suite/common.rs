@@ -27,7 +27,10 @@ pub fn reference() -> serde_json::Value {
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/crossgym-cache")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/crossgym-cache"
+        )),
     }
 }
 

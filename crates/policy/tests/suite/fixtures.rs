@@ -4,9 +4,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use crossgym_env_core::conformance::{Mismatch, Report};
-use crossgym_policy::{
-    ChatTemplate, Message, Role, Tokenizer, greedy, next_token_logprobs, token_logprobs,
-};
+use crossgym_policy::{ChatTemplate, Message, Role, Tokenizer, greedy, next_token_logprobs};
 use serde_json::Value;
 
 use crate::common::{f64s, fixture_dir, reference, smollm2, u32s};
@@ -27,7 +25,12 @@ fn messages(v: &Value) -> Vec<Message> {
         .collect()
 }
 
-fn mismatch(episode: String, field: &str, expected: impl std::fmt::Debug, actual: impl std::fmt::Debug) -> Mismatch {
+fn mismatch(
+    episode: String,
+    field: &str,
+    expected: impl std::fmt::Debug,
+    actual: impl std::fmt::Debug,
+) -> Mismatch {
     Mismatch {
         episode,
         step: None,
@@ -40,7 +43,12 @@ fn mismatch(episode: String, field: &str, expected: impl std::fmt::Debug, actual
 /// Checks one tokenizer against every id list of the reference.
 fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut Report) {
     let r = reference();
-    for (i, case) in r["tokenizer"]["cases"].as_array().expect("cases").iter().enumerate() {
+    for (i, case) in r["tokenizer"]["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .enumerate()
+    {
         let text = case["text"].as_str().expect("text");
         let name = format!("tokenizer case {i} {text:?}");
         let ids = tokenizer.encode(text).expect("encode");
@@ -71,7 +79,12 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
         };
         report.record(result);
     }
-    for (i, case) in r["greedy_generation"]["cases"].as_array().expect("greedy").iter().enumerate() {
+    for (i, case) in r["greedy_generation"]["cases"]
+        .as_array()
+        .expect("greedy")
+        .iter()
+        .enumerate()
+    {
         let name = format!("greedy case {i} prompt");
         let text = template.render(&messages(&case["messages"]), true);
         let ids = tokenizer.encode(&text).expect("encode");
@@ -84,14 +97,22 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
         };
         report.record(result);
     }
-    for case in r["logits_checks"]["cases"].as_array().expect("logits cases") {
+    for case in r["logits_checks"]["cases"]
+        .as_array()
+        .expect("logits cases")
+    {
         let name = format!("logits case {}", case["name"]);
         let prompt = case["prompt_ids"].clone();
         let cont = u32s(&case["continuation_ids"]);
         let result = match case.get("prompt_text").and_then(Value::as_str) {
-            Some(text) if tokenizer.encode(text).expect("encode") != u32s(&prompt) => Err(
-                mismatch(name.clone(), "prompt_ids", u32s(&prompt), tokenizer.encode(text)),
-            ),
+            Some(text) if tokenizer.encode(text).expect("encode") != u32s(&prompt) => {
+                Err(mismatch(
+                    name.clone(),
+                    "prompt_ids",
+                    u32s(&prompt),
+                    tokenizer.encode(text),
+                ))
+            }
             _ => Ok(()),
         };
         report.record(result);
@@ -149,15 +170,37 @@ fn gguf_weights_match_the_reference_checksums() {
         let shape: Vec<usize> = u32s(&w["shape"]).into_iter().map(|x| x as usize).collect();
         let t64 = t.to_dtype(DType::F64).expect("f64");
         let sum = t64.sum_all().unwrap().to_scalar::<f64>().unwrap();
-        let sum_abs = t64.abs().unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
-        let sum_sq = t64.sqr().unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap();
-        let row = |i: usize| -> Vec<f64> {
+        let sum_abs = t64
+            .abs()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        let sum_sq = t64
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        // Row `i`'s first values (for a vector, its first element), as many as recorded.
+        let row = |i: usize, n: usize| -> Vec<f64> {
             let flat = t64.flatten_all().unwrap();
             let width: usize = t.dims()[1..].iter().product::<usize>().max(1);
             let start = if t.dims().len() == 1 { 0 } else { i * width };
-            flat.narrow(0, start, 8).unwrap().to_vec1::<f64>().unwrap()
+            flat.narrow(0, start, n).unwrap().to_vec1::<f64>().unwrap()
         };
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        // serde_json parses decimals to within an ulp, not always to the nearest f64; the
+        // recorded values are exact f32 values, so 1e-12 relative is "exact" here.
+        let same = |field: &str, i: usize| -> bool {
+            let want = f64s(&w[field]);
+            let got = row(i, want.len());
+            got.iter()
+                .zip(&want)
+                .all(|(a, b)| (a - b).abs() <= 1e-12 * b.abs())
+        };
         let result = if t.dims() != shape.as_slice() {
             Err(mismatch(name, "shape", shape, t.dims()))
         } else if !close(sum, w["sum"].as_f64().unwrap()) {
@@ -166,10 +209,10 @@ fn gguf_weights_match_the_reference_checksums() {
             Err(mismatch(name, "sum_abs", &w["sum_abs"], sum_abs))
         } else if !close(sum_sq, w["sum_sq"].as_f64().unwrap()) {
             Err(mismatch(name, "sum_sq", &w["sum_sq"], sum_sq))
-        } else if row(0) != f64s(&w["first8_row0"]) {
-            Err(mismatch(name, "first8_row0", &w["first8_row0"], row(0)))
-        } else if t.dims().len() > 1 && row(1) != f64s(&w["first8_row1"]) {
-            Err(mismatch(name, "first8_row1", &w["first8_row1"], row(1)))
+        } else if !same("first8_row0", 0) {
+            Err(mismatch(name, "first8_row0", &w["first8_row0"], row(0, 8)))
+        } else if t.dims().len() > 1 && !same("first8_row1", 1) {
+            Err(mismatch(name, "first8_row1", &w["first8_row1"], row(1, 8)))
         } else {
             Ok(())
         };
@@ -184,14 +227,24 @@ fn greedy_continuations_match_the_reference_token_for_token() {
     let r = reference();
     let decoder = model.model.inference();
     let mut report = Report::new("smollm2_reference.json");
-    for (i, case) in r["greedy_generation"]["cases"].as_array().expect("greedy").iter().enumerate() {
+    for (i, case) in r["greedy_generation"]["cases"]
+        .as_array()
+        .expect("greedy")
+        .iter()
+        .enumerate()
+    {
         let prompt = u32s(&case["prompt_ids"]);
         let want = u32s(&case["generated_ids"]);
         let got = greedy(&decoder, &prompt, want.len()).expect("generate");
         report.record(if got == want {
             Ok(())
         } else {
-            Err(mismatch(format!("greedy case {i}"), "generated_ids", want, got))
+            Err(mismatch(
+                format!("greedy case {i}"),
+                "generated_ids",
+                want,
+                got,
+            ))
         });
     }
     report.assert_ok();
@@ -207,20 +260,24 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
         let name = format!("logits case {}", case["name"]);
         let ids = u32s(&case["ids"]);
         let n_prompt = case["prompt_ids"].as_array().expect("prompt").len();
-        let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let input = Tensor::new(ids.as_slice(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
         let logits = model.model.inference().forward(&input).expect("forward");
         let logits64 = logits.to_dtype(DType::F64).unwrap();
         // Top-5 at the last prompt position.
-        let last = logits64.get(0).unwrap().get(n_prompt - 1).unwrap().unsqueeze(0).unwrap();
-        let all = (0..crate::common::reference()["model_config"]["vocab_size"].as_u64().unwrap() as u32)
-            .collect::<Vec<_>>();
-        let all = Tensor::new(all.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
-        let lp = token_logprobs(&last.unsqueeze(0).unwrap(), &all.unsqueeze(0).unwrap())
+        let last = logits64
+            .get(0)
             .unwrap()
-            .flatten_all()
+            .get(n_prompt - 1)
             .unwrap()
-            .to_vec1::<f64>()
+            .unsqueeze(0)
             .unwrap();
+        let row = last.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let log_z = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        let lp: Vec<f64> = row.iter().map(|l| l - log_z).collect();
         let mut order: Vec<usize> = (0..lp.len()).collect();
         order.sort_by(|a, b| lp[*b].total_cmp(&lp[*a]));
         let top5: Vec<u32> = order[..5].iter().map(|&i| i as u32).collect();
@@ -235,7 +292,12 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
         report.record(if top5 != want_ids {
             Err(mismatch(name.clone(), "top5 ids", want_ids, top5))
         } else if err > 1e-3 {
-            Err(mismatch(name.clone(), "top5 logprobs (max abs err)", 1e-3, err))
+            Err(mismatch(
+                name.clone(),
+                "top5 logprobs (max abs err)",
+                1e-3,
+                err,
+            ))
         } else {
             Ok(())
         });
@@ -257,11 +319,26 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
         let sum_err = (sum - case["continuation_logprob_sum"].as_f64().unwrap()).abs();
         max_sum = max_sum.max(sum_err);
         report.record(if tf.len() != want.len() {
-            Err(mismatch(name, "token_logprobs length", want.len(), tf.len()))
+            Err(mismatch(
+                name,
+                "token_logprobs length",
+                want.len(),
+                tf.len(),
+            ))
         } else if err > 1e-3 {
-            Err(mismatch(name, "teacher-forced logprobs (max abs err)", 1e-3, err))
+            Err(mismatch(
+                name,
+                "teacher-forced logprobs (max abs err)",
+                1e-3,
+                err,
+            ))
         } else if sum_err > 5e-3 {
-            Err(mismatch(name, "continuation logprob sum", &case["continuation_logprob_sum"], sum))
+            Err(mismatch(
+                name,
+                "continuation logprob sum",
+                &case["continuation_logprob_sum"],
+                sum,
+            ))
         } else {
             Ok(())
         });
@@ -270,5 +347,61 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
         "SmolLM2 vs reference: max |Δ| top-5 log-prob {max_top5:.2e}, teacher-forced log-prob \
          {max_tf:.2e}, continuation sum {max_sum:.2e}"
     );
+    report.assert_ok();
+}
+
+#[test]
+fn local_agent_reproduces_the_reference_replies_token_for_token() {
+    use crossgym_policy::{ChatAgent, LocalAgent, SamplingParams};
+    let Some(model) = smollm2() else { return };
+    let r = reference();
+    let mut report = Report::new("smollm2_reference.json");
+    let mut agent = LocalAgent::new(
+        &model.model.inference(),
+        model.tokenizer.clone(),
+        model.template.clone(),
+        SamplingParams::greedy(),
+    )
+    .expect("agent");
+    for (i, case) in r["greedy_generation"]["cases"]
+        .as_array()
+        .expect("greedy")
+        .iter()
+        .enumerate()
+    {
+        let name = format!("greedy case {i} through LocalAgent");
+        agent.start(1, &messages(&case["messages"])).expect("start");
+        let reply = agent.reply(&[0], &[32]).expect("reply").remove(0);
+        let record = agent.token_record(0).expect("record");
+        let prompt = u32s(&case["prompt_ids"]);
+        let until_eos = u32s(&case["generated_ids_until_eos"]);
+        let sampled: Vec<u32> = record
+            .tokens
+            .iter()
+            .zip(&record.loss_mask)
+            .filter(|(_, m)| **m == 1)
+            .map(|(t, _)| *t)
+            .collect();
+        let result = if record.tokens[..record.prompt_len] != prompt[..] {
+            Err(mismatch(
+                name,
+                "prompt tokens",
+                prompt,
+                &record.tokens[..record.prompt_len],
+            ))
+        } else if sampled[..until_eos.len()] != until_eos[..] {
+            Err(mismatch(name, "reply tokens", until_eos, sampled))
+        } else if reply.text != case["generated_text_until_eos"].as_str().expect("text") {
+            Err(mismatch(
+                name,
+                "reply text",
+                &case["generated_text_until_eos"],
+                reply.text,
+            ))
+        } else {
+            Ok(())
+        };
+        report.record(result);
+    }
     report.assert_ok();
 }

@@ -2,13 +2,37 @@
 //! differences in f64).
 
 use candle_core::{DType, Device, Tensor};
-use crossgym_policy::{next_token_logprobs, token_logprobs_and_entropy};
+use crossgym_policy::{next_token_logprobs, right_pad, token_logprobs_and_entropy};
 
 use crate::common::tiny;
 
 fn batch() -> Tensor {
     // Two right-padded rows (the second padded with 0s after 4 tokens).
-    Tensor::new(&[[3u32, 17, 42, 8, 260, 1], [5, 299, 33, 2, 0, 0]], &Device::Cpu).unwrap()
+    let (ids, lengths) = right_pad(
+        &[vec![3, 17, 42, 8, 260, 1], vec![5, 299, 33, 2]],
+        0,
+        &Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(lengths, [6, 4]);
+    ids
+}
+
+#[test]
+fn padding_does_not_change_the_real_positions() {
+    let model = tiny(true, DType::F32, 6);
+    let padded = model.forward(&batch()).unwrap();
+    let alone = model
+        .forward(&Tensor::new(&[[5u32, 299, 33, 2]], &Device::Cpu).unwrap())
+        .unwrap();
+    let a = padded.get(1).unwrap().narrow(0, 0, 4).unwrap();
+    let d = (a - alone.get(0).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap();
+    assert!(d.to_scalar::<f32>().unwrap() < 1e-5);
 }
 
 #[test]
@@ -30,8 +54,17 @@ fn every_parameter_receives_a_nonzero_gradient() {
             let g = grads
                 .get(var.as_tensor())
                 .unwrap_or_else(|| panic!("{name} (qwen2={qwen2}) has no gradient"));
-            let norm = g.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
-            assert!(norm > 0.0 && norm.is_finite(), "{name} (qwen2={qwen2}): |grad|² = {norm}");
+            let norm = g
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(
+                norm > 0.0 && norm.is_finite(),
+                "{name} (qwen2={qwen2}): |grad|² = {norm}"
+            );
         }
     }
 }
@@ -57,21 +90,32 @@ fn gradients_match_finite_differences_in_f64() {
         let eps = 1e-6;
         let mut checked = 0;
         for (name, var) in model.named_vars().unwrap() {
-            let g = grads.get(var.as_tensor()).expect("gradient").flatten_all().unwrap();
+            let g = grads
+                .get(var.as_tensor())
+                .expect("gradient")
+                .flatten_all()
+                .unwrap();
             let g = g.to_vec1::<f64>().unwrap();
             let n = g.len();
             // Three spread-out elements of every parameter.
             for k in [0, n / 2, n - 1] {
-                let original = var.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+                let original = var
+                    .as_tensor()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f64>()
+                    .unwrap();
                 let mut values = original.clone();
                 values[k] = original[k] + eps;
                 var.set(&Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
                 let plus = loss(&model).to_scalar::<f64>().unwrap();
                 values[k] = original[k] - eps;
-                var.set(&Tensor::from_vec(values, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                var.set(&Tensor::from_vec(values, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
                 let minus = loss(&model).to_scalar::<f64>().unwrap();
-                var.set(&Tensor::from_vec(original, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                var.set(&Tensor::from_vec(original, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
                 let numeric = (plus - minus) / (2.0 * eps);
                 let err = (numeric - g[k]).abs();
                 assert!(

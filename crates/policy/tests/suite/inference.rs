@@ -7,13 +7,25 @@ use crate::common::tiny;
 
 /// Last-position logits of `ids` by a full forward pass without cache.
 fn full_last_logits(model: &crossgym_policy::CausalLm, ids: &[u32]) -> Vec<f32> {
-    let input = Tensor::new(ids, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let input = Tensor::new(ids, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
     let logits = model.inference().forward(&input).unwrap();
-    logits.get(0).unwrap().get(ids.len() - 1).unwrap().to_vec1::<f32>().unwrap()
+    logits
+        .get(0)
+        .unwrap()
+        .get(ids.len() - 1)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -36,7 +48,10 @@ fn ragged_cached_appends_match_full_forward() {
                 let cached = session.last_logits(r).unwrap().to_vec();
                 let full = full_last_logits(&model, stream);
                 let d = max_diff(&cached, &full);
-                assert!(d < 1e-4, "row {r} (qwen2={qwen2}): cached vs full differ by {d}");
+                assert!(
+                    d < 1e-4,
+                    "row {r} (qwen2={qwen2}): cached vs full differ by {d}"
+                );
                 assert_eq!(session.tokens(r), stream.as_slice());
             }
         }
@@ -55,12 +70,16 @@ fn batched_generation_equals_one_row_at_a_time() {
     let mut batched = Session::new(&model.inference(), 3).unwrap();
     batched.append(&prompts).unwrap();
     let mut samplers: Vec<Sampler> = (0..3).map(|r| Sampler::for_row(params, r)).collect();
-    let together = batched.generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers).unwrap();
+    let together = batched
+        .generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers)
+        .unwrap();
     for (r, prompt) in prompts.iter().enumerate() {
         let mut single = Session::new(&model.inference(), 1).unwrap();
         single.append(std::slice::from_ref(prompt)).unwrap();
         let mut s = [Sampler::for_row(params, r)];
-        let alone = single.generate(&[0], &[[6, 4, 5][r]], Some(60), &mut s).unwrap();
+        let alone = single
+            .generate(&[0], &[[6, 4, 5][r]], Some(60), &mut s)
+            .unwrap();
         assert_eq!(together[r].tokens, alone[0].tokens, "row {r}");
         for (a, b) in together[r].logprobs.iter().zip(&alone[0].logprobs) {
             assert!((a - b).abs() < 1e-4);
@@ -70,7 +89,9 @@ fn batched_generation_equals_one_row_at_a_time() {
     let mut again = Session::new(&model.inference(), 3).unwrap();
     again.append(&prompts).unwrap();
     let mut samplers: Vec<Sampler> = (0..3).map(|r| Sampler::for_row(params, r)).collect();
-    let repeat = again.generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers).unwrap();
+    let repeat = again
+        .generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers)
+        .unwrap();
     assert_eq!(repeat, together);
 }
 
@@ -93,6 +114,7 @@ fn sampler_is_greedy_at_zero_temperature_and_respects_top_p() {
     }
     // Plain sampling reaches both near-tied tokens.
     let mut plain = Sampler::new(SamplingParams::with_temperature(1.0, 5));
-    let picks: std::collections::BTreeSet<u32> = (0..200).map(|_| plain.choose(&logits).id).collect();
+    let picks: std::collections::BTreeSet<u32> =
+        (0..200).map(|_| plain.choose(&logits).id).collect();
     assert!(picks.contains(&1) && picks.contains(&2));
 }

@@ -37,7 +37,11 @@ fn serve(requests: Arc<Mutex<Vec<Value>>>) -> String {
             let (status, answer) = match request["messages"].as_array() {
                 Some(messages) => {
                     let replies = messages.iter().filter(|m| m["role"] == "assistant").count();
-                    let content = if replies <= 1 { "Action: go north" } else { "Action: use e" };
+                    let content = if replies <= 1 {
+                        "Action: go north"
+                    } else {
+                        "Action: use e"
+                    };
                     (
                         "200 OK",
                         json!({
@@ -65,10 +69,18 @@ fn serve(requests: Arc<Mutex<Vec<Value>>>) -> String {
 fn remote_agent_plays_a_group_through_the_rollout_loop() {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let url = serve(requests.clone());
-    let mut agent = OpenAiAgent::new(&url, "served-model", SamplingParams::with_temperature(0.7, 42))
-        .with_api_key("secret");
+    let mut agent = OpenAiAgent::new(
+        &url,
+        "served-model",
+        SamplingParams::with_temperature(0.7, 42),
+    )
+    .with_api_key("secret");
     let mut envs: Vec<LetterEnv> = (0..2).map(|_| LetterEnv::new()).collect();
-    let limits = RolloutLimits { max_turns: 5, max_tokens_per_turn: 64, max_total_tokens: 1000 };
+    let limits = RolloutLimits {
+        max_turns: 5,
+        max_tokens_per_turn: 64,
+        max_total_tokens: 1000,
+    };
     let group = rollout_group(&mut envs, TaskId(2), &mut agent, Some("sys"), &limits).unwrap();
     for t in &group {
         assert_eq!(t.turns(), 2);
@@ -85,7 +97,12 @@ fn remote_agent_plays_a_group_through_the_rollout_loop() {
     assert_eq!(first["model"], "served-model");
     assert_eq!(first["max_tokens"], 64);
     assert_eq!(first["temperature"], 0.7);
-    let roles: Vec<&str> = first["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = first["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["system", "user", "assistant", "user"]);
     assert_eq!(first["messages"][3]["content"], "Task 2: go.");
     // Rows get different seeds.
@@ -95,11 +112,19 @@ fn remote_agent_plays_a_group_through_the_rollout_loop() {
 #[test]
 fn remote_errors_name_the_endpoint() {
     // Nothing listens on this port once the listener is dropped.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/v1");
     let mut agent = OpenAiAgent::new(&url, "m", SamplingParams::greedy());
     let mut envs = vec![LetterEnv::new()];
-    let limits = RolloutLimits { max_turns: 1, max_tokens_per_turn: 8, max_total_tokens: 100 };
+    let limits = RolloutLimits {
+        max_turns: 1,
+        max_tokens_per_turn: 8,
+        max_total_tokens: 100,
+    };
     let err = rollout_group(&mut envs, TaskId(0), &mut agent, None, &limits).unwrap_err();
     assert!(err.to_string().contains(&url), "{err}");
 }

@@ -60,13 +60,19 @@ impl Env for LetterEnv {
         Ok(format!("Task {task}: go."))
     }
     fn step(&mut self, reply: &str) -> crossgym_env_core::Result<Step> {
-        let turn = self.turn.ok_or(EnvError::NotReset { env: "letter".into() })?;
+        let turn = self.turn.ok_or(EnvError::NotReset {
+            env: "letter".into(),
+        })?;
         self.turn = Some(turn + 1);
         if reply.contains('e') {
             self.turn = None;
             Ok(Step::new("Done.", 1.0, true))
         } else {
-            Ok(Step::new(format!("Turn {} failed, again.", turn + 1), 0.0, false))
+            Ok(Step::new(
+                format!("Turn {} failed, again.", turn + 1),
+                0.0,
+                false,
+            ))
         }
     }
 }
@@ -85,8 +91,13 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
     let tokenizer = tokenizer();
     let template = ChatTemplate::chatml(Some("You are an agent.".into()));
     let params = SamplingParams::with_temperature(1.0, 3);
-    let mut agent =
-        LocalAgent::new(&model.inference(), tokenizer.clone(), template.clone(), params).unwrap();
+    let mut agent = LocalAgent::new(
+        &model.inference(),
+        tokenizer.clone(),
+        template.clone(),
+        params,
+    )
+    .unwrap();
     let mut envs: Vec<LetterEnv> = (0..4).map(|_| LetterEnv::new()).collect();
     let limits = RolloutLimits {
         max_turns: 3,
@@ -103,13 +114,19 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
         assert_eq!(t.finish == FinishReason::Done, t.steps.last().unwrap().done);
         let masked = t.loss_mask.iter().filter(|&&m| m == 1).count();
         assert_eq!(masked, t.generated_tokens);
-        assert_eq!(t.steps.iter().map(|s| s.generated_tokens).sum::<usize>(), t.generated_tokens);
+        assert_eq!(
+            t.steps.iter().map(|s| s.generated_tokens).sum::<usize>(),
+            t.generated_tokens
+        );
         // Before the first assistant token everything is template/env text.
         assert!(t.loss_mask[..t.prompt_len].iter().all(|&m| m == 0));
         assert_eq!(t.loss_mask[t.prompt_len], 1);
         // The prompt is exactly the rendered conversation start + first observation.
         let prompt = template.render(&t.messages[..3], true);
-        assert_eq!(t.messages[0], Message::user("Write a reply with the letter e."));
+        assert_eq!(
+            t.messages[0],
+            Message::user("Write a reply with the letter e.")
+        );
         assert_eq!(tokenizer.encode(&prompt).unwrap(), t.tokens[..t.prompt_len]);
         // Masked runs are the sampled replies, each closed by a sampled <|im_end|> unless capped.
         let mut runs: Vec<Vec<u32>> = Vec::new();
@@ -127,16 +144,28 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
         for (run, step) in runs.iter().zip(&t.steps) {
             assert_eq!(run.len(), step.generated_tokens);
             assert_eq!(step.reply_truncated, run.last() != Some(&im_end));
-            let body = if step.reply_truncated { &run[..] } else { &run[..run.len() - 1] };
+            let body = if step.reply_truncated {
+                &run[..]
+            } else {
+                &run[..run.len() - 1]
+            };
             assert_eq!(tokenizer.decode(body, true).unwrap(), step.reply);
         }
         // The sampling log-probs are the model's (temperature 1): recompute teacher-forced.
-        let ids = Tensor::new(t.tokens.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let ids = Tensor::new(t.tokens.as_slice(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
         let lp = next_token_logprobs(&model.forward(&ids).unwrap(), &ids).unwrap();
         let lp = lp.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         for i in 1..t.tokens.len() {
             if t.loss_mask[i] == 1 {
-                assert!((lp[i - 1] - t.logprobs[i]).abs() < 1e-4, "token {i}: {} vs {}", lp[i - 1], t.logprobs[i]);
+                assert!(
+                    (lp[i - 1] - t.logprobs[i]).abs() < 1e-4,
+                    "token {i}: {} vs {}",
+                    lp[i - 1],
+                    t.logprobs[i]
+                );
             }
         }
     }
@@ -165,7 +194,8 @@ fn token_budget_and_turn_limits_end_rollouts() {
         max_tokens_per_turn: 4,
         max_total_tokens: 12,
     };
-    let group = rollout_group(&mut envs, TaskId(0), &mut agent, Some("Be brief."), &limits).unwrap();
+    let group =
+        rollout_group(&mut envs, TaskId(0), &mut agent, Some("Be brief."), &limits).unwrap();
     for t in &group {
         assert!(t.generated_tokens <= 12);
         assert!(t.steps.iter().all(|s| s.generated_tokens <= 4));
@@ -174,10 +204,17 @@ fn token_budget_and_turn_limits_end_rollouts() {
         }
         assert_eq!(t.messages[0], Message::system("Be brief."));
     }
-    let limits = RolloutLimits { max_turns: 1, max_tokens_per_turn: 3, max_total_tokens: 100 };
+    let limits = RolloutLimits {
+        max_turns: 1,
+        max_tokens_per_turn: 3,
+        max_total_tokens: 100,
+    };
     let group = rollout_group(&mut envs, TaskId(0), &mut agent, None, &limits).unwrap();
     for t in &group {
         assert_eq!(t.turns(), 1);
-        assert!(matches!(t.finish, FinishReason::Done | FinishReason::MaxTurns));
+        assert!(matches!(
+            t.finish,
+            FinishReason::Done | FinishReason::MaxTurns
+        ));
     }
 }
