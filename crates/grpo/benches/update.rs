@@ -26,7 +26,10 @@ const PROMPT: usize = 64;
 fn model() -> Option<Pretrained> {
     let cache = match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/crossgym-cache")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/crossgym-cache"
+        )),
     };
     match fetch::smollm2_gguf(&cache) {
         Ok(path) => match Pretrained::load_gguf(path, DType::F32, &Device::Cpu) {
@@ -97,7 +100,10 @@ fn update(c: &mut Criterion) {
     let mut group = c.benchmark_group("grpo");
     group.sample_size(10);
     group.throughput(Throughput::Elements((ROWS * LEN) as u64));
-    for (name, with_reference) in [("grpo_update_4x256", true), ("grpo_update_4x256_no_ref", false)] {
+    for (name, with_reference) in [
+        ("grpo_update_4x256", true),
+        ("grpo_update_4x256_no_ref", false),
+    ] {
         let loss = LossConfig {
             kl_coef: if with_reference { 0.001 } else { 0.0 },
             ..LossConfig::default()

@@ -4,7 +4,7 @@
 //! 1. A random Llama-style model (2 layers, width 64) with a 300-token BPE tokenizer first
 //!    learns the *action format* from demonstrations that answer `Action: <colour>` with a
 //!    random colour (so they teach the format, not the task: the reward stays at chance, 1/6).
-//! 2. GRPO then trains it on the game itself: repeat the colour shown, three turns, reward =
+//! 2. GRPO then trains it on the game itself: repeat the colour shown, two turns, reward =
 //!    share of hits. The curve is the batch's mean reward per step.
 //! 3. Before and after, the model plays the held-out test tasks (8 samples each, temperature 1,
 //!    the same seed); `reward_gain` is the difference of the two mean rewards.
@@ -25,7 +25,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const SEED: u64 = 0;
-const TURNS: usize = 3;
+const TURNS: usize = 2;
 const TASKS: usize = 200;
 
 fn game() -> crossgym_env_core::Result<EchoGame> {
@@ -78,14 +78,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. GRPO on the game.
     let grpo = GrpoConfig {
         seed: SEED,
-        steps: 60,
+        steps: 150,
         group_size: 8,
         tasks_per_batch: 8,
         mini_batch_tasks: 4,
         micro_batch_size: 32,
         loss: LossConfig::default(),
         optimizer: AdamWConfig {
-            lr: 2e-3,
+            lr: 1e-3,
             weight_decay: 0.0,
             ..AdamWConfig::default()
         },
@@ -106,16 +106,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let eval = SamplingParams::with_temperature(1.0, 12345);
     let before = trainer.evaluate("echo", &test_tasks, 8, eval)?;
     println!("before RL: test reward {:.3}", before.reward_mean);
-    println!("step  reward  kl      entropy  clip   seconds");
-    let metrics = trainer.train()?;
-    for m in &metrics {
+    println!("step  reward  kl      entropy  clip   gnorm  seconds");
+    let mut curve = Vec::new();
+    while trainer.step() < trainer.config().steps as u64 {
+        let m = trainer.train_step()?;
         let bar = "#".repeat((m.reward_mean * 40.0).round() as usize);
         println!(
-            "{:4}  {:.3}   {:.4}  {:.3}    {:.3}  {:.2}  {bar}",
-            m.step, m.reward_mean, m.kl, m.entropy, m.clip_fraction, m.seconds
+            "{:4}  {:.3}   {:.4}  {:.3}    {:.3}  {:.3}  {:.2}  {bar}",
+            m.step, m.reward_mean, m.kl, m.entropy, m.clip_fraction, m.grad_norm, m.seconds
         );
+        curve.push(m.reward_mean);
     }
     let after = trainer.evaluate("echo", &test_tasks, 8, eval)?;
+    let window = curve.len().min(5);
+    let head: f64 = curve[..window].iter().sum::<f64>() / window.max(1) as f64;
+    let tail: f64 = curve[curve.len() - window..].iter().sum::<f64>() / window.max(1) as f64;
+    println!("training reward: first {window} steps {head:.3}, last {window} steps {tail:.3}");
     println!("after RL: test reward {:.3}", after.reward_mean);
     println!("initial_reward: {:.3}", before.reward_mean);
     println!("final_reward: {:.3}", after.reward_mean);

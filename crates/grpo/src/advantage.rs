@@ -7,16 +7,21 @@ pub const ADVANTAGE_EPS: f64 = 1e-6;
 /// `A_i = (R_i − mean(R)) / (std(R) + 1e-6)` with the unbiased (n − 1) standard deviation.
 ///
 /// A group of one has no spread to compare against; as in verl it uses mean 0 and std 1, so its
-/// advantage is its reward. An empty group gives an empty vector.
+/// advantage is `R / (1 + 1e-6)`. A group of equal rewards gets exactly 0 (computing the mean in
+/// floating point would leave a residue of about 1e-10 that the `1e-6` then magnifies). An
+/// empty group gives an empty vector.
 ///
 /// ```
 /// let a = crossgym_grpo::group_advantages(&[1.0, 0.0]);
 /// // mean 0.5, unbiased std sqrt(0.5)
 /// assert!((a[0] - 0.5 / (0.5f64.sqrt() + 1e-6)).abs() < 1e-12);
-/// assert_eq!(crossgym_grpo::group_advantages(&[0.3]), vec![0.3]);
+/// assert_eq!(crossgym_grpo::group_advantages(&[0.3]), vec![0.3 / (1.0 + 1e-6)]);
 /// ```
 pub fn group_advantages(rewards: &[f64]) -> Vec<f64> {
     let n = rewards.len();
+    if n >= 2 && rewards.iter().all(|&r| r == rewards[0]) {
+        return vec![0.0; n];
+    }
     let (mean, std) = if n < 2 {
         (0.0, 1.0)
     } else {
@@ -60,7 +65,7 @@ mod tests {
     #[test]
     fn equal_rewards_give_zero_and_singletons_keep_reward() {
         assert_eq!(group_advantages(&[0.7, 0.7, 0.7]), vec![0.0; 3]);
-        assert_eq!(group_advantages(&[0.25]), vec![0.25]);
+        assert_eq!(group_advantages(&[0.25]), vec![0.25 / (1.0 + 1e-6)]);
         assert!(group_advantages(&[]).is_empty());
     }
 
@@ -70,6 +75,6 @@ mod tests {
         assert_eq!(a.len(), 5);
         assert!(a[0] > 0.7 && a[1] < -0.7);
         assert_eq!(&a[2..4], &[0.0, 0.0]);
-        assert_eq!(a[4], 2.0);
+        assert_eq!(a[4], 2.0 / (1.0 + 1e-6));
     }
 }

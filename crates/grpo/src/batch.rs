@@ -19,11 +19,7 @@ pub struct Sequence<'a> {
 impl Sequence<'_> {
     /// Tokens the loss covers (position 0 never counts: nothing predicts it).
     pub fn loss_tokens(&self) -> usize {
-        self.loss_mask
-            .iter()
-            .skip(1)
-            .filter(|&&m| m != 0)
-            .count()
+        self.loss_mask.iter().skip(1).filter(|&&m| m != 0).count()
     }
 }
 
@@ -117,8 +113,14 @@ mod tests {
             logprobs: &[0.0, 0.0],
         };
         let batch = PaddedBatch::new(&[a, b], &Device::Cpu).unwrap();
-        assert_eq!(batch.inputs.to_vec2::<u32>().unwrap(), vec![vec![5, 6], vec![8, 0]]);
-        assert_eq!(batch.targets.to_vec2::<u32>().unwrap(), vec![vec![6, 7], vec![9, 0]]);
+        assert_eq!(
+            batch.inputs.to_vec2::<u32>().unwrap(),
+            vec![vec![5, 6], vec![8, 0]]
+        );
+        assert_eq!(
+            batch.targets.to_vec2::<u32>().unwrap(),
+            vec![vec![6, 7], vec![9, 0]]
+        );
         assert_eq!(
             batch.mask.to_vec2::<f32>().unwrap(),
             vec![vec![1.0, 1.0], vec![0.0, 0.0]]

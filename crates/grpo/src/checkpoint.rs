@@ -234,10 +234,7 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "crossgym-grpo-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("crossgym-grpo-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }
@@ -250,7 +247,10 @@ mod tests {
         let _: u32 = rng.random();
         let state = RngState::capture(&rng);
         let json = serde_json::to_string(&state).unwrap();
-        let mut back = serde_json::from_str::<RngState>(&json).unwrap().restore().unwrap();
+        let mut back = serde_json::from_str::<RngState>(&json)
+            .unwrap()
+            .restore()
+            .unwrap();
         for _ in 0..10 {
             assert_eq!(rng.random::<u64>(), back.random::<u64>());
         }

@@ -199,12 +199,18 @@ impl GrpoConfig {
         positive("tasks_per_batch", self.tasks_per_batch)?;
         positive("mini_batch_tasks", self.mini_batch_tasks)?;
         positive("micro_batch_size", self.micro_batch_size)?;
-        positive("rollout.max_tokens_per_turn", self.rollout.max_tokens_per_turn)?;
-        positive("rollout.max_response_tokens", self.rollout.max_response_tokens)?;
+        positive(
+            "rollout.max_tokens_per_turn",
+            self.rollout.max_tokens_per_turn,
+        )?;
+        positive(
+            "rollout.max_response_tokens",
+            self.rollout.max_response_tokens,
+        )?;
         if self.rollout.max_turns == Some(0) {
             return Err(GrpoError::config("rollout.max_turns", "must be at least 1"));
         }
-        if self.tasks_per_batch % self.mini_batch_tasks != 0 {
+        if !self.tasks_per_batch.is_multiple_of(self.mini_batch_tasks) {
             return Err(GrpoError::config(
                 "mini_batch_tasks",
                 format!(
@@ -217,7 +223,10 @@ impl GrpoConfig {
             if value.is_finite() && value >= 0.0 {
                 Ok(())
             } else {
-                Err(GrpoError::config(field, format!("{value} is not a finite number >= 0")))
+                Err(GrpoError::config(
+                    field,
+                    format!("{value} is not a finite number >= 0"),
+                ))
             }
         };
         finite_nonneg("loss.clip_eps", self.loss.clip_eps)?;
@@ -344,8 +353,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let err = GrpoConfig::from_toml_str("tasks_per_batch = 6\nmini_batch_tasks = 4\n")
-            .unwrap_err();
+        let err =
+            GrpoConfig::from_toml_str("tasks_per_batch = 6\nmini_batch_tasks = 4\n").unwrap_err();
         assert!(err.to_string().contains("mini_batch_tasks"), "{err}");
         let err = GrpoConfig::from_toml_str("[optimizer]\nbeta2 = 1.0\n").unwrap_err();
         assert!(err.to_string().contains("optimizer.beta2"), "{err}");

@@ -179,7 +179,11 @@ pub fn echo_tokenizer(vocab_size: usize) -> crate::Result<Tokenizer> {
             )
         })
         .collect();
-    Ok(Tokenizer::train_bpe(texts.iter(), vocab_size, &[IM_START, IM_END])?)
+    Ok(Tokenizer::train_bpe(
+        texts.iter(),
+        vocab_size,
+        &[IM_START, IM_END],
+    )?)
 }
 
 #[cfg(test)]
@@ -214,9 +218,15 @@ mod tests {
         game.reset(TaskId(0)).unwrap();
         game.step("").unwrap();
         game.step("\u{0}Action:Action:").unwrap();
-        assert!(matches!(game.step("x"), Err(EnvError::EpisodeFinished { .. })));
+        assert!(matches!(
+            game.step("x"),
+            Err(EnvError::EpisodeFinished { .. })
+        ));
         assert!(game.reset(TaskId(10)).is_err());
-        assert_eq!(game.colors(TaskId(3)), EchoGame::new(2, 10, 0).unwrap().colors(TaskId(3)));
+        assert_eq!(
+            game.colors(TaskId(3)),
+            EchoGame::new(2, 10, 0).unwrap().colors(TaskId(3))
+        );
         let tokenizer = echo_tokenizer(300).unwrap();
         assert!(tokenizer.vocab_size() <= 300);
         let ids = tokenizer.encode("Action: yellow").unwrap();

@@ -314,7 +314,10 @@ mod tests {
             mask: &rest.3,
         };
         let out = grpo_loss(&inputs, &config, 5.0).unwrap();
-        assert!(out.sums.clipped >= 1.0, "the example must exercise clipping");
+        assert!(
+            out.sums.clipped >= 1.0,
+            "the example must exercise clipping"
+        );
         let grads = out.loss.backward().unwrap();
         let g_logp: Vec<f64> = grads
             .get(logp.as_tensor())
@@ -363,7 +366,10 @@ mod tests {
     fn sft_loss_is_masked_mean_nll() {
         let logp = t(&[-1.0, -2.0, -3.0, -4.0], (2, 2));
         let mask = t(&[1.0, 0.0, 1.0, 1.0], (2, 2));
-        let loss = sft_loss(&logp, &mask, 3.0).unwrap().to_scalar::<f64>().unwrap();
+        let loss = sft_loss(&logp, &mask, 3.0)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
         assert!((loss - 8.0 / 3.0).abs() < 1e-12);
     }
 

@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn json_lines_append() {
-        let path = std::env::temp_dir().join(format!("crossgym-grpo-metrics-{}.jsonl", std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "crossgym-grpo-metrics-{}.jsonl",
+            std::process::id()
+        ));
         let _ = std::fs::remove_file(&path);
         for step in 1..=2 {
             let mut log = MetricsLog::append(&path).unwrap();

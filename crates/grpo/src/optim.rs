@@ -264,7 +264,8 @@ mod tests {
                 m[i] = 0.9 * m[i] + 0.1 * g;
                 v[i] = 0.999 * v[i] + 0.001 * g * g;
                 let denom = (v[i] / (1.0 - 0.999f64.powi(t))).sqrt() + 1e-8;
-                expect[i] = expect[i] * (1.0 - 0.1 * 0.5) - 0.1 / (1.0 - 0.9f64.powi(t)) * m[i] / denom;
+                expect[i] =
+                    expect[i] * (1.0 - 0.1 * 0.5) - 0.1 / (1.0 - 0.9f64.powi(t)) * m[i] / denom;
             }
         }
         let got: Vec<f32> = w.as_tensor().to_vec1().unwrap();
@@ -300,14 +301,14 @@ mod tests {
             .unwrap();
         opt.step(&grads).unwrap();
         let state = opt.state_tensors();
-        let mut other = AdamW::new(vec![("w".into(), var(&[0.0, 0.0]))], AdamWConfig::default())
-            .unwrap();
+        let mut other =
+            AdamW::new(vec![("w".into(), var(&[0.0, 0.0]))], AdamWConfig::default()).unwrap();
         other.load_state(state.clone(), 1).unwrap();
         assert_eq!(other.step_count(), 1);
         let a: Vec<f32> = other.state_tensors()["exp_avg.w"].to_vec1().unwrap();
         assert_eq!(a, vec![0.1, 0.1]);
-        let mut wrong = AdamW::new(vec![("u".into(), var(&[0.0, 0.0]))], AdamWConfig::default())
-            .unwrap();
+        let mut wrong =
+            AdamW::new(vec![("u".into(), var(&[0.0, 0.0]))], AdamWConfig::default()).unwrap();
         let err = wrong.load_state(state, 1).unwrap_err();
         assert!(err.to_string().contains("exp_avg.u"), "{err}");
     }

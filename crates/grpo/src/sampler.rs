@@ -306,9 +306,7 @@ impl TaskSampler {
 
 #[cfg(test)]
 mod tests {
-    use crossgym_env_core::{
-        ActionList, Characteristics, EnvInfo, ParserFamily, Step, TaskSplit,
-    };
+    use crossgym_env_core::{ActionList, Characteristics, EnvInfo, ParserFamily, Step, TaskSplit};
 
     use super::*;
 

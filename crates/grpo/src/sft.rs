@@ -54,7 +54,11 @@ impl Demonstration {
     /// Token ids and loss mask, laid out as the rollout agent does: the rendered start, then per
     /// turn the user turn, the generation prompt, the reply and `<|im_end|>` (mask 1 on these
     /// two), and a newline.
-    pub fn tokenize(&self, tokenizer: &Tokenizer, template: &ChatTemplate) -> Result<(Vec<u32>, Vec<u8>)> {
+    pub fn tokenize(
+        &self,
+        tokenizer: &Tokenizer,
+        template: &ChatTemplate,
+    ) -> Result<(Vec<u32>, Vec<u8>)> {
         let mut tokens = tokenizer.encode(&template.render(&self.start, false))?;
         let mut mask = vec![0u8; tokens.len()];
         let im_end = tokenizer.im_end_id()?;
@@ -65,7 +69,10 @@ impl Demonstration {
             mask.extend(std::iter::repeat_n(m, ids.len()));
         };
         for (observation, reply) in &self.turns {
-            push(&tokenizer.encode(&ChatTemplate::turn(Role::User, observation))?, 0);
+            push(
+                &tokenizer.encode(&ChatTemplate::turn(Role::User, observation))?,
+                0,
+            );
             push(&prompt, 0);
             push(&tokenizer.encode(reply)?, 1);
             push(&[im_end], 1);
@@ -123,7 +130,9 @@ impl<'m> SftTrainer<'m> {
             records.push((tokens, mask, zeros));
         }
         if records.is_empty() {
-            return Err(GrpoError::Input("the warm start needs demonstrations".into()));
+            return Err(GrpoError::Input(
+                "the warm start needs demonstrations".into(),
+            ));
         }
         let optimizer = AdamW::new(model.named_vars()?, config.optimizer)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -233,7 +242,7 @@ impl<'m> SftTrainer<'m> {
             all.push(metrics);
             let every = self.config.checkpoint_every as u64;
             if self.checkpoint_dir.is_some()
-                && (self.step == total || (every > 0 && self.step % every == 0))
+                && (self.step == total || (every > 0 && self.step.is_multiple_of(every)))
             {
                 self.save_checkpoint()?;
             }

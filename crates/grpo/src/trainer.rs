@@ -121,7 +121,10 @@ impl TrainerBuilder {
     pub fn build(self) -> Result<Trainer> {
         self.config.validate()?;
         if self.makers.is_empty() {
-            return Err(GrpoError::config("envs", "a trainer needs at least one env"));
+            return Err(GrpoError::config(
+                "envs",
+                "a trainer needs at least one env",
+            ));
         }
         let mut groups: Vec<Vec<Box<dyn Env>>> = Vec::with_capacity(self.makers.len());
         for make in &self.makers {
@@ -433,7 +436,7 @@ impl Trainer {
             all.push(metrics);
             let every = self.config.checkpoint_every as u64;
             if self.checkpoint_dir.is_some()
-                && (self.step == total || (every > 0 && self.step % every == 0))
+                && (self.step == total || (every > 0 && self.step.is_multiple_of(every)))
             {
                 self.save_checkpoint()?;
             }
@@ -500,9 +503,10 @@ impl Trainer {
 /// its shape).
 pub(crate) fn load_weights(optimizer: &AdamW, ckpt: &Checkpoint, path: &Path) -> Result<()> {
     for (name, var) in optimizer.params() {
-        let tensor = ckpt.weights.get(name).ok_or_else(|| {
-            GrpoError::checkpoint(path, format!("weight {name} is missing"))
-        })?;
+        let tensor = ckpt
+            .weights
+            .get(name)
+            .ok_or_else(|| GrpoError::checkpoint(path, format!("weight {name} is missing")))?;
         if tensor.dims() != var.dims() {
             return Err(GrpoError::checkpoint(
                 path,

@@ -43,7 +43,11 @@ pub struct UpdateSettings {
 }
 
 /// The policy's log-probs and entropies of `batch`'s targets (with graph).
-fn policy_terms(model: &CausalLm, batch: &PaddedBatch, temperature: f64) -> Result<(Tensor, Tensor)> {
+fn policy_terms(
+    model: &CausalLm,
+    batch: &PaddedBatch,
+    temperature: f64,
+) -> Result<(Tensor, Tensor)> {
     let mut logits = model.forward(&batch.inputs)?;
     if temperature != 1.0 {
         logits = (logits / temperature)?;
@@ -52,7 +56,11 @@ fn policy_terms(model: &CausalLm, batch: &PaddedBatch, temperature: f64) -> Resu
 }
 
 /// The reference model's log-probs of `batch`'s targets (no graph).
-fn reference_logprobs(reference: &Decoder, batch: &PaddedBatch, temperature: f64) -> Result<Tensor> {
+fn reference_logprobs(
+    reference: &Decoder,
+    batch: &PaddedBatch,
+    temperature: f64,
+) -> Result<Tensor> {
     let mut logits = reference.forward(&batch.inputs)?;
     if temperature != 1.0 {
         logits = (logits / temperature)?;

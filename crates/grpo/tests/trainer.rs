@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use candle_core::Tensor;
 use candle_core::{DType, Device};
 use crossgym_env_core::{Env, TaskId, run_episode};
 use crossgym_grpo::batch::Sequence;
@@ -12,7 +13,6 @@ use crossgym_grpo::{
     SftTrainer, TrainerBuilder,
 };
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Tokenizer, token_logprobs};
-use candle_core::Tensor;
 
 fn tiny_model(tokenizer: &Tokenizer, seed: u64) -> CausalLm {
     let config = ModelConfig::tiny_llama(tokenizer.vocab_size(), 16, 1, 2, 1);
@@ -45,7 +45,12 @@ fn config(steps: usize) -> GrpoConfig {
     }
 }
 
-fn trainer(model: CausalLm, tokenizer: &Tokenizer, steps: usize, dir: &PathBuf) -> crossgym_grpo::Trainer {
+fn trainer(
+    model: CausalLm,
+    tokenizer: &Tokenizer,
+    steps: usize,
+    dir: &PathBuf,
+) -> crossgym_grpo::Trainer {
     TrainerBuilder::new(model, tokenizer.clone(), config(steps))
         .env(|| Ok(Box::new(EchoGame::new(2, 20, 0)?) as Box<dyn Env>))
         .checkpoint_dir(dir)
@@ -83,7 +88,11 @@ fn resume_continues_bit_identically() {
     let mut straight = trainer(tiny_model(&tokenizer, 3), &tokenizer, 4, &straight_dir);
     let straight_metrics = straight.train().unwrap();
     assert_eq!(straight_metrics.len(), 4);
-    assert!(straight_metrics.iter().all(|m| m.updates == 2 && m.skipped_updates == 0));
+    assert!(
+        straight_metrics
+            .iter()
+            .all(|m| m.updates == 2 && m.skipped_updates == 0)
+    );
 
     let split_dir = scratch("split");
     let mut first = trainer(tiny_model(&tokenizer, 3), &tokenizer, 2, &split_dir);
@@ -99,13 +108,21 @@ fn resume_continues_bit_identically() {
         straight.optimizer().step_count(),
         second.optimizer().step_count()
     );
-    let rewards = |m: &[crossgym_grpo::StepMetrics]| m.iter().map(|s| s.reward_mean).collect::<Vec<_>>();
+    let rewards =
+        |m: &[crossgym_grpo::StepMetrics]| m.iter().map(|s| s.reward_mean).collect::<Vec<_>>();
     assert_eq!(rewards(&straight_metrics[2..]), rewards(&resumed_metrics));
     // The weights did move: the comparison is not vacuous.
-    assert_ne!(weights(straight.model()), weights(&tiny_model(&tokenizer, 3)));
+    assert_ne!(
+        weights(straight.model()),
+        weights(&tiny_model(&tokenizer, 3))
+    );
 
     let lines = std::fs::read_to_string(split_dir.join("metrics.jsonl")).unwrap();
-    assert_eq!(lines.lines().count(), 4, "one JSON line per step, across the resume");
+    assert_eq!(
+        lines.lines().count(),
+        4,
+        "one JSON line per step, across the resume"
+    );
     for dir in [straight_dir, split_dir] {
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -132,7 +149,10 @@ fn sequences(tokenizer: &Tokenizer) -> Vec<(Vec<u32>, Vec<u8>)> {
 }
 
 fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
-    let ids = Tensor::new(tokens, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let ids = Tensor::new(tokens, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
     let n = tokens.len() - 1;
     let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
     let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
@@ -149,7 +169,10 @@ fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
 }
 
 fn recorded_logprobs(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> Vec<f32> {
-    let ids = Tensor::new(tokens, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let ids = Tensor::new(tokens, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
     let n = tokens.len() - 1;
     let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
     let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
@@ -159,7 +182,11 @@ fn recorded_logprobs(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> Vec<f32> 
         .to_vec1()
         .unwrap();
     std::iter::once(0.0)
-        .chain(lp.into_iter().zip(&mask[1..]).map(|(l, m)| if *m != 0 { l } else { 0.0 }))
+        .chain(
+            lp.into_iter()
+                .zip(&mask[1..])
+                .map(|(l, m)| if *m != 0 { l } else { 0.0 }),
+        )
         .collect()
 }
 
@@ -194,9 +221,16 @@ fn update_moves_probability_with_the_advantage_sign() {
             entropy_coef: 0.0,
             ..LossConfig::default()
         };
-        let stats =
-            grpo_update(&model, None, &mut optimizer, &[view], &[advantage], &loss, &settings)
-                .unwrap();
+        let stats = grpo_update(
+            &model,
+            None,
+            &mut optimizer,
+            &[view],
+            &[advantage],
+            &loss,
+            &settings,
+        )
+        .unwrap();
         assert!(stats.applied && !stats.skipped_nonfinite);
         // First update: π = π_old, so every ratio is 1 and nothing is clipped.
         assert!((stats.sums.ratio / stats.sums.tokens - 1.0).abs() < 1e-5);
@@ -285,7 +319,17 @@ fn warm_start_learns_the_demonstrations_and_resumes() {
 
     let dir = scratch("sft");
     let model_b = tiny_model(&tokenizer, 8);
-    let mut half = SftTrainer::new(&model_b, &tokenizer, &template, &demos, SftConfig { steps: 3, ..sft.clone() }).unwrap();
+    let mut half = SftTrainer::new(
+        &model_b,
+        &tokenizer,
+        &template,
+        &demos,
+        SftConfig {
+            steps: 3,
+            ..sft.clone()
+        },
+    )
+    .unwrap();
     half.set_checkpoint_dir(&dir);
     half.train().unwrap();
     let model_c = tiny_model(&tokenizer, 8);
