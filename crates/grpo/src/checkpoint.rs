@@ -227,6 +227,13 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     })
 }
 
+/// Whether a run at `step` of `total` writes a checkpoint: at the end, and every `every` steps
+/// (never in between when `every` is 0).
+pub(crate) fn is_due(step: u64, total: u64, every: usize) -> bool {
+    let every = every as u64;
+    step == total || (every > 0 && step.is_multiple_of(every))
+}
+
 #[cfg(test)]
 mod tests {
     use rand::{Rng, SeedableRng};

@@ -240,9 +240,8 @@ impl<'m> SftTrainer<'m> {
             let metrics = self.train_step()?;
             progress.step(&metrics);
             all.push(metrics);
-            let every = self.config.checkpoint_every as u64;
             if self.checkpoint_dir.is_some()
-                && (self.step == total || (every > 0 && self.step.is_multiple_of(every)))
+                && crate::checkpoint::is_due(self.step, total, self.config.checkpoint_every)
             {
                 self.save_checkpoint()?;
             }
