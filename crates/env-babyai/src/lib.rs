@@ -8,6 +8,8 @@
 //!   error texts, rewards and the score, byte-exact with the reference (quirks included).
 //! - [`state`]: a world restored from a recorded MiniGrid state (the conformance fixtures).
 //! - [`oracle`]: an expert that solves tasks through the same text actions an agent uses.
+//! - [`unsolvable`]: proofs that a task cannot be solved through the text actions (KeyInBox,
+//!   and "open" instructions whose doors must all be crossed first).
 //! - [`BabyAi`]: the [`crossgym_env_core::Env`]: task N plays level `N % 40` with seed `N / 40`.
 //!
 //! # Example
@@ -34,6 +36,7 @@ pub mod oracle;
 pub mod session;
 pub mod state;
 pub mod text;
+pub mod unsolvable;
 pub mod world;
 
 pub use env::{

@@ -3,10 +3,14 @@
 //! It reads the full world (grid, mission verifier state) to choose a subgoal, plans a
 //! shortest primitive path over the whole grid, and then sends only actions the current
 //! observation lists: `turn left`, `turn right`, `move forward`, `toggle`, `pickup X k`, `drop`.
-//! Blocking objects are picked up and put aside; locked doors send it to fetch their key.
+//! Blocking objects are picked up and put aside; locked doors send it to fetch their key. The
+//! way to a locked door or to a PutNext target is cleared before the key or the object to
+//! move is fetched (a full hand cannot move a blocker), and objects are put down where they
+//! cut nothing off.
 //!
-//! KeyInBox cannot be solved through the text interface (its `toggle` exists only for doors,
-//! so the key never leaves its box); the oracle gives up there like every other agent must.
+//! Some tasks cannot be solved through the text interface at all (KeyInBox, and missions that
+//! must open a door only after crossing it; see [`crate::unsolvable`]); the oracle fails there
+//! like every other agent must.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -52,28 +56,58 @@ pub fn next_action(session: &TextSession) -> Option<String> {
     let carrying = world.carrying.as_ref().map(|c| c.id);
     let (targets, finish) = match leaf {
         Instr::GoTo { desc } => (desc.obj_poss.clone(), Finish::Face),
-        Instr::Open { desc, .. } => (positions_of(world, &desc.obj_set), Finish::Toggle),
+        Instr::Open { desc, .. } => {
+            // An open door offers no `toggle` (and `toggle and go through` steps on), so only
+            // closed and locked doors can complete the mission.
+            let doors = positions_of(world, &desc.obj_set)
+                .into_iter()
+                .filter(|&p| world.grid.get(p).is_some_and(|c| c.door != DoorState::Open))
+                .collect();
+            (doors, Finish::Toggle)
+        }
         Instr::Pickup { desc, .. } => {
             if carrying.is_some_and(|id| desc.obj_set.contains(&id)) {
                 return drop_somewhere(session, &[]);
             }
-            (positions_of(world, &desc.obj_set), Finish::Pickup)
+            (pickable_positions(world, &desc.obj_set), Finish::Pickup)
         }
         Instr::PutNext {
             desc_move,
             desc_fixed,
             ..
         } => {
-            if carrying.is_some_and(|id| desc_move.obj_set.contains(&id)) {
-                let spots: Vec<Pos> = desc_fixed
-                    .obj_poss
-                    .iter()
-                    .flat_map(|&p| neighbours(p))
-                    .filter(|&p| world.grid.contains(p) && world.grid.get(p).is_none())
-                    .collect();
+            let spots: Vec<Pos> = desc_fixed
+                .obj_poss
+                .iter()
+                .flat_map(|&p| neighbours(p))
+                .filter(|&p| world.grid.contains(p) && world.grid.get(p).is_none())
+                .collect();
+            let carrying_move = carrying.is_some_and(|id| desc_move.obj_set.contains(&id));
+            // Every cell next to the fixed object may be taken: then move one of those objects.
+            let taken: Vec<Pos> = desc_fixed
+                .obj_poss
+                .iter()
+                .flat_map(|&p| neighbours(p))
+                .filter(|&p| {
+                    world
+                        .grid
+                        .get(p)
+                        .is_some_and(|c| matches!(c.kind, Kind::Key | Kind::Ball | Kind::Box))
+                })
+                .collect();
+            if spots.is_empty() && !taken.is_empty() {
+                (taken, Finish::Pickup)
+            } else if carrying_move {
                 (spots, Finish::Drop)
+            } else if let Some(prepare) = obstacle_first(world, &spots) {
+                // Clear the way to the fixed object (move blockers, unlock doors) before
+                // fetching the object to move: its carrier has no hand free for that.
+                prepare
             } else {
-                (positions_of(world, &desc_move.obj_set), Finish::Pickup)
+                (
+                    pickable_positions(world, &desc_move.obj_set),
+                    Finish::Pickup,
+                )
             }
         }
         Instr::Seq { .. } => return None,
@@ -135,6 +169,17 @@ fn active_leaf(instr: &Instr) -> Option<&Instr> {
     }
 }
 
+/// Positions of the objects in `ids` that can be picked up (a description without a type,
+/// such as "a grey object", also matches MiniGrid's grey walls).
+fn pickable_positions(world: &World, ids: &[u32]) -> Vec<Pos> {
+    world
+        .grid
+        .objects_x_major()
+        .filter(|(_, o)| o.kind.can_pickup() && ids.contains(&o.id))
+        .map(|(p, _)| p)
+        .collect()
+}
+
 fn positions_of(world: &World, ids: &[u32]) -> Vec<Pos> {
     world
         .grid
@@ -173,6 +218,8 @@ fn pickup_front(session: &TextSession) -> Option<String> {
 enum Mode {
     /// Only cells the agent can pass now (closed doors and doors it has the key for included).
     Strict,
+    /// Locked doors may be crossed, objects may not (is moving objects needed at all?).
+    ThroughDoors,
     /// Movable objects and locked doors may be crossed (to learn what is in the way).
     ThroughLocked,
 }
@@ -250,7 +297,7 @@ fn plan_from(
                         DoorState::Open => Some(MOVE_COST),
                         DoorState::Closed => Some(2 * MOVE_COST),
                         DoorState::Locked if key_color == Some(cell.color) => Some(2 * MOVE_COST),
-                        DoorState::Locked => (mode == Mode::ThroughLocked).then_some(2 * MOVE_COST),
+                        DoorState::Locked => (mode != Mode::Strict).then_some(2 * MOVE_COST),
                     },
                     Kind::Key | Kind::Ball | Kind::Box => {
                         (mode == Mode::ThroughLocked).then_some(OBJECT_COST)
@@ -316,13 +363,49 @@ fn pursue_depth(
             c.kind == Kind::Door && c.door == DoorState::Locked && carried_key != Some(c.color)
         })
     };
-    if finish == Finish::Toggle && targets.iter().all(locked_without_key) {
-        let keys: Vec<Pos> = targets
+    if finish == Finish::Toggle {
+        if targets.iter().all(locked_without_key) {
+            // Clear what blocks the way to the door before fetching its key: with the key in
+            // hand, moving a blocker would mean putting the key down again.
+            if world.carrying.is_none()
+                && let Some(blocker) = first_blocker(world, targets)
+            {
+                return pursue_depth(session, &[blocker], Finish::Pickup, depth + 1);
+            }
+            let keys: Vec<Pos> = targets
+                .iter()
+                .filter_map(|&p| world.grid.get(p).map(|c| c.color))
+                .flat_map(|color| keys_of(world, color))
+                .collect();
+            return pursue_depth(session, &keys, Finish::Pickup, depth + 1);
+        }
+        // `toggle` is offered only for a door that can be opened now: facing a locked door
+        // without its key is a dead end, so head for the openable ones.
+        let openable: Vec<Pos> = targets
             .iter()
-            .filter_map(|&p| world.grid.get(p).map(|c| c.color))
-            .flat_map(|color| keys_of(world, color))
+            .copied()
+            .filter(|p| !locked_without_key(p))
             .collect();
-        return pursue_depth(session, &keys, Finish::Pickup, depth + 1);
+        if openable.len() < targets.len() {
+            return pursue_depth(session, &openable, finish, depth);
+        }
+    }
+    // A pickup while carrying: put the load down first (decided before turning towards the
+    // target, so the choice does not flip with the agent's direction), unless the way there
+    // needs the carried key.
+    if finish == Finish::Pickup
+        && world.carrying.is_some()
+        && let Some((_, cells)) = plan(world, targets, Mode::Strict)
+        && !cells.iter().any(|&p| {
+            world
+                .grid
+                .get(p)
+                .is_some_and(|c| c.kind == Kind::Door && c.door == DoorState::Locked)
+        })
+    {
+        let mut avoid = path_cells(world, targets);
+        avoid.extend(targets.iter().flat_map(|&t| neighbours(t)));
+        return drop_somewhere(session, &avoid);
     }
     let through_all = plan(world, targets, Mode::ThroughLocked);
     let all_cells: Vec<Pos> = through_all
@@ -370,6 +453,48 @@ fn pursue_depth(
     None
 }
 
+/// The first movable object on the cheapest way to face one of `targets` (crossing locked
+/// doors), if there is no way around objects and the agent can reach it now.
+fn first_blocker(world: &World, targets: &[Pos]) -> Option<Pos> {
+    if plan(world, targets, Mode::ThroughDoors).is_some() {
+        return None;
+    }
+    let (_, cells) = plan(world, targets, Mode::ThroughLocked)?;
+    let blocker = cells.iter().rev().copied().find(|&p| {
+        world
+            .grid
+            .get(p)
+            .is_some_and(|c| matches!(c.kind, Kind::Key | Kind::Ball | Kind::Box))
+    })?;
+    plan(world, &[blocker], Mode::Strict).map(|_| blocker)
+}
+
+/// When the agent cannot face any of `targets` now, what to do first about the first obstacle
+/// on the cheapest way there: pick up a movable object the agent can reach now, or open a
+/// locked door (with the key in hand, or after fetching it).
+fn obstacle_first(world: &World, targets: &[Pos]) -> Option<(Vec<Pos>, Finish)> {
+    if plan(world, targets, Mode::Strict).is_some() {
+        return None;
+    }
+    let (_, cells) = plan(world, targets, Mode::ThroughDoors)
+        .or_else(|| plan(world, targets, Mode::ThroughLocked))?;
+    for &p in cells.iter().rev() {
+        let Some(cell) = world.grid.get(p) else {
+            continue;
+        };
+        match cell.kind {
+            Kind::Key | Kind::Ball | Kind::Box => {
+                return plan(world, &[p], Mode::Strict).map(|_| (vec![p], Finish::Pickup));
+            }
+            Kind::Door if cell.door == DoorState::Locked => {
+                return Some((vec![p], Finish::Toggle));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Turns a planned first move into a listed text action.
 fn act(session: &TextSession, step: Step, finish: Finish, path: &[Pos]) -> Option<String> {
     let world = session.world();
@@ -410,8 +535,18 @@ fn act(session: &TextSession, step: Step, finish: Finish, path: &[Pos]) -> Optio
 /// Puts the carried object down on a free cell off `avoid` and away from doors.
 fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
     let world = session.world();
-    // Also keep free the ways to every key whose door is still locked.
+    // Keep the cells next to a PutNext's fixed object free for the object to put there.
     let mut avoid = avoid.to_vec();
+    if let Some(Instr::PutNext { desc_fixed, .. }) = active_leaf(&world.instr) {
+        let spots: Vec<Pos> = desc_fixed
+            .obj_poss
+            .iter()
+            .flat_map(|&p| neighbours(p))
+            .collect();
+        avoid.extend(path_cells(world, &spots));
+        avoid.extend(spots);
+    }
+    // Also keep free the ways to every key whose door is still locked.
     let locked: Vec<crate::grid::Color> = world
         .grid
         .objects_x_major()
@@ -425,6 +560,16 @@ fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
             avoid.extend(keys.iter().flat_map(|&k| neighbours(k)));
         }
     }
+    // And the ways to the locked doors themselves.
+    let locked_doors: Vec<Pos> = world
+        .grid
+        .objects_x_major()
+        .filter(|(_, o)| o.kind == Kind::Door && o.door == DoorState::Locked)
+        .map(|(p, _)| p)
+        .collect();
+    if !locked_doors.is_empty() {
+        avoid.extend(path_cells(world, &locked_doors));
+    }
     let avoid = avoid.as_slice();
     let near_door = |p: Pos| {
         neighbours(p)
@@ -432,11 +577,12 @@ fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
             .chain(std::iter::once(&p))
             .any(|&q| world.grid.get(q).is_some_and(|c| c.kind == Kind::Door))
     };
+    let base = Reach::of(world, None);
     let good = |p: Pos| {
         world.grid.contains(p)
             && world.grid.get(p).is_none()
             && p != world.agent_pos
-            && !avoid.contains(&p)
+            && (!avoid.contains(&p) || base.unchanged_without(world, p))
             && !near_door(p)
             && neighbours(p)
                 .iter()
@@ -480,5 +626,53 @@ fn drop_somewhere(session: &TextSession, avoid: &[Pos]) -> Option<String> {
                 _ => has(session, "move forward").then(|| "move forward".into()),
             }
         }
+    }
+}
+
+/// What the agent can reach: free cells (doors of any state count as free) and the objects it
+/// can face from them. Unlike a path, this does not change as the agent walks, so drop spots
+/// chosen by it do not flip between steps.
+struct Reach {
+    cells: usize,
+    faceable: Vec<Pos>,
+}
+
+impl Reach {
+    fn of(world: &World, blocked: Option<Pos>) -> Reach {
+        let (w, h) = (world.grid.width(), world.grid.height());
+        let index = |p: Pos| usize::try_from(p.1 * w + p.0).unwrap_or(0);
+        let mut seen = vec![false; usize::try_from(w * h).unwrap_or(0)];
+        let mut faceable = Vec::new();
+        let mut queue = std::collections::VecDeque::from([world.agent_pos]);
+        if let Some(start) = seen.get_mut(index(world.agent_pos)) {
+            *start = true;
+        }
+        let mut cells = 0;
+        while let Some(p) = queue.pop_front() {
+            cells += 1;
+            for q in neighbours(p) {
+                if !world.grid.contains(q) || seen[index(q)] {
+                    continue;
+                }
+                seen[index(q)] = true;
+                if Some(q) == blocked {
+                    continue;
+                }
+                match world.grid.get(q) {
+                    None => queue.push_back(q),
+                    Some(c) if c.kind == Kind::Door => queue.push_back(q),
+                    Some(c) if c.kind == Kind::Wall => {}
+                    Some(_) => faceable.push(q),
+                }
+            }
+        }
+        faceable.sort_unstable();
+        Reach { cells, faceable }
+    }
+
+    /// Whether an object on `p` would cut nothing off but `p` itself.
+    fn unchanged_without(&self, world: &World, p: Pos) -> bool {
+        let after = Reach::of(world, Some(p));
+        after.cells + 1 == self.cells && after.faceable == self.faceable
     }
 }
