@@ -1,21 +1,27 @@
 //! The `crossgym` command line: flags (clap) and what each command does. `main.rs` only calls
 //! [`run`].
 //!
-//! `play`, `eval`, `train`, `sft` and `study` join when the policy and GRPO crates land; the
-//! commands here need no model.
+//! The model-driven commands (`play`, `eval`, `train`, `sft`, `base`, `study`) are in
+//! [`crate::commands`]; `audit`, `plan`, `split` and `report` need no model.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+use crossgym_grpo::{GrpoConfig, SftConfig};
+
 use crate::audit::{AuditMode, audit, render_text};
+use crate::commands;
 use crate::difficulty::DifficultyFile;
+use crate::io::read_text;
 use crate::metrics::Bootstrap;
 use crate::plan::Plan;
+use crate::policy_source::TokenLimits;
 use crate::records::{EpisodeRecord, read_jsonl};
 use crate::report::write_report;
 use crate::results::StudyResults;
+use crate::small_base::SmallBaseSpec;
 use crate::{Result, StudyError};
 
 /// crossgym: RL generalization study of LLM agents across five text environments.
@@ -30,6 +36,148 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Play one task of an env in the terminal (type replies; `\n` for a newline; empty line quits).
+    Play {
+        /// The env (webshop, searchqa, textcraft, alfworld, babyai).
+        #[arg(long)]
+        env: String,
+        /// The task id.
+        #[arg(long)]
+        task: usize,
+        /// Let the env's oracle play instead, and print its episode.
+        #[arg(long)]
+        oracle: bool,
+    },
+    /// Evaluate a model (local directory / GGUF, or an OpenAI-compatible server) on envs' test tasks.
+    Eval {
+        /// Model directory or .gguf file (or the served model's name with --url).
+        #[arg(long)]
+        model: String,
+        /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1).
+        #[arg(long)]
+        url: Option<String>,
+        /// API key for --url (default: $OPENAI_API_KEY when set).
+        #[arg(long)]
+        api_key: Option<String>,
+        /// Envs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        envs: Vec<String>,
+        /// Samples per task (avg@k).
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        /// Turn cap K.
+        #[arg(long, default_value_t = crossgym_env_core::paper::EVAL_MAX_TURNS)]
+        max_turns: usize,
+        /// Sampling temperature.
+        #[arg(long, default_value_t = 1.0)]
+        temperature: f64,
+        /// Only the first this many test tasks of each env.
+        #[arg(long)]
+        max_tasks: Option<usize>,
+        /// Most tokens per reply.
+        #[arg(long, default_value_t = 200)]
+        max_tokens_per_turn: usize,
+        /// Most tokens after the prompt.
+        #[arg(long, default_value_t = 4096)]
+        max_total_tokens: usize,
+        /// Sampling seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Record file (JSONL); an existing one is resumed.
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// GRPO-train a model on one env or an equal mixture (resumes from OUT/checkpoints).
+    Train {
+        /// Model directory or .gguf file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Envs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        envs: Vec<String>,
+        /// GRPO settings (TOML; the paper's defaults when absent).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output folder (checkpoints, metrics.jsonl, final/).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Supervised warm start on oracle demonstrations (resumes from OUT/checkpoints).
+    Sft {
+        /// Model directory or .gguf file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Envs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        envs: Vec<String>,
+        /// Demonstrations per env.
+        #[arg(long, default_value_t = 64)]
+        demos: usize,
+        /// Warm-start settings (TOML; defaults when absent).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Build (or reuse) a small base model from scratch: demonstrations, tokenizer, warm start.
+    Base {
+        /// Spec (TOML, see `crossgym_study::small_base::SmallBaseSpec`); without it, a default
+        /// spec on --envs.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Envs for the default spec.
+        #[arg(long, value_delimiter = ',')]
+        envs: Vec<String>,
+        /// Output folder (cached: an equal spec is not rebuilt).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The whole study at a preset scale into OUT: base model, runs, report.html, summary.md.
+    Reproduce {
+        /// smoke (minutes), cpu (about 2 h on 2 cores), paper-3b / paper-7b (CUDA GPUs).
+        #[arg(long, value_enum)]
+        preset: crate::reproduce::Preset,
+        /// Axes to run, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3])]
+        axes: Vec<u8>,
+        /// Output folder (resumed when it exists).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run every pending run of a plan (training and evaluation), then write the report.
+    Study {
+        /// The plan file (TOML).
+        #[arg(long)]
+        plan: PathBuf,
+        /// The base model (directory or .gguf).
+        #[arg(long)]
+        model: PathBuf,
+        /// Settings (TOML, see `crossgym_study::runner::StudySettings`).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// The study folder (resumed when it exists).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// List the printed cells of the paper's Tables 2 and 3 that do not follow from the others.
     Audit {
         /// Print a JSON array of {table, model, row, column, printed, recomputed}.
@@ -146,6 +294,110 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
 /// Runs one parsed command, printing to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
+        Command::Play { env, task, oracle } => {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            commands::play(&env, task, oracle, &mut input, out)
+        }
+        Command::Eval {
+            model,
+            url,
+            api_key,
+            envs,
+            k,
+            max_turns,
+            temperature,
+            max_tasks,
+            max_tokens_per_turn,
+            max_total_tokens,
+            seed,
+            out: path,
+            quiet,
+        } => {
+            let model = match url {
+                Some(url) => commands::EvalModel::Remote {
+                    url,
+                    model,
+                    api_key: api_key.or_else(|| std::env::var("OPENAI_API_KEY").ok()),
+                },
+                None => commands::EvalModel::Local(PathBuf::from(model)),
+            };
+            let cmd = commands::EvalCommand {
+                model,
+                envs,
+                k,
+                max_turns,
+                temperature,
+                max_tasks,
+                tokens: TokenLimits {
+                    max_tokens_per_turn,
+                    max_total_tokens,
+                },
+                seed,
+                out: path,
+                progress: !quiet,
+            };
+            commands::eval(&cmd, out)
+        }
+        Command::Train {
+            model,
+            envs,
+            config,
+            out: dir,
+            quiet,
+        } => {
+            let config = match config {
+                Some(path) => GrpoConfig::from_file(&path)?,
+                None => GrpoConfig::default(),
+            };
+            commands::train(&model, &envs, config, &dir, !quiet, out)
+        }
+        Command::Sft {
+            model,
+            envs,
+            demos,
+            config,
+            out: dir,
+            quiet,
+        } => {
+            let config = match config {
+                Some(path) => SftConfig::from_toml_str(&read_text(&path)?)?,
+                None => SftConfig::default(),
+            };
+            commands::sft(&model, &envs, demos, config, &dir, !quiet, out)
+        }
+        Command::Base {
+            spec,
+            envs,
+            out: dir,
+            quiet,
+        } => {
+            let spec = match spec {
+                Some(path) => toml::from_str(&read_text(&path)?)
+                    .map_err(|e| StudyError::parse(path.display().to_string(), e))?,
+                None if envs.is_empty() => {
+                    return Err(StudyError::invalid("base", "give --spec or --envs"));
+                }
+                None => SmallBaseSpec::new(&envs, 64, 200),
+            };
+            commands::base(&spec, &dir, !quiet, out)
+        }
+        Command::Reproduce {
+            preset,
+            axes,
+            out: dir,
+            quiet,
+        } => {
+            let summary = crate::reproduce::reproduce(preset, &axes, &dir, !quiet)?;
+            emit(out, &summary)
+        }
+        Command::Study {
+            plan,
+            model,
+            settings,
+            out: dir,
+            quiet,
+        } => commands::study(&plan, &model, settings.as_deref(), &dir, !quiet, out),
         Command::Audit { json, strict } => {
             let mode = if strict {
                 AuditMode::Strict

@@ -40,6 +40,12 @@ pub enum StudyError {
     /// An environment error (from `crossgym-env-core`).
     #[error(transparent)]
     Env(#[from] crossgym_env_core::EnvError),
+    /// A model error (loading, tokenizing, sampling; from `crossgym-policy`).
+    #[error(transparent)]
+    Policy(#[from] crossgym_policy::PolicyError),
+    /// A training error (config, update, checkpoint; from `crossgym-grpo`).
+    #[error(transparent)]
+    Training(#[from] crossgym_grpo::GrpoError),
     /// The LLM judge endpoint failed or answered something unusable.
     #[error("LLM judge at {endpoint}: {message}")]
     Judge {

@@ -26,6 +26,40 @@ pub trait EpisodeSource {
         max_turns: usize,
         temperature: f64,
     ) -> Result<(Episode, usize)>;
+
+    /// Plays `task` once per entry of `samples`, on `envs[i]` for `samples[i]` (as many envs as
+    /// samples, all of the same env). Models that batch override this; the default plays one
+    /// sample after another through [`EpisodeSource::play`].
+    fn play_group(
+        &mut self,
+        envs: &mut [Box<dyn Env>],
+        task: TaskId,
+        samples: &[u32],
+        max_turns: usize,
+        temperature: f64,
+    ) -> Result<Vec<(Episode, usize)>> {
+        envs.iter_mut()
+            .zip(samples)
+            .map(|(env, &sample)| self.play(env.as_mut(), task, sample, max_turns, temperature))
+            .collect()
+    }
+}
+
+/// The tasks of `env` an evaluation covers: every task of each split in `splits`, or the first
+/// `max_tasks` of each (in split order) when given.
+pub fn eval_tasks(
+    env: &dyn Env,
+    splits: &[Split],
+    max_tasks: Option<usize>,
+) -> Vec<(Split, TaskId)> {
+    splits
+        .iter()
+        .flat_map(|split| {
+            let tasks = env.tasks(*split);
+            let n = max_tasks.map_or(tasks.len(), |m| m.min(tasks.len()));
+            tasks[..n].iter().map(move |task| (*split, *task))
+        })
+        .collect()
 }
 
 /// How [`evaluate`] runs.
@@ -72,14 +106,12 @@ pub fn evaluate(
     let mut envs = Vec::new();
     let mut total = 0u64;
     for name in &spec.envs {
-        let env = registry.make(name)?;
-        let jobs: Vec<(Split, TaskId)> = options
-            .splits
-            .iter()
-            .flat_map(|split| env.tasks(*split).iter().map(move |task| (*split, *task)))
-            .collect();
+        let group = (0..spec.k.max(1))
+            .map(|_| registry.make(name))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let jobs = eval_tasks(group[0].as_ref(), &options.splits, spec.max_tasks);
         total += (jobs.len() * spec.k) as u64;
-        envs.push((name, env, jobs));
+        envs.push((name, group, jobs));
     }
     let bar = if options.progress {
         let bar = ProgressBar::new(total);
@@ -93,24 +125,32 @@ pub fn evaluate(
         ProgressBar::hidden()
     };
     let mut played = 0;
-    for (name, mut env, jobs) in envs {
+    for (name, mut group, jobs) in envs {
         bar.set_message(format!("{} {name}", run.id));
         for (split, task) in jobs {
-            let mut batch = Vec::new();
-            for sample in 0..spec.k as u32 {
-                let key = RecordKey {
-                    run: run.id.clone(),
-                    checkpoint,
-                    env: name.clone(),
-                    task,
-                    sample,
-                };
-                bar.inc(1);
-                if done.contains(&key) {
-                    continue;
-                }
-                let (episode, tokens) =
-                    source.play(env.as_mut(), task, sample, spec.max_turns, spec.temperature)?;
+            let key = |sample: u32| RecordKey {
+                run: run.id.clone(),
+                checkpoint,
+                env: name.clone(),
+                task,
+                sample,
+            };
+            let missing: Vec<u32> = (0..spec.k as u32)
+                .filter(|&sample| !done.contains(&key(sample)))
+                .collect();
+            bar.inc((spec.k - missing.len()) as u64);
+            if missing.is_empty() {
+                continue;
+            }
+            let played_group = source.play_group(
+                &mut group[..missing.len()],
+                task,
+                &missing,
+                spec.max_turns,
+                spec.temperature,
+            )?;
+            let mut batch = Vec::with_capacity(missing.len());
+            for (&sample, (episode, tokens)) in missing.iter().zip(played_group) {
                 let mut record = EpisodeRecord::from_episode(
                     &run.id, checkpoint, split, sample, &episode, tokens,
                 );
@@ -120,10 +160,9 @@ pub fn evaluate(
                 }
                 batch.push(record);
             }
+            bar.inc(batch.len() as u64);
             played += batch.len();
-            if !batch.is_empty() {
-                append_jsonl(results, &batch)?;
-            }
+            append_jsonl(results, &batch)?;
         }
     }
     bar.finish_and_clear();

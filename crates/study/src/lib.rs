@@ -43,17 +43,26 @@
 
 pub mod audit;
 pub mod cli;
+pub mod commands;
+pub mod demos;
 pub mod difficulty;
+pub mod envs;
 mod error;
 pub mod eval;
 pub mod failure;
+pub mod findings;
 mod io;
 pub mod metrics;
 pub mod paper;
 pub mod plan;
+pub mod policy_source;
+pub mod pool;
 pub mod records;
 pub mod report;
+pub mod reproduce;
 pub mod results;
+pub mod runner;
+pub mod small_base;
 pub mod transfer;
 
 pub use error::{Result, StudyError};

@@ -168,6 +168,10 @@ pub struct EvalSpec {
     /// the end of each stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<usize>,
+    /// Evaluate only the first this many tasks of each split (in split order) of every env;
+    /// `None`: all of them (the paper). Scaled-down studies set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tasks: Option<usize>,
 }
 
 impl EvalSpec {
@@ -179,6 +183,7 @@ impl EvalSpec {
             max_turns: crossgym_env_core::paper::EVAL_MAX_TURNS,
             temperature: 1.0,
             every: None,
+            max_tasks: None,
         }
     }
 }

@@ -1,0 +1,241 @@
+//! [`PolicySource`]: the candle policy as an [`EpisodeSource`], so [`crate::eval::evaluate`]
+//! plays episodes with a real model through the policy crate's batched rollout loop.
+
+use crossgym_env_core::{Env, Episode, Step, TaskId, Turn};
+use crossgym_policy::{
+    ChatTemplate, Decoder, LocalAgent, OpenAiAgent, RolloutLimits, SamplingParams, Tokenizer,
+    Trajectory, rollout_group,
+};
+
+use crate::Result;
+use crate::eval::EpisodeSource;
+
+/// Token limits of evaluation episodes (the turn cap comes from the plan's eval spec).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenLimits {
+    /// Most tokens of one reply.
+    pub max_tokens_per_turn: usize,
+    /// Most tokens after the prompt (replies and observations).
+    pub max_total_tokens: usize,
+}
+
+impl Default for TokenLimits {
+    /// The GRPO crate's rollout defaults: 200 per turn, 4096 in all.
+    fn default() -> Self {
+        let rollout = crossgym_grpo::RolloutConfig::default();
+        Self {
+            max_tokens_per_turn: rollout.max_tokens_per_turn,
+            max_total_tokens: rollout.max_response_tokens,
+        }
+    }
+}
+
+/// Where replies come from.
+#[derive(Debug)]
+enum Backend {
+    /// A candle model in this process.
+    Local(Box<LocalAgent>),
+    /// An OpenAI-compatible chat-completions server.
+    Remote {
+        url: String,
+        model: String,
+        api_key: Option<String>,
+    },
+}
+
+/// Plays evaluation episodes with a model; the k samples of a task run as one batch.
+///
+/// Sampling is seeded by `(seed, env, task)` only, and sample `i` of a task draws from stream
+/// `i` of that seed, so the same model gives the same episodes in every run that evaluates it
+/// (the study reuses the base model's records for the starting point of runs that begin from it).
+#[derive(Debug)]
+pub struct PolicySource {
+    backend: Backend,
+    system: Option<String>,
+    limits: TokenLimits,
+    seed: u64,
+}
+
+impl PolicySource {
+    /// A source over `decoder` (a detached view is taken; pass [`crossgym_policy::CausalLm::inference`]).
+    pub fn new(
+        decoder: &Decoder,
+        tokenizer: Tokenizer,
+        template: ChatTemplate,
+        system: Option<String>,
+        limits: TokenLimits,
+        seed: u64,
+    ) -> Result<Self> {
+        let agent = LocalAgent::new(decoder, tokenizer, template, SamplingParams::greedy())?;
+        Ok(Self {
+            backend: Backend::Local(Box::new(agent)),
+            system,
+            limits,
+            seed,
+        })
+    }
+
+    /// A source that asks an OpenAI-compatible server at `url` (e.g. `http://host:8000/v1`)
+    /// for `model`'s replies (evaluation only: no token records). The server's own tokenizer
+    /// counts tokens, so `limits.max_total_tokens` is enforced from its usage reports.
+    pub fn remote(
+        url: &str,
+        model: &str,
+        api_key: Option<String>,
+        system: Option<String>,
+        limits: TokenLimits,
+        seed: u64,
+    ) -> Self {
+        Self {
+            backend: Backend::Remote {
+                url: url.to_owned(),
+                model: model.to_owned(),
+                api_key,
+            },
+            system,
+            limits,
+            seed,
+        }
+    }
+}
+
+/// The sampling seed of one task of one env: FNV-1a over the env name and task, mixed with `seed`.
+pub fn task_seed(seed: u64, env: &str, task: TaskId) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for byte in env.bytes().chain((task.0 as u64).to_le_bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The env-core episode of a trajectory (its turns, rewards and diagnostics).
+pub fn episode_of(trajectory: &Trajectory) -> Episode {
+    let first_observation = trajectory
+        .messages
+        .iter()
+        .filter(|m| m.role == crossgym_policy::Role::User)
+        .nth(1)
+        .map(|m| m.content.clone())
+        .unwrap_or_default();
+    Episode {
+        env: trajectory.env.clone(),
+        task: trajectory.task,
+        first_observation,
+        turns: trajectory
+            .steps
+            .iter()
+            .map(|s| Turn {
+                reply: s.reply.clone(),
+                step: Step {
+                    observation: s.observation.clone(),
+                    reward: s.reward,
+                    done: s.done,
+                    info: s.info.clone(),
+                },
+            })
+            .collect(),
+    }
+}
+
+impl EpisodeSource for PolicySource {
+    fn play(
+        &mut self,
+        env: &mut dyn Env,
+        task: TaskId,
+        sample: u32,
+        max_turns: usize,
+        temperature: f64,
+    ) -> Result<(Episode, usize)> {
+        let mut envs = [EnvRef(env)];
+        let seed =
+            task_seed(self.seed, &envs[0].info().name, task).wrapping_add(u64::from(sample) << 32);
+        self.play_rows(&mut envs, task, seed, max_turns, temperature)
+            .map(|mut v| v.remove(0))
+    }
+
+    fn play_group(
+        &mut self,
+        envs: &mut [Box<dyn Env>],
+        task: TaskId,
+        samples: &[u32],
+        max_turns: usize,
+        temperature: f64,
+    ) -> Result<Vec<(Episode, usize)>> {
+        let Some(first) = envs.first() else {
+            return Ok(Vec::new());
+        };
+        // Sample i of the group draws from stream i: offset the seed when a resumed group
+        // starts past sample 0.
+        let offset = samples.first().copied().unwrap_or(0);
+        let seed =
+            task_seed(self.seed, &first.info().name, task).wrapping_add(u64::from(offset) << 32);
+        let n = samples.len().min(envs.len());
+        self.play_rows(&mut envs[..n], task, seed, max_turns, temperature)
+    }
+}
+
+impl PolicySource {
+    fn play_rows<E: Env>(
+        &mut self,
+        envs: &mut [E],
+        task: TaskId,
+        seed: u64,
+        max_turns: usize,
+        temperature: f64,
+    ) -> Result<Vec<(Episode, usize)>> {
+        let params = SamplingParams {
+            temperature,
+            top_p: 1.0,
+            seed,
+        };
+        let limits = RolloutLimits {
+            max_turns,
+            max_tokens_per_turn: self.limits.max_tokens_per_turn,
+            max_total_tokens: self.limits.max_total_tokens,
+        };
+        let system = self.system.as_deref();
+        let trajectories = match &mut self.backend {
+            Backend::Local(agent) => {
+                agent.set_params(params);
+                rollout_group(envs, task, agent.as_mut(), system, &limits)?
+            }
+            Backend::Remote {
+                url,
+                model,
+                api_key,
+            } => {
+                let mut agent = OpenAiAgent::new(url, model, params);
+                if let Some(key) = api_key {
+                    agent = agent.with_api_key(key.clone());
+                }
+                rollout_group(envs, task, &mut agent, system, &limits)?
+            }
+        };
+        Ok(trajectories
+            .iter()
+            .map(|t| (episode_of(t), t.generated_tokens))
+            .collect())
+    }
+}
+
+/// A borrowed env as a sized [`Env`] (the rollout loop takes a slice of envs).
+struct EnvRef<'a>(&'a mut dyn Env);
+
+impl Env for EnvRef<'_> {
+    fn info(&self) -> &crossgym_env_core::EnvInfo {
+        self.0.info()
+    }
+    fn num_tasks(&self) -> usize {
+        self.0.num_tasks()
+    }
+    fn split(&self) -> &crossgym_env_core::TaskSplit {
+        self.0.split()
+    }
+    fn reset(&mut self, task: TaskId) -> crossgym_env_core::Result<String> {
+        self.0.reset(task)
+    }
+    fn step(&mut self, reply: &str) -> crossgym_env_core::Result<Step> {
+        self.0.step(reply)
+    }
+}

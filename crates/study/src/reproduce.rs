@@ -1,0 +1,412 @@
+//! The whole study in one call, at a preset scale: `smoke` (every code path on all five envs
+//! with a tiny model, minutes), `cpu` (the three axes with a small model built here, about two
+//! hours on a 2-core CPU), `paper-3b` / `paper-7b` (the paper's settings with Qwen2.5 from the
+//! hub, for CUDA machines).
+//!
+//! The output folder holds the study (see [`crate::runner`]), the cached base model (`base/`),
+//! `report.html`, and `summary.md`, which states which of the paper's findings the run
+//! reproduces, with the numbers and a per-phase time breakdown. Everything resumes: rerunning
+//! the same command skips the base build and finished runs and continues an interrupted one.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossgym_grpo::{GrpoConfig, RolloutConfig};
+use crossgym_policy::Pretrained;
+use serde::{Deserialize, Serialize};
+
+use crate::envs::{STUDY_ENVS, registry_for};
+use crate::findings::{findings, findings_markdown};
+use crate::io::{read_text, write_atomic};
+use crate::metrics::Bootstrap;
+use crate::plan::{Plan, Run, RunKind};
+use crate::policy_source::TokenLimits;
+use crate::results::StudyResults;
+use crate::runner::{PhaseTiming, StudyRunner, StudySettings};
+use crate::small_base::{BuildRecord, SmallBaseSpec, build_small_base};
+use crate::{Result, StudyError};
+
+/// A scale of the study.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// Every code path on all five envs with a tiny model (≤ 10 minutes on 2 cores).
+    Smoke,
+    /// The three axes with a small model built here (about 2 hours on 2 cores).
+    Cpu,
+    /// The paper's settings with Qwen2.5-3B-Instruct (CUDA GPUs).
+    #[value(name = "paper-3b")]
+    Paper3b,
+    /// The paper's settings with Qwen2.5-7B-Instruct (CUDA GPUs).
+    #[value(name = "paper-7b")]
+    Paper7b,
+}
+
+impl Preset {
+    /// The preset's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Smoke => "smoke",
+            Preset::Cpu => "cpu",
+            Preset::Paper3b => "paper-3b",
+            Preset::Paper7b => "paper-7b",
+        }
+    }
+
+    /// The hub model of the paper presets.
+    pub fn hub_model(self) -> Option<&'static str> {
+        match self {
+            Preset::Paper3b => Some("Qwen/Qwen2.5-3B-Instruct"),
+            Preset::Paper7b => Some("Qwen/Qwen2.5-7B-Instruct"),
+            _ => None,
+        }
+    }
+
+    /// The small base model a CPU preset builds (`None` for the paper presets).
+    pub fn base_spec(self) -> Option<SmallBaseSpec> {
+        let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
+        match self {
+            Preset::Smoke => {
+                let mut spec = SmallBaseSpec::new(&envs, 3, 4);
+                spec.vocab_size = 400;
+                spec.hidden_size = 32;
+                spec.layers = 1;
+                spec.heads = 2;
+                spec.kv_heads = 1;
+                spec.sft.batch_size = 5;
+                spec.sft.micro_batch_size = 5;
+                Some(spec)
+            }
+            Preset::Cpu => Some(SmallBaseSpec::new(&envs, 40, 120)),
+            Preset::Paper3b | Preset::Paper7b => None,
+        }
+    }
+
+    /// Training and evaluation settings.
+    pub fn settings(self) -> StudySettings {
+        match self {
+            Preset::Smoke => StudySettings {
+                grpo: GrpoConfig {
+                    group_size: 2,
+                    tasks_per_batch: 1,
+                    mini_batch_tasks: 1,
+                    micro_batch_size: 2,
+                    rollout: RolloutConfig {
+                        max_turns: Some(2),
+                        max_tokens_per_turn: 12,
+                        max_response_tokens: 256,
+                        ..RolloutConfig::default()
+                    },
+                    ..GrpoConfig::default()
+                },
+                stage_steps: 1,
+                eval_tokens: TokenLimits {
+                    max_tokens_per_turn: 12,
+                    max_total_tokens: 256,
+                },
+                bootstrap: 50,
+                ..StudySettings::default()
+            },
+            Preset::Cpu => StudySettings {
+                grpo: GrpoConfig {
+                    group_size: 4,
+                    tasks_per_batch: 2,
+                    mini_batch_tasks: 2,
+                    micro_batch_size: 4,
+                    optimizer: crossgym_grpo::AdamWConfig {
+                        lr: 1e-4,
+                        ..crossgym_grpo::AdamWConfig::default()
+                    },
+                    rollout: RolloutConfig {
+                        max_turns: Some(8),
+                        max_tokens_per_turn: 40,
+                        max_response_tokens: 640,
+                        ..RolloutConfig::default()
+                    },
+                    ..GrpoConfig::default()
+                },
+                stage_steps: 6,
+                eval_tokens: TokenLimits {
+                    max_tokens_per_turn: 40,
+                    max_total_tokens: 640,
+                },
+                bootstrap: 200,
+                ..StudySettings::default()
+            },
+            // The paper's GRPO settings are the crate defaults; stages of 100 steps.
+            Preset::Paper3b | Preset::Paper7b => StudySettings::default(),
+        }
+    }
+
+    /// Evaluation scale: (k, turn cap, tasks per split, evaluate every n steps).
+    pub fn eval_scale(self) -> (usize, usize, Option<usize>, Option<usize>) {
+        match self {
+            Preset::Smoke => (2, 2, Some(2), Some(1)),
+            Preset::Cpu => (4, 8, Some(12), Some(3)),
+            Preset::Paper3b | Preset::Paper7b => {
+                (8, crossgym_env_core::paper::EVAL_MAX_TURNS, None, Some(20))
+            }
+        }
+    }
+
+    /// The plan of the preset on all five envs, restricted to `axes` (1, 2, 3) and the runs
+    /// they start from.
+    pub fn plan(self, model: &str, axes: &[u8]) -> Plan {
+        let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
+        let (k, max_turns, max_tasks, every) = self.eval_scale();
+        let mut plan = Plan::paper(model, &envs, every, 0);
+        plan.name = format!("crossgym reproduce --preset {}", self.name());
+        // The runs on the axes, and the runs they start from (two-stage runs start from U runs).
+        let mut needed: BTreeSet<String> = plan
+            .runs
+            .iter()
+            .filter(|run| axes.iter().any(|a| on_axis(run, *a)))
+            .map(|r| r.id.clone())
+            .collect();
+        let inits: Vec<String> = plan
+            .runs
+            .iter()
+            .filter(|r| needed.contains(&r.id))
+            .filter_map(|r| r.init_from.clone())
+            .collect();
+        needed.extend(inits);
+        let mut runs: Vec<Run> = std::mem::take(&mut plan.runs)
+            .into_iter()
+            .filter(|r| needed.contains(&r.id))
+            .collect();
+        for run in &mut runs {
+            run.eval.k = k;
+            run.eval.max_turns = max_turns;
+            run.eval.max_tasks = max_tasks;
+            if run.eval.every.is_some() || matches!(run.kind, RunKind::Difficulty { .. }) {
+                run.eval.every = every;
+            }
+        }
+        plan.runs = runs;
+        plan
+    }
+}
+
+/// Whether `run` belongs to axis `axis` (the base model belongs to all).
+pub fn on_axis(run: &Run, axis: u8) -> bool {
+    matches!(
+        (&run.kind, axis),
+        (RunKind::Base, _)
+            | (RunKind::Difficulty { .. }, 1)
+            | (
+                RunKind::Difficulty {
+                    regime: crate::plan::Regime::U,
+                    ..
+                },
+                2
+            )
+            | (
+                RunKind::TwoStage { .. } | RunKind::Sequence { .. } | RunKind::Joint { .. },
+                3
+            )
+    )
+}
+
+/// Why a paper preset cannot run here, if it cannot: it needs CUDA.
+pub fn gpu_check(preset: Preset) -> std::result::Result<candle_core::Device, String> {
+    let device = candle_core::Device::cuda_if_available(0).unwrap_or(candle_core::Device::Cpu);
+    if device.is_cuda() {
+        return Ok(device);
+    }
+    Err(format!(
+        "preset {} trains {} with the paper's settings and needs CUDA GPUs: this binary has no \
+         CUDA device (built without crossgym-study's `cuda` feature, or no GPU is visible). \
+         Stopping now instead of starting a weeks-long CPU run. On a GPU machine: \
+         `cargo xtask reproduce --preset {}` (it builds with `--features cuda,hub`).",
+        preset.name(),
+        preset.hub_model().unwrap_or("the model"),
+        preset.name()
+    ))
+}
+
+/// Runs the preset into `out` (resuming what is there) and writes `summary.md` and
+/// `report.html`; returns the summary text.
+pub fn reproduce(preset: Preset, axes: &[u8], out: &Path, progress: bool) -> Result<String> {
+    if axes.is_empty() || axes.iter().any(|a| !(1..=3).contains(a)) {
+        return Err(StudyError::invalid(
+            "reproduce",
+            format!("--axes must list some of 1, 2, 3 (got {axes:?})"),
+        ));
+    }
+    let start = Instant::now();
+    std::fs::create_dir_all(out).map_err(|e| StudyError::io(out, e))?;
+    let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
+    let registry = Arc::new(registry_for(&envs)?);
+    let (base, build, model_name): (Pretrained, Option<BuildRecord>, String) = match preset
+        .base_spec()
+    {
+        Some(spec) => {
+            let (base, record) = build_small_base(&spec, &registry, &out.join("base"), progress)?;
+            (
+                base,
+                Some(record),
+                format!("crossgym-small-{}", preset.name()),
+            )
+        }
+        None => {
+            let device = gpu_check(preset).map_err(|m| StudyError::invalid("reproduce", m))?;
+            let repo = preset.hub_model().unwrap_or_default();
+            let dir = hub_snapshot(repo)?;
+            let base = Pretrained::load_dir(&dir, candle_core::DType::BF16, &device)?;
+            (base, None, repo.to_owned())
+        }
+    };
+    let base_seconds = start.elapsed().as_secs_f64();
+    let plan = preset.plan(&model_name, axes);
+    let settings = preset.settings();
+    let runner = StudyRunner::new(plan.clone(), out, base, registry, settings.clone())?
+        .with_progress(progress);
+    runner.run_all()?;
+    let report_html = out.join("report").join("report.html");
+    if report_html.exists() {
+        std::fs::copy(&report_html, out.join("report.html"))
+            .map_err(|e| StudyError::io(out.join("report.html"), e))?;
+    }
+    let records = runner.records()?;
+    let results = StudyResults::build(
+        &plan,
+        &records,
+        &Bootstrap {
+            resamples: settings.bootstrap,
+            ..Bootstrap::default()
+        },
+    )?;
+    let found = findings(&results, &envs);
+    let timings = read_timings(&out.join("timings.jsonl"))?;
+    let summary = summary_markdown(
+        preset,
+        axes,
+        &model_name,
+        build.as_ref(),
+        &found,
+        &timings,
+        base_seconds,
+        start.elapsed().as_secs_f64(),
+    );
+    write_atomic(&out.join("summary.md"), summary.as_bytes())?;
+    let json =
+        serde_json::to_string_pretty(&found).map_err(|e| StudyError::parse("findings.json", e))?;
+    write_atomic(&out.join("findings.json"), json.as_bytes())?;
+    Ok(summary)
+}
+
+fn hub_snapshot(repo: &str) -> Result<std::path::PathBuf> {
+    #[cfg(feature = "hub")]
+    {
+        Ok(crossgym_policy::hub::download(repo, None)?)
+    }
+    #[cfg(not(feature = "hub"))]
+    {
+        let cache = crossgym_policy::hub::default_cache_dir();
+        crossgym_policy::hub::cached_snapshot(&cache, repo, "main").map_err(|e| {
+            StudyError::invalid(
+                "reproduce",
+                format!("{repo} is not in the hub cache and this build cannot download (no `hub` feature): {e}"),
+            )
+        })
+    }
+}
+
+fn read_timings(path: &Path) -> Result<Vec<PhaseTiming>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = read_text(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary_markdown(
+    preset: Preset,
+    axes: &[u8],
+    model: &str,
+    build: Option<&BuildRecord>,
+    found: &[crate::findings::Finding],
+    timings: &[PhaseTiming],
+    base_seconds: f64,
+    total_seconds: f64,
+) -> String {
+    let mut md = format!(
+        "# crossgym reproduce --preset {} (axes {})\n\n",
+        preset.name(),
+        axes.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
+    );
+    md.push_str(&format!("Base model: `{model}`"));
+    if let Some(b) = build {
+        md.push_str(&format!(
+            " — built here: {} parameters, byte-level BPE vocabulary {}, warm start on {} oracle demonstrations ({}), loss {:.3} → {:.3}",
+            b.parameters,
+            b.vocab_size,
+            b.demos.iter().map(|(_, n)| n).sum::<usize>(),
+            b.demos
+                .iter()
+                .map(|(e, n)| format!("{e} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.sft_loss.0,
+            b.sft_loss.1
+        ));
+    }
+    let (k, turns, tasks, every) = preset.eval_scale();
+    md.push_str(&format!(
+        ".\n\nEvaluation: avg@{k}, turn cap {turns}, {} test tasks per env, curves every {} steps. \
+         The paper: avg@8, K = 20, all test tasks, Qwen2.5-3B/7B-Instruct. Scaled-down numbers are \
+         not comparable with the paper's in size — only in direction.\n\n",
+        tasks.map_or("all".to_owned(), |n| format!("the first {n}")),
+        every.map_or("—".to_owned(), |n| n.to_string())
+    ));
+    md.push_str("## The paper's findings\n\n");
+    md.push_str(&findings_markdown(found));
+    let reproduced = found.iter().filter(|f| f.reproduced == Some(true)).count();
+    let measured = found.iter().filter(|f| f.reproduced.is_some()).count();
+    md.push_str(&format!(
+        "\n{reproduced} of {measured} measured findings reproduced ({} not measured at these axes).\n\n",
+        found.len() - measured
+    ));
+    md.push_str("## Time\n\n| phase | seconds | units |\n|---|---|---|\n");
+    if let Some(b) = build {
+        for (phase, s) in &b.seconds {
+            md.push_str(&format!(
+                "| base model: {phase} (cached after the first run) | {s:.1} | |\n"
+            ));
+        }
+    }
+    md.push_str(&format!(
+        "| base model load or build, this call | {base_seconds:.1} | |\n"
+    ));
+    for phase in ["eval", "train", "report"] {
+        let mine: Vec<&PhaseTiming> = timings.iter().filter(|t| t.phase == phase).collect();
+        let seconds: f64 = mine.iter().map(|t| t.seconds).sum();
+        let units: usize = mine.iter().map(|t| t.units).sum();
+        let unit = match phase {
+            "eval" => "episodes",
+            "train" => "GRPO steps",
+            _ => "records",
+        };
+        md.push_str(&format!(
+            "| {phase} (all calls, all runs) | {seconds:.1} | {units} {unit} |\n"
+        ));
+    }
+    md.push_str(&format!(
+        "| this call, wall clock | {total_seconds:.1} | |\n"
+    ));
+    md.push_str(
+        "\nTables (ours beside the paper's): `report/tables.md`; plots: `report/plots/`; \
+         the HTML report: `report.html`.\n",
+    );
+    md
+}

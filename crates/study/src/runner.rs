@@ -1,0 +1,704 @@
+//! Running a study: every run of a [`Plan`] with a real model — the base model's evaluation and
+//! difficulty split, GRPO training through each run's stages with evaluations at checkpoints,
+//! and the report — all resumable from what is on disk.
+//!
+//! # The study folder
+//!
+//! ```text
+//! plan.toml            the plan (written by the caller)
+//! settings.toml        the training and evaluation settings used
+//! manifest.json        finished runs (a rerun skips them)
+//! difficulty.json      the easy/hard split made from the base model's records
+//! results/<run>.jsonl  one record per evaluated episode
+//! runs/<run>/          checkpoints/ (GRPO, atomic), metrics.jsonl, final/ (the trained model)
+//! timings.jsonl        seconds per phase of every run
+//! report/              tables, plots, report.html
+//! ```
+//!
+//! An interrupted run continues from its last checkpoint; evaluations skip the episodes already
+//! recorded. Evaluation sampling is seeded by (seed, env, task) only, so a run that starts from
+//! a model already evaluated (the base model, or the run it is initialised from) takes those
+//! records as its starting point instead of replaying them: the episodes would be identical.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossgym_env_core::{Env, Registry, Split};
+use crossgym_grpo::{GrpoConfig, TaskSchedule, TrainerBuilder, Verbosity};
+use crossgym_policy::Pretrained;
+use serde::{Deserialize, Serialize};
+
+use crate::difficulty::DifficultyFile;
+use crate::eval::{EvalOptions, evaluate};
+use crate::io::{read_text, write_atomic};
+use crate::metrics::Bootstrap;
+use crate::plan::{Manifest, Plan, Run, RunKind, TaskPool};
+use crate::policy_source::{PolicySource, TokenLimits};
+use crate::pool::{PoolEnv, pool_env_name};
+use crate::records::{Checkpoint, EpisodeRecord, append_jsonl, keys, read_jsonl};
+use crate::report::write_report;
+use crate::results::StudyResults;
+use crate::{Result, StudyError};
+
+/// How a study trains and evaluates (the plan says *what* runs; this says *how*), as TOML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StudySettings {
+    /// GRPO settings of every run (`steps` is replaced by the run's stage lengths, `seed` by the
+    /// run's seed).
+    pub grpo: GrpoConfig,
+    /// Steps of a stage whose plan entry gives none.
+    pub stage_steps: usize,
+    /// Token limits of evaluation episodes.
+    pub eval_tokens: TokenLimits,
+    /// Seed of evaluation sampling.
+    pub eval_seed: u64,
+    /// A system prompt before every conversation (training and evaluation).
+    pub system: Option<String>,
+    /// Bootstrap resamples of the report's confidence intervals.
+    pub bootstrap: usize,
+}
+
+impl Default for StudySettings {
+    fn default() -> Self {
+        Self {
+            grpo: GrpoConfig::default(),
+            stage_steps: 100,
+            eval_tokens: TokenLimits::default(),
+            eval_seed: 0,
+            system: None,
+            bootstrap: 1000,
+        }
+    }
+}
+
+impl StudySettings {
+    /// Reads a settings file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = read_text(path)?;
+        let settings: Self =
+            toml::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Writes the settings as TOML.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+        write_atomic(path, text.as_bytes())
+    }
+
+    /// Checks the GRPO settings and the limits.
+    pub fn validate(&self) -> Result<()> {
+        let mut grpo = self.grpo.clone();
+        grpo.steps = grpo.steps.max(1);
+        grpo.validate()?;
+        if self.stage_steps == 0 {
+            return Err(StudyError::invalid("settings", "stage_steps must be >= 1"));
+        }
+        if self.eval_tokens.max_tokens_per_turn == 0 || self.eval_tokens.max_total_tokens == 0 {
+            return Err(StudyError::invalid(
+                "settings",
+                "eval_tokens limits must be >= 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An env a run trains on: its name in the schedule, and for a pool the wrapped env and the
+/// pool's tasks (see [`PoolEnv`]).
+type TrainingEnv = (String, Option<(String, Vec<crossgym_env_core::TaskId>)>);
+
+/// Seconds spent on one phase of one run (a line of `timings.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseTiming {
+    /// The run.
+    pub run: String,
+    /// `eval`, `train` or `report`.
+    pub phase: String,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Episodes played (eval) or training steps (train) in this call.
+    pub units: usize,
+}
+
+/// Runs a [`Plan`] in a study folder; see the module docs.
+pub struct StudyRunner {
+    plan: Plan,
+    dir: PathBuf,
+    base: Pretrained,
+    registry: Arc<Registry>,
+    settings: StudySettings,
+    progress: bool,
+}
+
+impl std::fmt::Debug for StudyRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StudyRunner")
+            .field("plan", &self.plan.name)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn slug(run_id: &str) -> String {
+    run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl StudyRunner {
+    /// A runner of `plan` in `dir` starting from `base`, with envs from `registry`. Writes the
+    /// plan and settings into the folder (a folder holding a different plan keeps its manifest:
+    /// runs whose definition changed are rerun).
+    pub fn new(
+        plan: Plan,
+        dir: impl Into<PathBuf>,
+        base: Pretrained,
+        registry: Arc<Registry>,
+        settings: StudySettings,
+    ) -> Result<Self> {
+        plan.validate()?;
+        settings.validate()?;
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| StudyError::io(&dir, e))?;
+        plan.save(&dir.join("plan.toml"))?;
+        settings.save(&dir.join("settings.toml"))?;
+        Ok(Self {
+            plan,
+            dir,
+            base,
+            registry,
+            settings,
+            progress: false,
+        })
+    }
+
+    /// Shows progress bars on stderr.
+    pub fn with_progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The study folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The record file of a run.
+    pub fn results_file(&self, run_id: &str) -> PathBuf {
+        self.dir
+            .join("results")
+            .join(format!("{}.jsonl", slug(run_id)))
+    }
+
+    /// The folder of a run's checkpoints, metrics and final model.
+    pub fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.dir.join("runs").join(slug(run_id))
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.dir.join("manifest.json")
+    }
+
+    fn difficulty_path(&self) -> PathBuf {
+        self.dir.join("difficulty.json")
+    }
+
+    fn log_timing(&self, timing: &PhaseTiming) -> Result<()> {
+        let path = self.dir.join("timings.jsonl");
+        let mut line = serde_json::to_string(timing)
+            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+        line.push('\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StudyError::io(&path, e))?;
+        std::io::Write::write_all(&mut file, line.as_bytes()).map_err(|e| StudyError::io(&path, e))
+    }
+
+    /// Runs every pending run of the plan in order, then writes the report; returns the files
+    /// of the report.
+    pub fn run_all(&self) -> Result<Vec<PathBuf>> {
+        let mut manifest = Manifest::load_or_default(&self.manifest_path())?;
+        let pending: Vec<Run> = self.plan.pending(&manifest).into_iter().cloned().collect();
+        for (i, run) in pending.iter().enumerate() {
+            if self.progress {
+                eprintln!("[{}/{}] {}", i + 1, pending.len(), run.id);
+            }
+            self.run_one(run)?;
+            manifest.mark_done(run, self.outputs(run));
+            manifest.save(&self.manifest_path())?;
+        }
+        self.report()
+    }
+
+    fn outputs(&self, run: &Run) -> Vec<String> {
+        let mut outputs = vec![format!("results/{}.jsonl", slug(&run.id))];
+        if !run.stages.is_empty() {
+            outputs.push(format!("runs/{}/final", slug(&run.id)));
+        }
+        outputs
+    }
+
+    /// Runs one run (resuming whatever of it is on disk).
+    pub fn run_one(&self, run: &Run) -> Result<()> {
+        if run.kind == RunKind::Base || run.stages.is_empty() {
+            return self.run_base(run);
+        }
+        self.run_training(run)
+    }
+
+    /// The base model: every env of the eval spec, on the test tasks and (for the difficulty
+    /// split) the train tasks; then the split file, unless it exists.
+    fn run_base(&self, run: &Run) -> Result<()> {
+        let results = self.results_file(&run.id);
+        let start = Instant::now();
+        let options = EvalOptions {
+            splits: vec![Split::Test, Split::Train],
+            keep_episodes: true,
+            progress: self.progress,
+        };
+        let mut source = self.source(&self.base, &self.base.model)?;
+        let played = evaluate(
+            run,
+            Checkpoint::START,
+            &self.registry,
+            &mut source,
+            None,
+            &results,
+            &options,
+        )?;
+        self.log_timing(&PhaseTiming {
+            run: run.id.clone(),
+            phase: "eval".into(),
+            seconds: start.elapsed().as_secs_f64(),
+            units: played,
+        })?;
+        if run.kind == RunKind::Base && !self.difficulty_path().exists() {
+            let records: Vec<EpisodeRecord> = read_jsonl(&results)?
+                .into_iter()
+                .filter(|r| r.checkpoint == Checkpoint::START)
+                .collect();
+            let split =
+                DifficultyFile::from_records(&self.plan.model, run.eval.k, run.seed, &records)?;
+            split.save(&self.difficulty_path())?;
+        }
+        Ok(())
+    }
+
+    fn difficulty(&self) -> Result<Option<DifficultyFile>> {
+        let path = self.difficulty_path();
+        if path.exists() {
+            Ok(Some(DifficultyFile::load(&path)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn source(
+        &self,
+        bundle: &Pretrained,
+        model: &crossgym_policy::CausalLm,
+    ) -> Result<PolicySource> {
+        PolicySource::new(
+            &model.inference(),
+            bundle.tokenizer.clone(),
+            bundle.template.clone(),
+            self.settings.system.clone(),
+            self.settings.eval_tokens,
+            self.settings.eval_seed,
+        )
+    }
+
+    /// The model a run starts from: the base model, or the final model of its `init_from` run.
+    fn starting_model(&self, run: &Run) -> Result<(Pretrained, Option<(String, Checkpoint)>)> {
+        match &run.init_from {
+            None => Ok((
+                Pretrained {
+                    model: self.base.model.deep_copy()?,
+                    tokenizer: self.base.tokenizer.clone(),
+                    template: self.base.template.clone(),
+                },
+                Some(("base".to_owned(), Checkpoint::START)),
+            )),
+            Some(init) => {
+                let from = self
+                    .plan
+                    .runs
+                    .iter()
+                    .find(|r| &r.id == init)
+                    .ok_or_else(|| {
+                        StudyError::invalid(format!("run {:?}", run.id), format!("no run {init:?}"))
+                    })?;
+                let dir = self.run_dir(init).join("final");
+                if !dir.exists() {
+                    return Err(StudyError::invalid(
+                        format!("run {:?}", run.id),
+                        format!(
+                            "starts from {init:?}, which has no final model at {}",
+                            dir.display()
+                        ),
+                    ));
+                }
+                let bundle =
+                    Pretrained::load_dir(&dir, self.base.model.dtype(), self.base.model.device())?;
+                let last = Checkpoint {
+                    stage: from.stages.len() as u32,
+                    step: self.stage_lengths(from).last().copied().unwrap_or(0) as u32,
+                };
+                Ok((bundle, Some((init.clone(), last))))
+            }
+        }
+    }
+
+    fn stage_lengths(&self, run: &Run) -> Vec<usize> {
+        run.stages
+            .iter()
+            .map(|s| s.steps.unwrap_or(self.settings.stage_steps))
+            .collect()
+    }
+
+    /// Copies `from`'s records at `at` into `run`'s file as its starting point, for the envs,
+    /// tasks and samples `run` evaluates that are not there yet. Returns how many were copied.
+    fn reuse_start(&self, run: &Run, from: &str, at: Checkpoint) -> Result<usize> {
+        let Some(source_run) = self.plan.runs.iter().find(|r| r.id == from) else {
+            return Ok(0);
+        };
+        let (a, b) = (&source_run.eval, &run.eval);
+        if a.k < b.k || a.max_turns != b.max_turns || a.temperature != b.temperature {
+            return Ok(0);
+        }
+        let source_file = self.results_file(from);
+        if !source_file.exists() {
+            return Ok(0);
+        }
+        let target = self.results_file(&run.id);
+        let done = if target.exists() {
+            keys(&read_jsonl(&target)?)
+        } else {
+            BTreeSet::new()
+        };
+        let envs: BTreeSet<&String> = b.envs.iter().collect();
+        let copied: Vec<EpisodeRecord> = read_jsonl(&source_file)?
+            .into_iter()
+            .filter(|r| {
+                r.checkpoint == at
+                    && r.split == Split::Test
+                    && envs.contains(&r.env)
+                    && (r.sample as usize) < b.k
+            })
+            .map(|mut r| {
+                r.run = run.id.clone();
+                r.checkpoint = Checkpoint::START;
+                r
+            })
+            .filter(|r| !done.contains(&r.key()))
+            .collect();
+        if !copied.is_empty() {
+            append_jsonl(&target, &copied)?;
+        }
+        Ok(copied.len())
+    }
+
+    /// The env makers and the schedule of a run's stages (pools wrapped as `env@pool`).
+    fn schedule(
+        &self,
+        run: &Run,
+        difficulty: Option<&DifficultyFile>,
+    ) -> Result<(Vec<TrainingEnv>, TaskSchedule)> {
+        let mut envs: Vec<TrainingEnv> = Vec::new();
+        let mut stages = Vec::new();
+        for (stage, steps) in run.stages.iter().zip(self.stage_lengths(run)) {
+            let mut entries = Vec::new();
+            for source in &stage.sources {
+                let name = pool_env_name(&source.env, source.pool);
+                if !envs.iter().any(|(n, _)| *n == name) {
+                    let pool = match source.pool {
+                        TaskPool::All => None,
+                        pool => {
+                            let file = difficulty.ok_or_else(|| {
+                                StudyError::invalid(
+                                    format!("run {:?}", run.id),
+                                    "trains on an easy/hard pool but the study has no difficulty.json (run the base model first)",
+                                )
+                            })?;
+                            Some((
+                                source.env.clone(),
+                                file.pool(&source.env, Split::Train, pool)?,
+                            ))
+                        }
+                    };
+                    if let Some((env, tasks)) = &pool
+                        && tasks.is_empty()
+                    {
+                        return Err(StudyError::invalid(
+                            format!("run {:?}", run.id),
+                            format!("the {:?} pool of {env} is empty", source.pool),
+                        ));
+                    }
+                    envs.push((name.clone(), pool));
+                }
+                entries.push((name, source.weight));
+            }
+            let refs: Vec<(&str, f64)> = entries.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+            stages.push((TaskSchedule::mixture(&refs), Some(steps)));
+        }
+        Ok((envs, TaskSchedule::stages(stages)?))
+    }
+
+    /// A training run: GRPO through its stages, evaluations at the start, every `every` steps
+    /// of a stage and at the end of each stage, then its final model.
+    fn run_training(&self, run: &Run) -> Result<()> {
+        let run_dir = self.run_dir(&run.id);
+        let final_dir = run_dir.join("final");
+        let results = self.results_file(&run.id);
+        let difficulty = self.difficulty()?;
+        let (start_model, reuse) = self.starting_model(run)?;
+
+        // The starting point of the curves.
+        let eval_start = Instant::now();
+        if let Some((from, at)) = &reuse {
+            self.reuse_start(run, from, *at)?;
+        }
+        let mut played = self.evaluate_at(
+            run,
+            &start_model,
+            &start_model.model,
+            Checkpoint::START,
+            difficulty.as_ref(),
+            &results,
+        )?;
+        let mut eval_seconds = eval_start.elapsed().as_secs_f64();
+
+        let lengths = self.stage_lengths(run);
+        let total: usize = lengths.iter().sum();
+        let (envs, schedule) = self.schedule(run, difficulty.as_ref())?;
+        let mut config = self.settings.grpo.clone();
+        config.steps = total;
+        config.seed = run.seed;
+        let Pretrained {
+            model,
+            tokenizer,
+            template,
+        } = start_model;
+        let mut builder = TrainerBuilder::new(model, tokenizer.clone(), config)
+            .template(template.clone())
+            .schedule(schedule)
+            .metrics_file(run_dir.join("metrics.jsonl"))
+            .checkpoint_dir(run_dir.join("checkpoints"))
+            .verbosity(if self.progress {
+                Verbosity::Progress
+            } else {
+                Verbosity::Quiet
+            });
+        if let Some(system) = &self.settings.system {
+            builder = builder.system(system.clone());
+        }
+        for (name, pool) in envs {
+            let registry = Arc::clone(&self.registry);
+            builder = builder.env(move || -> crossgym_env_core::Result<Box<dyn Env>> {
+                match &pool {
+                    None => registry.make(&name),
+                    Some((env, tasks)) => Ok(Box::new(PoolEnv::new(
+                        registry.make(env)?,
+                        &name,
+                        tasks.clone(),
+                    )?)),
+                }
+            });
+        }
+        let mut trainer = builder.build()?;
+        let checkpoints = run_dir.join("checkpoints");
+        if checkpoints.join("latest").exists() {
+            trainer.resume(&checkpoints)?;
+        }
+        let bundle = |model: crossgym_policy::CausalLm| Pretrained {
+            model,
+            tokenizer: tokenizer.clone(),
+            template: template.clone(),
+        };
+        // Re-evaluate the checkpoint a resumed run stopped at (evaluation skips what is done).
+        if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
+            let t = Instant::now();
+            let view = bundle(trainer.model().clone());
+            played += self.evaluate_at(
+                run,
+                &view,
+                trainer.model(),
+                at,
+                difficulty.as_ref(),
+                &results,
+            )?;
+            eval_seconds += t.elapsed().as_secs_f64();
+        }
+        let first_step = trainer.step();
+        let mut train_seconds = 0.0;
+        while (trainer.step() as usize) < total {
+            let t = Instant::now();
+            trainer.train_step()?;
+            train_seconds += t.elapsed().as_secs_f64();
+            if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
+                trainer.save_checkpoint()?;
+                let t = Instant::now();
+                let view = bundle(trainer.model().clone());
+                played += self.evaluate_at(
+                    run,
+                    &view,
+                    trainer.model(),
+                    at,
+                    difficulty.as_ref(),
+                    &results,
+                )?;
+                eval_seconds += t.elapsed().as_secs_f64();
+            }
+        }
+        self.log_timing(&PhaseTiming {
+            run: run.id.clone(),
+            phase: "train".into(),
+            seconds: train_seconds,
+            units: (trainer.step() - first_step) as usize,
+        })?;
+        self.log_timing(&PhaseTiming {
+            run: run.id.clone(),
+            phase: "eval".into(),
+            seconds: eval_seconds,
+            units: played,
+        })?;
+        save_final(&bundle(trainer.model().clone()), &final_dir)
+    }
+
+    fn evaluate_at(
+        &self,
+        run: &Run,
+        bundle: &Pretrained,
+        model: &crossgym_policy::CausalLm,
+        at: Checkpoint,
+        difficulty: Option<&DifficultyFile>,
+        results: &Path,
+    ) -> Result<usize> {
+        let mut source = self.source(bundle, model)?;
+        evaluate(
+            run,
+            at,
+            &self.registry,
+            &mut source,
+            difficulty,
+            results,
+            &EvalOptions {
+                splits: vec![Split::Test],
+                keep_episodes: true,
+                progress: self.progress,
+            },
+        )
+    }
+
+    /// Every record of the study folder, labelled with the difficulty split when there is one.
+    pub fn records(&self) -> Result<Vec<EpisodeRecord>> {
+        let mut records = Vec::new();
+        let dir = self.dir.join("results");
+        if dir.exists() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| StudyError::io(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .collect();
+            files.sort();
+            for file in files {
+                records.extend(read_jsonl(&file)?);
+            }
+        }
+        if let Some(split) = self.difficulty()? {
+            split.label(&mut records);
+        }
+        Ok(records)
+    }
+
+    /// Builds the report (tables, plots, HTML) into `report/` from every record on disk.
+    pub fn report(&self) -> Result<Vec<PathBuf>> {
+        let start = Instant::now();
+        let records = self.records()?;
+        let results = StudyResults::build(
+            &self.plan,
+            &records,
+            &Bootstrap {
+                resamples: self.settings.bootstrap,
+                ..Bootstrap::default()
+            },
+        )?;
+        let written = write_report(&results, &self.dir.join("report"))?;
+        self.log_timing(&PhaseTiming {
+            run: "report".into(),
+            phase: "report".into(),
+            seconds: start.elapsed().as_secs_f64(),
+            units: records.len(),
+        })?;
+        Ok(written)
+    }
+}
+
+/// The checkpoint label of global step `step` (1-based count of finished steps) when the run is
+/// evaluated there: every `every` steps within a stage and at each stage's end.
+pub fn eval_point(lengths: &[usize], step: usize, every: Option<usize>) -> Option<Checkpoint> {
+    if step == 0 {
+        return None;
+    }
+    let mut start = 0;
+    for (i, &len) in lengths.iter().enumerate() {
+        if step <= start + len {
+            let within = step - start;
+            let due = within == len || every.is_some_and(|e| e > 0 && within.is_multiple_of(e));
+            return due.then_some(Checkpoint {
+                stage: i as u32 + 1,
+                step: within as u32,
+            });
+        }
+        start += len;
+    }
+    None
+}
+
+/// Writes a trained model as a loadable directory, atomically (a temporary folder renamed).
+pub fn save_final(bundle: &Pretrained, dir: &Path) -> Result<()> {
+    let tmp = dir.with_extension("tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| StudyError::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| StudyError::io(&tmp, e))?;
+    bundle.save(&tmp)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| StudyError::io(dir, e))
+}
+
+/// Loads a model: a directory (`config.json`, safetensors, `tokenizer.json`) or a `.gguf` file.
+pub fn load_model(path: &Path) -> Result<Pretrained> {
+    let device = candle_core::Device::Cpu;
+    let dtype = candle_core::DType::F32;
+    if path.is_dir() {
+        Ok(Pretrained::load_dir(path, dtype, &device)?)
+    } else if path.extension().is_some_and(|e| e == "gguf") {
+        Ok(Pretrained::load_gguf(path, dtype, &device)?)
+    } else {
+        Err(StudyError::invalid(
+            "model",
+            format!(
+                "{} is neither a model directory nor a .gguf file",
+                path.display()
+            ),
+        ))
+    }
+}
