@@ -23,6 +23,25 @@ enum Task {
         #[arg(long)]
         no_doc: bool,
     },
+    /// Run the whole study at a preset scale (see `crossgym reproduce --help`); resumable.
+    ///
+    /// `smoke` builds in the dev profile (its dependencies are optimised; CI reuses the test
+    /// build), `cpu` in release, and the paper presets in release with `--features cuda,hub`,
+    /// after checking that an NVIDIA GPU is visible.
+    Reproduce {
+        /// smoke | cpu | paper-3b | paper-7b.
+        #[arg(long)]
+        preset: String,
+        /// Axes to run, comma-separated (default 1,2,3).
+        #[arg(long, default_value = "1,2,3")]
+        axes: String,
+        /// Output folder (default target/reproduce/<preset>).
+        #[arg(long)]
+        out: Option<String>,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run the criterion benchmarks of one crate (all crates when omitted).
     Bench {
         /// Package to benchmark, e.g. `crossgym-env-babyai`.
@@ -55,6 +74,18 @@ fn main() -> ExitCode {
             }
             steps
         }
+        Task::Reproduce {
+            preset,
+            axes,
+            out,
+            quiet,
+        } => match reproduce_step(&preset, &axes, out, quiet) {
+            Ok(step) => vec![step],
+            Err(message) => {
+                eprintln!("xtask: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
         Task::Bench {
             package,
             criterion_args,
@@ -78,6 +109,54 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The cargo command of a reproduce preset, or why it cannot run on this machine.
+fn reproduce_step(
+    preset: &str,
+    axes: &str,
+    out: Option<String>,
+    quiet: bool,
+) -> Result<Vec<String>, String> {
+    let mut step = args(&["run", "--package", "crossgym-study", "--bin", "crossgym"]);
+    match preset {
+        "smoke" => {}
+        "cpu" => step.push("--release".to_owned()),
+        "paper-3b" | "paper-7b" => {
+            let gpus = Command::new("nvidia-smi").arg("-L").output();
+            let visible = gpus.is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GPU")
+            });
+            if !visible {
+                return Err(format!(
+                    "preset {preset} trains Qwen2.5 with the paper's settings and needs NVIDIA GPUs \
+                     (CUDA); `nvidia-smi -L` lists none here, so nothing was started. Use \
+                     `--preset smoke` or `--preset cpu` on this machine."
+                ));
+            }
+            step.extend(args(&["--release", "--features", "cuda,hub"]));
+        }
+        other => {
+            return Err(format!(
+                "unknown preset {other:?} (smoke, cpu, paper-3b, paper-7b)"
+            ));
+        }
+    }
+    let out = out.unwrap_or_else(|| format!("target/reproduce/{preset}"));
+    step.extend(args(&[
+        "--",
+        "reproduce",
+        "--preset",
+        preset,
+        "--axes",
+        axes,
+        "--out",
+    ]));
+    step.push(out);
+    if quiet {
+        step.push("--quiet".to_owned());
+    }
+    Ok(step)
 }
 
 fn args(list: &[&str]) -> Vec<String> {

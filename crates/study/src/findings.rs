@@ -15,17 +15,40 @@ pub struct Finding {
     pub paper: &'static str,
     /// What we measured (numbers).
     pub ours: String,
-    /// `Some(true)`: ours agrees; `Some(false)`: it does not; `None`: not measured.
-    pub reproduced: Option<bool>,
+    /// Whether ours agrees.
+    pub verdict: Verdict,
 }
 
-impl Finding {
-    /// "reproduced", "not reproduced" or "not measured".
-    pub fn verdict(&self) -> &'static str {
-        match self.reproduced {
-            Some(true) => "reproduced",
-            Some(false) => "not reproduced",
-            None => "not measured",
+/// Where a study stands on one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Our numbers show the same effect.
+    Reproduced,
+    /// Our numbers show a different effect.
+    NotReproduced,
+    /// Measured, but the numbers cannot decide (e.g. every score is 0, or a tie).
+    Inconclusive,
+    /// The study did not run what the finding needs.
+    NotMeasured,
+}
+
+impl Verdict {
+    /// "reproduced", "not reproduced", "inconclusive" or "not measured".
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::NotReproduced => "not reproduced",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotMeasured => "not measured",
+        }
+    }
+
+    fn from_test(decided: bool, holds: bool) -> Self {
+        match (decided, holds) {
+            (false, _) => Verdict::Inconclusive,
+            (true, true) => Verdict::Reproduced,
+            (true, false) => Verdict::NotReproduced,
         }
     }
 }
@@ -91,7 +114,10 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                     "mean ΔHeld-In {held_in:+.1} points, mean ΔHeld-Out {held_out:+.1} points over {} envs",
                     envs.len()
                 ),
-                reproduced: Some(held_in > 0.0 && held_in > held_out),
+                verdict: Verdict::from_test(
+                    held_in != 0.0 || held_out != 0.0,
+                    held_in > 0.0 && held_in > held_out,
+                ),
             });
         }
     }
@@ -100,7 +126,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
             name: "in-domain vs held-out gains",
             paper: "RL raises held-in avg@8 a lot and held-out only a little",
             ours: "needs the base and every U run evaluated on every env (axis 2)".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         });
     }
 
@@ -130,14 +156,17 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            reproduced: Some(raised >= need),
+            verdict: Verdict::from_test(
+                gains.iter().any(|(_, b, t)| *b != 0.0 || *t != 0.0),
+                raised >= need,
+            ),
         });
     } else {
         out.push(Finding {
             name: "GRPO raises held-in avg@k",
             paper: "training on an env raises its test avg@8 on all five envs",
             ours: "needs the base and U runs (axis 1)".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         });
     }
 
@@ -161,15 +190,17 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
             name: "easy→hard curriculum",
             paper: "easy→hard ends at least as high as hard→easy (7B: on 4 of 5 envs)",
             ours: "needs the curriculum runs (axis 1)".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         });
     } else {
-        let wins = curricula.iter().filter(|(_, a, b)| a >= b).count();
+        let wins = curricula.iter().filter(|(_, a, b)| a > b).count();
+        let losses = curricula.iter().filter(|(_, a, b)| a < b).count();
         out.push(Finding {
             name: "easy→hard curriculum",
             paper: "easy→hard ends at least as high as hard→easy (7B: on 4 of 5 envs)",
             ours: format!(
-                "easy→hard ≥ hard→easy on {wins} of {}: {}",
+                "easy→hard higher on {wins}, lower on {losses}, tied on {} of {}: {}",
+                curricula.len() - wins - losses,
                 curricula.len(),
                 curricula
                     .iter()
@@ -177,7 +208,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            reproduced: Some(wins * 2 > curricula.len()),
+            verdict: Verdict::from_test(wins != losses, wins > losses),
         });
     }
 
@@ -192,14 +223,17 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 ours: format!(
                     "BabyAI-trained ΔHeld-Out {babyai:+.1} points (lowest of all: {lowest:+.1})"
                 ),
-                reproduced: Some(babyai < 0.0 || babyai <= lowest),
+                verdict: Verdict::from_test(
+                    ds.iter().any(|d| d.held_out != babyai),
+                    babyai < 0.0 || babyai <= lowest,
+                ),
             });
         }
         _ => out.push(Finding {
             name: "BabyAI's negative transfer",
             paper: "training on BabyAI transfers worst (7B ΔHeld-Out −3.23)",
             ours: "needs axis 2 with BabyAI".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         }),
     }
 
@@ -224,13 +258,13 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 pct(j),
                 (s - j) * 100.0
             ),
-            reproduced: Some(((s - j) * 100.0).abs() <= 5.0),
+            verdict: Verdict::from_test(s > 0.0 || j > 0.0, ((s - j) * 100.0).abs() <= 5.0),
         }),
         _ => out.push(Finding {
             name: "sequential ≈ joint",
             paper: "a five-stage sequence ends close to joint training on the mixture",
             ours: "needs the sequence and joint runs (axis 3)".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         }),
     }
 
@@ -245,7 +279,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
             if let (Some(before), Some(after)) =
                 (all_of(results, &u(up), up), all_of(results, &pair, up))
             {
-                drops.push((after - before) * 100.0);
+                drops.push((before, (after - before) * 100.0));
             }
         }
     }
@@ -254,11 +288,11 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
             name: "little forgetting",
             paper: "after a second stage the upstream env keeps most of its gain",
             ours: "needs the two-stage runs (axis 3)".into(),
-            reproduced: None,
+            verdict: Verdict::NotMeasured,
         });
     } else {
-        let mean = drops.iter().sum::<f64>() / drops.len() as f64;
-        let worst = drops.iter().copied().fold(f64::INFINITY, f64::min);
+        let mean = drops.iter().map(|(_, d)| d).sum::<f64>() / drops.len() as f64;
+        let worst = drops.iter().map(|(_, d)| *d).fold(f64::INFINITY, f64::min);
         out.push(Finding {
             name: "little forgetting",
             paper: "after a second stage the upstream env keeps most of its gain",
@@ -266,7 +300,8 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 "upstream change after stage 2: mean {mean:+.1} points, worst {worst:+.1} over {} pairs",
                 drops.len()
             ),
-            reproduced: Some(mean > -5.0),
+            // Nothing to forget when no upstream run scored above 0.
+            verdict: Verdict::from_test(drops.iter().any(|(b, _)| *b > 0.0), mean > -5.0),
         });
     }
     out
@@ -281,8 +316,27 @@ pub fn findings_markdown(findings: &[Finding]) -> String {
             f.name,
             f.paper,
             f.ours,
-            f.verdict()
+            f.verdict.text()
         ));
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_and_all_zero_scores_are_inconclusive_not_reproduced() {
+        assert_eq!(Verdict::from_test(false, true), Verdict::Inconclusive);
+        assert_eq!(Verdict::from_test(true, true), Verdict::Reproduced);
+        assert_eq!(Verdict::from_test(true, false), Verdict::NotReproduced);
+        let md = findings_markdown(&[Finding {
+            name: "x",
+            paper: "p",
+            ours: "o".into(),
+            verdict: Verdict::Inconclusive,
+        }]);
+        assert!(md.contains("| x | p | o | **inconclusive** |"));
+    }
 }

@@ -18,7 +18,7 @@ use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
 use crate::envs::{STUDY_ENVS, registry_for};
-use crate::findings::{findings, findings_markdown};
+use crate::findings::{Verdict, findings, findings_markdown};
 use crate::io::{read_text, write_atomic};
 use crate::metrics::Bootstrap;
 use crate::plan::{Plan, Run, RunKind};
@@ -371,11 +371,13 @@ fn summary_markdown(
     ));
     md.push_str("## The paper's findings\n\n");
     md.push_str(&findings_markdown(found));
-    let reproduced = found.iter().filter(|f| f.reproduced == Some(true)).count();
-    let measured = found.iter().filter(|f| f.reproduced.is_some()).count();
+    let count = |v: Verdict| found.iter().filter(|f| f.verdict == v).count();
     md.push_str(&format!(
-        "\n{reproduced} of {measured} measured findings reproduced ({} not measured at these axes).\n\n",
-        found.len() - measured
+        "\n{} reproduced, {} not reproduced, {} inconclusive, {} not measured at these axes.\n\n",
+        count(Verdict::Reproduced),
+        count(Verdict::NotReproduced),
+        count(Verdict::Inconclusive),
+        count(Verdict::NotMeasured)
     ));
     md.push_str("## Time\n\n| phase | seconds | units |\n|---|---|---|\n");
     if let Some(b) = build {
@@ -409,4 +411,52 @@ fn summary_markdown(
          the HTML report: `report.html`.\n",
     );
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_select_the_axes_and_the_runs_they_start_from() {
+        let axis3 = Preset::Smoke.plan("m", &[3]);
+        assert!(axis3.validate().is_ok());
+        // Two-stage runs need their upstream U runs; the other axis-1 regimes are left out.
+        assert!(axis3.runs.iter().any(|r| r.id == "difficulty/babyai/u"));
+        assert!(
+            !axis3
+                .runs
+                .iter()
+                .any(|r| r.id == "difficulty/babyai/u_easy")
+        );
+        assert!(
+            axis3
+                .runs
+                .iter()
+                .any(|r| r.id == "joint/webshop+searchqa+textcraft+alfworld+babyai")
+        );
+        let axis1 = Preset::Smoke.plan("m", &[1]);
+        assert_eq!(axis1.runs.len(), 1 + 5 * 5);
+        assert!(
+            axis1
+                .runs
+                .iter()
+                .all(|r| r.eval.k == 2 && r.eval.max_tasks == Some(2))
+        );
+        let all = Preset::Cpu.plan("m", &[1, 2, 3]);
+        assert_eq!(all.runs.len(), 1 + 25 + 20 + 2 + 1);
+    }
+
+    #[test]
+    #[cfg(not(feature = "cuda"))]
+    fn paper_presets_stop_without_a_gpu_and_bad_axes_are_refused() {
+        let message = gpu_check(Preset::Paper7b).unwrap_err();
+        assert!(
+            message.contains("needs CUDA GPUs") && message.contains("Qwen/Qwen2.5-7B-Instruct")
+        );
+        let out = std::env::temp_dir().join(format!("crossgym-axes-{}", std::process::id()));
+        assert!(reproduce(Preset::Smoke, &[4], &out, false).is_err());
+        assert!(reproduce(Preset::Paper3b, &[1], &out, false).is_err());
+        std::fs::remove_dir_all(&out).ok();
+    }
 }

@@ -702,3 +702,45 @@ pub fn load_model(path: &Path) -> Result<Pretrained> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_points_fall_every_n_steps_and_at_stage_ends() {
+        let lengths = [3, 2];
+        let at = |step| eval_point(&lengths, step, Some(2)).map(|c| (c.stage, c.step));
+        assert_eq!(at(0), None);
+        assert_eq!(at(1), None);
+        assert_eq!(at(2), Some((1, 2)));
+        assert_eq!(at(3), Some((1, 3)));
+        assert_eq!(at(4), None);
+        assert_eq!(at(5), Some((2, 2)));
+        assert_eq!(at(6), None);
+        assert_eq!(
+            eval_point(&lengths, 3, None).map(|c| (c.stage, c.step)),
+            Some((1, 3))
+        );
+        assert_eq!(eval_point(&lengths, 2, None), None);
+    }
+
+    #[test]
+    fn settings_round_trip_through_toml_and_reject_zero_limits() {
+        let dir = std::env::temp_dir().join(format!("crossgym-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("settings.toml");
+        let settings = StudySettings {
+            stage_steps: 7,
+            ..StudySettings::default()
+        };
+        settings.save(&path).unwrap();
+        assert_eq!(StudySettings::load(&path).unwrap(), settings);
+        let bad = StudySettings {
+            stage_steps: 0,
+            ..StudySettings::default()
+        };
+        assert!(bad.validate().is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

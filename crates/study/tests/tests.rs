@@ -6,4 +6,5 @@ mod demos;
 mod end_to_end;
 mod eval_resume;
 mod paper_tables;
+mod real_study;
 mod toy;
