@@ -67,6 +67,16 @@ pub struct EpisodeRecord {
     pub episode: Option<Episode>,
 }
 
+/// Whether an episode solved its task: a final reward of exactly 1 ([`Episode::success`]), or
+/// in BabyAI — whose success reward is discounted by the steps taken (`1 − 0.9·steps/max_steps`,
+/// always below 1) — the env ending the episode with a positive reward.
+pub fn solved(episode: &Episode) -> bool {
+    episode.success()
+        || (episode.env == crossgym_env_core::paper::BABYAI.name
+            && episode.done()
+            && episode.score() > 0.0)
+}
+
 impl EpisodeRecord {
     /// A record of `episode` (reward, success, done and turns come from it).
     pub fn from_episode(
@@ -85,7 +95,7 @@ impl EpisodeRecord {
             split,
             sample,
             reward: episode.score(),
-            success: episode.success(),
+            success: solved(episode),
             done: episode.done(),
             turns: episode.num_turns(),
             generated_tokens,
@@ -176,6 +186,18 @@ mod tests {
                 step: Step::new("ok", reward, done).with_action("turn left"),
             }],
         }
+    }
+
+    #[test]
+    fn babyai_successes_are_discounted_rewards_that_end_the_episode() {
+        assert!(solved(&episode(0.82, true)));
+        assert!(!solved(&episode(0.4, false)));
+        assert!(!solved(&episode(0.0, true)));
+        let mut webshop = episode(0.82, true);
+        webshop.env = "webshop".into();
+        assert!(!solved(&webshop), "partial credit is not a success");
+        webshop.turns[0].step.reward = 1.0;
+        assert!(solved(&webshop));
     }
 
     #[test]
