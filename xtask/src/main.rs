@@ -35,7 +35,7 @@ enum Task {
         /// Axes to run, comma-separated (default 1,2,3).
         #[arg(long, default_value = "1,2,3")]
         axes: String,
-        /// Output folder (default target/reproduce/<preset>).
+        /// Output folder (default `target/reproduce/PRESET`).
         #[arg(long)]
         out: Option<String>,
         /// No progress bars.
