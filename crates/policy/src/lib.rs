@@ -27,9 +27,12 @@
 //! # The key design choice
 //!
 //! candle's fused kernels (`rms_norm`, `softmax_last_dim`, `rope`, `sdpa`) have no backward pass
-//! and silently cut the autograd graph, so the decoder is written from elementary differentiable
-//! ops only ([`Decoder`]); the same code serves inference over *detached* views of the same
-//! storage ([`CausalLm::inference`]), which record no graph and see optimizer updates at once.
+//! and silently cut the autograd graph, so the decoder ([`Decoder`]) uses its own fused CPU
+//! kernels with hand-written backward passes (RMSNorm, linear, RoPE, masked softmax, and
+//! log-softmax with gather and entropy), and the elementary differentiable ops they replace on
+//! other devices and dtypes; the same code serves inference over *detached* views of the same storage
+//! ([`CausalLm::inference`]), which record no graph and see optimizer updates at once.
+//! [`FusedAdamW`] steps parameters in place.
 //!
 //! # Example
 //!
@@ -69,6 +72,8 @@ mod lm;
 mod logprobs;
 mod model;
 mod openai;
+mod ops;
+mod optim;
 mod pretrained;
 mod rollout;
 mod sampling;
@@ -84,6 +89,7 @@ pub use lm::CausalLm;
 pub use logprobs::{next_token_logprobs, right_pad, token_logprobs, token_logprobs_and_entropy};
 pub use model::{Decoder, parameter_shapes};
 pub use openai::OpenAiAgent;
+pub use optim::{FusedAdamW, adamw_step};
 pub use pretrained::Pretrained;
 pub use rollout::{
     FinishReason, RolloutLimits, StepRecord, Trajectory, conversation_start, rollout_group,

@@ -1,15 +1,20 @@
-//! The decoder of the Llama and Qwen2 families, written only from differentiable candle ops.
+//! The decoder of the Llama and Qwen2 families, written only from differentiable ops.
 //!
 //! candle's fused kernels (`rms_norm`, `softmax_last_dim`, `rope*`, `sdpa`) have no backward pass
-//! and silently cut the autograd graph, so this module composes RMSNorm, RoPE, softmax and the
-//! causal mask from elementary ops. The same [`Decoder`] serves inference: built from detached
+//! and silently cut the autograd graph, so this module uses the fused kernels of [`crate::ops`]
+//! (custom ops with their own backward) on CPU f32/f64, and composes RMSNorm, RoPE, softmax and
+//! the causal mask from elementary ops elsewhere. The same [`Decoder`] serves inference: built from detached
 //! tensors ([`Decoder::detached`]) it shares the weights' storage but records no graph.
 
 use std::collections::HashMap;
 
 use candle_core::{D, DType, Device, Tensor};
 
-use crate::{ModelConfig, PolicyError, Result};
+use crate::{ModelConfig, PolicyError, Result, ops};
+
+/// The largest total size of linear weights for which [`Decoder::with_transposed_weights`]
+/// keeps transposed copies (1 GiB: SmolLM2-135M in f32 needs 0.54 GiB).
+pub(crate) const TRANSPOSED_COPY_LIMIT: usize = 1 << 30;
 
 /// The additive mask value for disallowed attention: finite, so a padded row never produces NaN
 /// gradients, and large enough that `exp` underflows to exactly zero in f32 and f64.
@@ -55,6 +60,9 @@ pub fn parameter_shapes(config: &ModelConfig) -> Vec<(String, Vec<usize>)> {
 pub(crate) struct Linear {
     pub(crate) weight: Tensor,
     pub(crate) bias: Option<Tensor>,
+    /// A contiguous copy of `weightᵀ` (`[in, out]`), for inference only (see
+    /// [`Decoder::with_transposed_weights`]).
+    pub(crate) weight_t: Option<Tensor>,
 }
 
 impl Linear {
@@ -64,7 +72,15 @@ impl Linear {
             .split_last()
             .ok_or_else(|| PolicyError::Config("linear layer applied to a scalar".into()))?;
         let rows: usize = lead.iter().product();
-        let y = x.reshape((rows, *last))?.matmul(&self.weight.t()?)?;
+        let x = x.reshape((rows, *last))?;
+        // One row goes through gemm's matrix-vector path, which wants the `[out, in]` layout.
+        let y = if let Some(wt) = self.weight_t.as_ref().filter(|_| rows > 1) {
+            x.matmul(wt)?
+        } else if ops::fused(&x) {
+            ops::linear(&x, &self.weight)?
+        } else {
+            x.matmul(&self.weight.t()?)?
+        };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
@@ -78,20 +94,49 @@ impl Linear {
         Self {
             weight: self.weight.detach(),
             bias: self.bias.as_ref().map(Tensor::detach),
+            weight_t: None,
         }
+    }
+
+    fn with_transposed(&self) -> Result<Self> {
+        Ok(Self {
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+            weight_t: Some(self.weight.detach().t()?.contiguous()?),
+        })
+    }
+}
+
+/// RMSNorm `x / sqrt(mean(x²) + eps) * w`, differentiable: the fused kernel on CPU (f32/f64),
+/// else [`rms_norm_elementary`].
+pub(crate) fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    if ops::fused(x) {
+        ops::rms_norm(x, weight, eps)
+    } else {
+        rms_norm_elementary(x, weight, eps)
     }
 }
 
 /// RMSNorm from elementary ops (differentiable): `x / sqrt(mean(x²) + eps) * w`.
-pub(crate) fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+pub(crate) fn rms_norm_elementary(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
     let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
     let inv = (mean_sq + eps)?.sqrt()?.recip()?;
     Ok(x.broadcast_mul(&inv)?.broadcast_mul(weight)?)
 }
 
-/// Rotate-half RoPE (HF order): `x cos + rotate_half(x) sin`, with `cos`/`sin` broadcastable to
-/// `[B, 1, T, D/2]`.
+/// Rotate-half RoPE (HF order) of `x` `[B, H, T, D]`, with `cos`/`sin` `[T, D/2]` or
+/// `[B, 1, T, D/2]`: the fused kernel on CPU (f32/f64), else [`rope_elementary`].
 pub(crate) fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    if ops::fused(x) {
+        ops::rope(x, cos, sin)
+    } else {
+        rope_elementary(x, cos, sin)
+    }
+}
+
+/// Rotate-half RoPE (HF order) from elementary ops: `x cos + rotate_half(x) sin`, with
+/// `cos`/`sin` broadcastable to `[B, 1, T, D/2]`.
+pub(crate) fn rope_elementary(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     let d = x.dim(D::Minus1)?;
     let x1 = x.narrow(D::Minus1, 0, d / 2)?;
     let x2 = x.narrow(D::Minus1, d / 2, d / 2)?;
@@ -127,6 +172,8 @@ pub struct Decoder {
     pub(crate) blocks: Vec<Block>,
     pub(crate) norm: Tensor,
     pub(crate) lm_head: Tensor,
+    /// `lm_headᵀ`, contiguous, for inference only (see [`Decoder::with_transposed_weights`]).
+    pub(crate) lm_head_t: Option<Tensor>,
     /// `[max_positions, head_dim/2]` cos and sin tables.
     pub(crate) cos: Tensor,
     pub(crate) sin: Tensor,
@@ -151,6 +198,7 @@ impl Decoder {
         let get = |name: &str| tensors[name].clone();
         let opt = |name: &str| tensors.get(name).cloned();
         let linear = |p: &str, bias: bool| Linear {
+            weight_t: None,
             weight: get(&format!("{p}.weight")),
             bias: if bias {
                 opt(&format!("{p}.bias"))
@@ -187,6 +235,7 @@ impl Decoder {
             blocks,
             norm: get("model.norm.weight"),
             lm_head,
+            lm_head_t: None,
             cos,
             sin,
         })
@@ -229,9 +278,58 @@ impl Decoder {
                 .collect(),
             norm: self.norm.detach(),
             lm_head: self.lm_head.detach(),
+            lm_head_t: None,
             cos: self.cos.clone(),
             sin: self.sin.clone(),
         }
+    }
+
+    /// A detached decoder that also holds a contiguous transposed copy (`[in, out]`) of every
+    /// linear weight, when that copy is cheap (CPU, at most [`TRANSPOSED_COPY_LIMIT`] bytes of
+    /// linear weights); otherwise just [`Decoder::detached`].
+    ///
+    /// With the weight stored `[in, out]`, gemm multiplies a few rows (KV-cached decoding)
+    /// without repacking the whole weight matrix on every call, which otherwise dominates a
+    /// decoding step. The copies are a snapshot: an optimizer step after this call is not seen.
+    pub(crate) fn with_transposed_weights(&self) -> Result<Self> {
+        let detached = self.detached();
+        let bytes = self.linear_weight_bytes();
+        if !self.device().is_cpu() || bytes > TRANSPOSED_COPY_LIMIT {
+            return Ok(detached);
+        }
+        let blocks = detached
+            .blocks
+            .iter()
+            .map(|b| {
+                Ok(Block {
+                    input_norm: b.input_norm.clone(),
+                    q: b.q.with_transposed()?,
+                    k: b.k.with_transposed()?,
+                    v: b.v.with_transposed()?,
+                    o: b.o.with_transposed()?,
+                    post_norm: b.post_norm.clone(),
+                    gate: b.gate.with_transposed()?,
+                    up: b.up.with_transposed()?,
+                    down: b.down.with_transposed()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            blocks,
+            lm_head_t: Some(detached.lm_head.t()?.contiguous()?),
+            ..detached
+        })
+    }
+
+    /// Bytes of all linear weights, output head included.
+    fn linear_weight_bytes(&self) -> usize {
+        let per_block: usize = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down])
+            .map(|l| l.weight.elem_count())
+            .sum();
+        (per_block + self.lm_head.elem_count()) * self.dtype().size_in_bytes()
     }
 
     /// Logits for every position of a right-padded batch: `ids` is `[B, T]` (u32), the result
@@ -260,7 +358,7 @@ impl Decoder {
         let mask = causal_mask(t, self.dtype(), self.device())?;
         for block in &self.blocks {
             x = self.block_forward(block, &x, &cos, &sin, |q, k, v| {
-                attention(q, k, v, Some(&mask), &self.config)
+                attention(q, k, v, &mask, &self.config)
             })?;
         }
         debug_assert_eq!(x.dim(0)?, b);
@@ -272,6 +370,7 @@ impl Decoder {
         Linear {
             weight: self.lm_head.clone(),
             bias: None,
+            weight_t: self.lm_head_t.clone(),
         }
         .forward(hidden)
     }
@@ -299,16 +398,17 @@ impl Decoder {
         let (b, t, _) = x.dims3()?;
         let hd = c.head_dim();
         let h = rms_norm(x, &block.input_norm, c.rms_norm_eps)?;
+        // `[B, heads, T, D]` views; RoPE writes q and k contiguous, v is copied.
         let split = |y: Tensor, heads: usize| -> Result<Tensor> {
-            Ok(y.reshape((b, t, heads, hd))?
-                .transpose(1, 2)?
-                .contiguous()?)
+            Ok(y.reshape((b, t, heads, hd))?.transpose(1, 2)?)
         };
-        let q = split(block.q.forward(&h)?, c.num_attention_heads)?;
-        let k = split(block.k.forward(&h)?, c.kv_heads())?;
-        let v = split(block.v.forward(&h)?, c.kv_heads())?;
-        let q = rope(&q, cos, sin)?;
-        let k = rope(&k, cos, sin)?;
+        let q = rope(
+            &split(block.q.forward(&h)?, c.num_attention_heads)?,
+            cos,
+            sin,
+        )?;
+        let k = rope(&split(block.k.forward(&h)?, c.kv_heads())?, cos, sin)?;
+        let v = split(block.v.forward(&h)?, c.kv_heads())?.contiguous()?;
         let att = attend(&q, &k, &v)?;
         let att = att
             .transpose(1, 2)?
@@ -354,12 +454,13 @@ fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
 /// Grouped-query attention without copying K/V per query head: the query heads that share a
 /// key/value head are folded into the row dimension of one matmul.
 ///
-/// `q` is `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]`, `mask` broadcastable to `[B, Hq, T, S]`.
+/// `q` is `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]`, `mask` `[T, S]` or `[B, 1, T, S]`
+/// (additive, finite).
 pub(crate) fn attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
-    mask: Option<&Tensor>,
+    mask: &Tensor,
     config: &ModelConfig,
 ) -> Result<Tensor> {
     let (b, hq, t, d) = q.dims4()?;
@@ -368,11 +469,13 @@ pub(crate) fn attention(
     let rep = hq / hkv;
     let scale = 1.0 / (config.head_dim() as f64).sqrt();
     let qg = q.reshape((b, hkv, rep * t, d))?;
-    let scores = (qg.matmul(&k.t()?)? * scale)?.reshape((b, hq, t, s))?;
-    let scores = match mask {
-        Some(m) => scores.broadcast_add(m)?,
-        None => scores,
+    let scores = qg.matmul(&k.t()?)?.reshape((b, hq, t, s))?;
+    let probs = if ops::fused(&scores) {
+        ops::masked_softmax(&scores, mask, scale)?
+    } else {
+        let scores = (scores * scale)?.broadcast_add(mask)?;
+        candle_nn::ops::softmax(&scores, D::Minus1)?
     };
-    let probs = candle_nn::ops::softmax(&scores, D::Minus1)?.reshape((b, hkv, rep * t, s))?;
+    let probs = probs.reshape((b, hkv, rep * t, s))?;
     Ok(probs.matmul(v)?.reshape((b, hq, t, d))?)
 }
