@@ -115,7 +115,11 @@ impl AdamW {
             .iter()
             .map(|(_, v)| v.as_tensor().zeros_like())
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let exp_avg_sq = exp_avg.clone();
+        // Separate storage for each moment: the update writes them in place.
+        let exp_avg_sq = params
+            .iter()
+            .map(|(_, v)| v.as_tensor().zeros_like())
+            .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Self {
             config,
             params,
@@ -168,34 +172,38 @@ impl AdamW {
             weight_decay,
             ..
         } = self.config;
+        let params = candle_nn::ParamsAdamW {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        };
         self.step += 1;
-        let t = self.step as i32;
-        let bias1 = 1.0 - beta1.powi(t);
-        let bias2_sqrt = (1.0 - beta2.powi(t)).sqrt();
         for (i, g) in grads.grads.iter().enumerate() {
             let Some(g) = g else { continue };
-            let var = &self.params[i].1;
-            let g = g.to_dtype(var.dtype())?;
-            let m = ((&self.exp_avg[i] * beta1)? + (&g * (1.0 - beta1))?)?;
-            let v = ((&self.exp_avg_sq[i] * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
-            let denom = ((v.sqrt()? / bias2_sqrt)? + eps)?;
-            let update = ((&m / &denom)? * (lr / bias1))?;
-            let decayed = (var.as_tensor() * (1.0 - lr * weight_decay))?;
-            var.set(&(decayed - update)?)?;
-            self.exp_avg[i] = m;
-            self.exp_avg_sq[i] = v;
+            // In place: the moments are this optimizer's own storage (see `new`, `load_state`).
+            crossgym_policy::adamw_step(
+                &self.params[i].1,
+                &self.exp_avg[i],
+                &self.exp_avg_sq[i],
+                g,
+                &params,
+                self.step,
+            )?;
         }
         Ok(())
     }
 
-    /// The moments as named tensors (`exp_avg.<param>`, `exp_avg_sq.<param>`).
-    pub fn state_tensors(&self) -> HashMap<String, Tensor> {
+    /// The moments as named tensors (`exp_avg.<param>`, `exp_avg_sq.<param>`), copied (the live
+    /// moments change in place at the next step).
+    pub fn state_tensors(&self) -> Result<HashMap<String, Tensor>> {
         let mut out = HashMap::with_capacity(2 * self.params.len());
         for (i, (name, _)) in self.params.iter().enumerate() {
-            out.insert(format!("{EXP_AVG}{name}"), self.exp_avg[i].clone());
-            out.insert(format!("{EXP_AVG_SQ}{name}"), self.exp_avg_sq[i].clone());
+            out.insert(format!("{EXP_AVG}{name}"), self.exp_avg[i].copy()?);
+            out.insert(format!("{EXP_AVG_SQ}{name}"), self.exp_avg_sq[i].copy()?);
         }
-        out
+        Ok(out)
     }
 
     /// Restores moments and step count saved by [`AdamW::state_tensors`]; every parameter's
@@ -217,7 +225,12 @@ impl AdamW {
                         var.dims()
                     )));
                 }
-                *slot = tensor.to_dtype(var.dtype())?.to_device(var.device())?;
+                // An owned, contiguous copy: the update writes it in place.
+                *slot = tensor
+                    .to_dtype(var.dtype())?
+                    .to_device(var.device())?
+                    .contiguous()?
+                    .copy()?;
             }
         }
         if let Some(extra) = tensors.keys().min() {
@@ -300,12 +313,14 @@ mod tests {
             .accumulate(opt.params(), &loss.backward().unwrap())
             .unwrap();
         opt.step(&grads).unwrap();
-        let state = opt.state_tensors();
+        let state = opt.state_tensors().unwrap();
         let mut other =
             AdamW::new(vec![("w".into(), var(&[0.0, 0.0]))], AdamWConfig::default()).unwrap();
         other.load_state(state.clone(), 1).unwrap();
         assert_eq!(other.step_count(), 1);
-        let a: Vec<f32> = other.state_tensors()["exp_avg.w"].to_vec1().unwrap();
+        let a: Vec<f32> = other.state_tensors().unwrap()["exp_avg.w"]
+            .to_vec1()
+            .unwrap();
         assert_eq!(a, vec![0.1, 0.1]);
         let mut wrong =
             AdamW::new(vec![("u".into(), var(&[0.0, 0.0]))], AdamWConfig::default()).unwrap();

@@ -251,15 +251,15 @@ impl<'m> SftTrainer<'m> {
     }
 
     /// The checkpoint of the current state.
-    pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint {
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        Ok(Checkpoint {
             weights: self
                 .optimizer
                 .params()
                 .iter()
                 .map(|(name, var)| (name.clone(), var.as_detached_tensor()))
                 .collect(),
-            optimizer: self.optimizer.state_tensors(),
+            optimizer: self.optimizer.state_tensors()?,
             state: CheckpointState {
                 format: CHECKPOINT_FORMAT,
                 phase: "sft".into(),
@@ -271,7 +271,7 @@ impl<'m> SftTrainer<'m> {
                     cursors: [(CURSOR.to_owned(), self.cursor.clone())].into(),
                 }),
             },
-        }
+        })
     }
 
     /// Writes a checkpoint under the checkpoint directory; returns its path.
@@ -280,7 +280,7 @@ impl<'m> SftTrainer<'m> {
             .checkpoint_dir
             .as_deref()
             .ok_or_else(|| GrpoError::config("checkpoint_dir", "not set"))?;
-        checkpoint::save(root, &self.checkpoint())
+        checkpoint::save(root, &self.checkpoint()?)
     }
 
     /// Continues from an `sft` checkpoint.

@@ -453,7 +453,7 @@ impl Trainer {
                 .iter()
                 .map(|(name, var)| (name.clone(), var.as_detached_tensor()))
                 .collect(),
-            optimizer: self.optimizer.state_tensors(),
+            optimizer: self.optimizer.state_tensors()?,
             state: CheckpointState {
                 format: CHECKPOINT_FORMAT,
                 phase: "grpo".into(),

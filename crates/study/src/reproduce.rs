@@ -79,7 +79,18 @@ impl Preset {
                 spec.sft.micro_batch_size = 5;
                 Some(spec)
             }
-            Preset::Cpu => Some(SmallBaseSpec::new(&envs, 40, 120)),
+            Preset::Cpu => {
+                let mut spec = SmallBaseSpec::new(&envs, 32, 80);
+                spec.vocab_size = 1536;
+                spec.hidden_size = 96;
+                spec.layers = 3;
+                spec.heads = 4;
+                spec.kv_heads = 2;
+                // One sequence per pass: demonstrations differ a lot in length, and padding
+                // short ones to the longest costs more than it saves.
+                spec.sft.micro_batch_size = 1;
+                Some(spec)
+            }
             Preset::Paper3b | Preset::Paper7b => None,
         }
     }
@@ -114,23 +125,23 @@ impl Preset {
                     group_size: 4,
                     tasks_per_batch: 2,
                     mini_batch_tasks: 2,
-                    micro_batch_size: 4,
+                    micro_batch_size: 1,
                     optimizer: crossgym_grpo::AdamWConfig {
                         lr: 1e-4,
                         ..crossgym_grpo::AdamWConfig::default()
                     },
                     rollout: RolloutConfig {
-                        max_turns: Some(8),
-                        max_tokens_per_turn: 40,
-                        max_response_tokens: 640,
+                        max_turns: Some(6),
+                        max_tokens_per_turn: 32,
+                        max_response_tokens: 512,
                         ..RolloutConfig::default()
                     },
                     ..GrpoConfig::default()
                 },
-                stage_steps: 6,
+                stage_steps: 4,
                 eval_tokens: TokenLimits {
-                    max_tokens_per_turn: 40,
-                    max_total_tokens: 640,
+                    max_tokens_per_turn: 32,
+                    max_total_tokens: 512,
                 },
                 bootstrap: 200,
                 ..StudySettings::default()
@@ -144,7 +155,7 @@ impl Preset {
     pub fn eval_scale(self) -> (usize, usize, Option<usize>, Option<usize>) {
         match self {
             Preset::Smoke => (2, 2, Some(2), Some(1)),
-            Preset::Cpu => (4, 8, Some(12), Some(3)),
+            Preset::Cpu => (4, 8, Some(10), Some(2)),
             Preset::Paper3b | Preset::Paper7b => {
                 (8, crossgym_env_core::paper::EVAL_MAX_TURNS, None, Some(20))
             }
