@@ -2,6 +2,7 @@
 //! plan on two (toy) envs from episodes to every table, plot and the HTML report.
 
 mod audit_cli;
+mod commands;
 mod demos;
 mod end_to_end;
 mod eval_resume;

@@ -1,0 +1,121 @@
+//! The model-driven commands of the `crossgym` binary, through their library functions: `play`
+//! with scripted input, and `eval`, `train` and `sft` with a tiny model built here.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use crossgym_grpo::{GrpoConfig, SftConfig};
+use crossgym_study::commands::{self, EvalCommand, EvalModel};
+use crossgym_study::envs::registry_for;
+use crossgym_study::policy_source::TokenLimits;
+use crossgym_study::small_base::{SmallBaseSpec, build_small_base};
+
+fn dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crossgym-cmd-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+#[test]
+fn play_reads_replies_line_by_line_and_stops_on_an_empty_line() {
+    let mut input = Cursor::new("Thought:\\nlook\\n\\nAction:\\ninventory\n\n");
+    let mut out = Vec::new();
+    commands::play("textcraft", 0, false, &mut input, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("Crafting commands"), "{text}");
+    assert!(text.contains("Inventory"), "{text}");
+    assert!(text.contains("[turn 1, reward 0, done false]"), "{text}");
+    assert!(text.trim_end().ends_with("quit"));
+
+    let mut out = Vec::new();
+    commands::play("babyai", 3, true, &mut Cursor::new(""), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("Your goal:") && text.contains(">>> "),
+        "{text}"
+    );
+
+    let err = commands::play("nope", 0, false, &mut Cursor::new(""), &mut Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("nope"));
+}
+
+#[test]
+fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
+    let root = dir("models");
+    let envs = vec!["textcraft".to_owned()];
+    let registry = registry_for(&envs).unwrap();
+    let mut spec = SmallBaseSpec::new(&envs, 2, 1);
+    spec.vocab_size = 300;
+    spec.hidden_size = 16;
+    spec.layers = 1;
+    spec.heads = 2;
+    spec.kv_heads = 1;
+    spec.sft.batch_size = 2;
+    build_small_base(&spec, &registry, &root.join("base"), false).unwrap();
+    let model = root.join("base/final");
+
+    let cmd = EvalCommand {
+        model: EvalModel::Local(model.clone()),
+        envs: envs.clone(),
+        k: 2,
+        max_turns: 2,
+        temperature: 1.0,
+        max_tasks: Some(2),
+        tokens: TokenLimits {
+            max_tokens_per_turn: 6,
+            max_total_tokens: 64,
+        },
+        seed: 0,
+        out: root.join("eval.jsonl"),
+        progress: false,
+    };
+    let mut out = Vec::new();
+    commands::eval(&cmd, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("played 4 episodes; 4 on file"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("textcraft | ")),
+        "{text}"
+    );
+    // Resumed: nothing left to play.
+    let mut out = Vec::new();
+    commands::eval(&cmd, &mut out).unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("played 0 episodes; 4 on file")
+    );
+
+    let mut config = GrpoConfig {
+        steps: 1,
+        group_size: 2,
+        tasks_per_batch: 1,
+        mini_batch_tasks: 1,
+        micro_batch_size: 2,
+        ..GrpoConfig::default()
+    };
+    config.rollout.max_turns = Some(2);
+    config.rollout.max_tokens_per_turn = 6;
+    config.rollout.max_response_tokens = 64;
+    let mut out = Vec::new();
+    commands::train(&model, &envs, config, &root.join("train"), false, &mut out).unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("trained 1 steps (now at 1)")
+    );
+    assert!(root.join("train/final/config.json").exists());
+    assert!(root.join("train/metrics.jsonl").exists());
+
+    let sft = SftConfig {
+        steps: 1,
+        batch_size: 2,
+        micro_batch_size: 1,
+        ..SftConfig::default()
+    };
+    let mut out = Vec::new();
+    commands::sft(&model, &envs, 2, sft, &root.join("sft"), false, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("2 demonstrations; 1 steps"), "{text}");
+    std::fs::remove_dir_all(&root).ok();
+}
