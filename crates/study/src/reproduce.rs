@@ -80,7 +80,7 @@ impl Preset {
                 Some(spec)
             }
             Preset::Cpu => {
-                let mut spec = SmallBaseSpec::new(&envs, 32, 80);
+                let mut spec = SmallBaseSpec::new(&envs, 32, 400);
                 spec.vocab_size = 1536;
                 spec.hidden_size = 96;
                 spec.layers = 3;
