@@ -132,16 +132,18 @@ impl Preset {
                     },
                     rollout: RolloutConfig {
                         max_turns: Some(6),
-                        max_tokens_per_turn: 32,
-                        max_response_tokens: 512,
+                        // Demonstrated replies (thought + action) run to 60-90 tokens of this
+                        // tokenizer; a tighter cap cuts them before the action.
+                        max_tokens_per_turn: 96,
+                        max_response_tokens: 1024,
                         ..RolloutConfig::default()
                     },
                     ..GrpoConfig::default()
                 },
                 stage_steps: 4,
                 eval_tokens: TokenLimits {
-                    max_tokens_per_turn: 32,
-                    max_total_tokens: 512,
+                    max_tokens_per_turn: 96,
+                    max_total_tokens: 1024,
                 },
                 bootstrap: 200,
                 ..StudySettings::default()
