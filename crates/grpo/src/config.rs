@@ -271,6 +271,11 @@ pub struct SftConfig {
     pub optimizer: AdamWConfig,
     /// Write a checkpoint every this many steps (0: only at the end).
     pub checkpoint_every: usize,
+    /// Also learn to predict the observations and prompts, not only the assistant's tokens (a
+    /// language-model loss on the whole conversation). Off for warm starts of pretrained
+    /// models; a model trained from scratch learns to copy names from its context far sooner
+    /// this way, because observations repeat the instruction, item names and ids.
+    pub observation_loss: bool,
 }
 
 impl Default for SftConfig {
@@ -285,6 +290,7 @@ impl Default for SftConfig {
                 ..AdamWConfig::default()
             },
             checkpoint_every: 0,
+            observation_loss: false,
         }
     }
 }

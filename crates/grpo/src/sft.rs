@@ -120,11 +120,15 @@ impl<'m> SftTrainer<'m> {
         config.validate()?;
         let mut records = Vec::with_capacity(demonstrations.len());
         for (i, demo) in demonstrations.iter().enumerate() {
-            let (tokens, mask) = demo.tokenize(tokenizer, template)?;
+            let (tokens, mut mask) = demo.tokenize(tokenizer, template)?;
             if !mask.iter().skip(1).any(|&m| m != 0) {
                 return Err(GrpoError::Input(format!(
                     "demonstration {i} has no assistant turn to learn"
                 )));
+            }
+            if config.observation_loss {
+                // Every token but the first has a predecessor to be predicted from.
+                mask.iter_mut().skip(1).for_each(|m| *m = 1);
             }
             let zeros = vec![0.0; tokens.len()];
             records.push((tokens, mask, zeros));

@@ -338,4 +338,24 @@ fn warm_start_learns_the_demonstrations_and_resumes() {
     rest.train().unwrap();
     assert_eq!(weights(&model), weights(&model_c));
     std::fs::remove_dir_all(dir).unwrap();
+
+    // With the observation loss every token after the first is a target, so each step learns
+    // from all `total_tokens - batch_size` predictions instead of the assistant's alone.
+    let whole = SftConfig {
+        steps: 1,
+        observation_loss: true,
+        ..SftConfig::default()
+    };
+    let model_d = tiny_model(&tokenizer, 8);
+    let mut trainer = SftTrainer::new(&model_d, &tokenizer, &template, &demos, whole).unwrap();
+    let step = trainer.train_step().unwrap();
+    assert_eq!(step.loss_tokens, step.total_tokens - 16);
+    let replies_only = SftConfig {
+        steps: 1,
+        ..SftConfig::default()
+    };
+    let mut trainer =
+        SftTrainer::new(&model_d, &tokenizer, &template, &demos, replies_only).unwrap();
+    let step = trainer.train_step().unwrap();
+    assert!(step.loss_tokens * 2 < step.total_tokens, "{step:?}");
 }

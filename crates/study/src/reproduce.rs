@@ -142,7 +142,9 @@ impl Preset {
                     },
                     ..GrpoConfig::default()
                 },
-                stage_steps: 4,
+                // Eight updates a stage; evaluations only at START and stage ends, which cost
+                // as much as the training itself at this scale.
+                stage_steps: 8,
                 eval_tokens: TokenLimits {
                     max_tokens_per_turn: 96,
                     max_total_tokens: 1024,
@@ -159,7 +161,7 @@ impl Preset {
     pub fn eval_scale(self) -> (usize, usize, Option<usize>, Option<usize>) {
         match self {
             Preset::Smoke => (2, 2, Some(2), Some(1)),
-            Preset::Cpu => (4, 8, Some(10), Some(2)),
+            Preset::Cpu => (4, 8, Some(10), None),
             Preset::Paper3b | Preset::Paper7b => {
                 (8, crossgym_env_core::paper::EVAL_MAX_TURNS, None, Some(20))
             }
