@@ -66,6 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..AdamWConfig::default()
         },
         checkpoint_every: 0,
+        observation_loss: false,
     };
     let sft_metrics = SftTrainer::new(&model, &tokenizer, &template, &demos, sft)?.train()?;
     println!(

@@ -272,9 +272,9 @@ pub struct SftConfig {
     /// Write a checkpoint every this many steps (0: only at the end).
     pub checkpoint_every: usize,
     /// Also learn to predict the observations and prompts, not only the assistant's tokens (a
-    /// language-model loss on the whole conversation). Off for warm starts of pretrained
-    /// models; a model trained from scratch learns to copy names from its context far sooner
-    /// this way, because observations repeat the instruction, item names and ids.
+    /// language-model loss on the whole conversation), as when pretraining a model from
+    /// scratch on env text. Off by default. Measured on the `cpu` study preset's 1.1 M-parameter
+    /// base (400 steps): it spent the model on observations, and replies got worse.
     pub observation_loss: bool,
 }
 

@@ -1,9 +1,8 @@
 //! A small base model built here, offline and deterministically, for studies on a CPU:
 //! oracle demonstrations of every env → a byte-level BPE tokenizer trained on env text → a
-//! fresh Qwen2-architecture model → a supervised warm start on the demonstrations (a
-//! language-model loss on the whole conversations, observations included, see
-//! [`SftConfig::observation_loss`]), stopped early on purpose so the base is weak (it has
-//! learned the action formats, not the tasks).
+//! fresh Qwen2-architecture model → a supervised warm start on the demonstrations' replies,
+//! stopped early on purpose so the base is weak (it has learned the action formats, not the
+//! tasks).
 //!
 //! The build is cached in its folder: `base.json` records the [`SmallBaseSpec`] it was made
 //! with, and a later call with the same spec loads `final/` instead of rebuilding. An
@@ -80,9 +79,9 @@ impl SmallBaseSpec {
                     lr: 3e-3,
                     ..crossgym_grpo::AdamWConfig::default()
                 },
-                // From scratch, predicting the observations too is what teaches the model to
-                // copy item names and ids out of its context.
-                observation_loss: true,
+                // Replies only: with the observation loss on (cpu preset, 400 steps) the base
+                // scored 0 on every env split, against 0.25 on BabyAI's train split without it.
+                observation_loss: false,
                 ..SftConfig::default()
             },
             seed: 0,
