@@ -158,10 +158,34 @@ fn slug(run_id: &str) -> String {
         .collect()
 }
 
+/// Errors when `dir` holds results and its `settings.toml` differs from `settings`.
+fn refuse_other_settings(dir: &Path, settings: &StudySettings) -> Result<()> {
+    let path = dir.join("settings.toml");
+    if !path.exists() || !dir.join("results").exists() {
+        return Ok(());
+    }
+    let previous = StudySettings::load(&path)?;
+    if previous == *settings {
+        return Ok(());
+    }
+    Err(StudyError::invalid(
+        "study",
+        format!(
+            "{} holds results made with other settings (see its settings.toml); resuming \
+             would mix runs trained or evaluated differently. Use another output folder, or \
+             delete this one to start over",
+            dir.display()
+        ),
+    ))
+}
+
 impl StudyRunner {
     /// A runner of `plan` in `dir` starting from `base`, with envs from `registry`. Writes the
     /// plan and settings into the folder (a folder holding a different plan keeps its manifest:
     /// runs whose definition changed are rerun).
+    ///
+    /// A folder that already holds results made with other [`StudySettings`] is refused: its
+    /// finished runs and checkpoints would be mixed with runs trained or evaluated differently.
     pub fn new(
         plan: Plan,
         dir: impl Into<PathBuf>,
@@ -172,6 +196,7 @@ impl StudyRunner {
         plan.validate()?;
         settings.validate()?;
         let dir = dir.into();
+        refuse_other_settings(&dir, &settings)?;
         std::fs::create_dir_all(&dir).map_err(|e| StudyError::io(&dir, e))?;
         plan.save(&dir.join("plan.toml"))?;
         settings.save(&dir.join("settings.toml"))?;

@@ -107,8 +107,24 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
 
     // A rerun finds every run finished and plays nothing.
     let before = runner.records().unwrap().len();
-    let rerun = StudyRunner::new(plan, &study, base, registry, settings).unwrap();
+    let rerun = StudyRunner::new(
+        plan.clone(),
+        &study,
+        base.clone(),
+        Arc::clone(&registry),
+        settings.clone(),
+    )
+    .unwrap();
     rerun.run_all().unwrap();
     assert_eq!(rerun.records().unwrap().len(), before);
+
+    // Other settings in the same folder would mix runs: refused, and nothing is touched.
+    let longer = StudySettings {
+        stage_steps: settings.stage_steps + 1,
+        ..settings
+    };
+    let refused = StudyRunner::new(plan, &study, base, registry, longer).unwrap_err();
+    assert!(refused.to_string().contains("other settings"), "{refused}");
+    assert_eq!(runner.records().unwrap().len(), before);
     std::fs::remove_dir_all(&root).ok();
 }
