@@ -53,6 +53,21 @@ impl Verdict {
     }
 }
 
+/// Scores within this many points count as the same.
+const SAME_POINTS: f64 = 5.0;
+
+/// Whether "sequential ≈ joint" says anything: at least one of the two ends more than
+/// [`SAME_POINTS`] away from the base (two runs that both stayed at the base agree trivially),
+/// or, without a base, either scored at all.
+fn trained_away_from_base(sequence: f64, joint: f64, base: Option<f64>) -> bool {
+    match base {
+        Some(b) => [sequence, joint]
+            .iter()
+            .any(|x| ((x - b) * 100.0).abs() > SAME_POINTS),
+        None => sequence > 0.0 || joint > 0.0,
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1}", x * 100.0)
 }
@@ -258,7 +273,10 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 pct(j),
                 (s - j) * 100.0
             ),
-            verdict: Verdict::from_test(s > 0.0 || j > 0.0, ((s - j) * 100.0).abs() <= 5.0),
+            verdict: Verdict::from_test(
+                trained_away_from_base(s, j, mean_over(&RunKind::Base)),
+                ((s - j) * 100.0).abs() <= SAME_POINTS,
+            ),
         }),
         _ => out.push(Finding {
             name: "sequential ≈ joint",
@@ -338,5 +356,14 @@ mod tests {
             verdict: Verdict::Inconclusive,
         }]);
         assert!(md.contains("| x | p | o | **inconclusive** |"));
+    }
+
+    #[test]
+    fn sequence_and_joint_that_stayed_at_the_base_decide_nothing() {
+        assert!(!trained_away_from_base(0.0, 0.005, Some(0.0)));
+        assert!(!trained_away_from_base(0.31, 0.29, Some(0.3)));
+        assert!(trained_away_from_base(0.42, 0.3, Some(0.3)));
+        assert!(trained_away_from_base(0.0, 0.01, None));
+        assert!(!trained_away_from_base(0.0, 0.0, None));
     }
 }
