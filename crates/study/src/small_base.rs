@@ -79,9 +79,6 @@ impl SmallBaseSpec {
                     lr: 3e-3,
                     ..crossgym_grpo::AdamWConfig::default()
                 },
-                // Replies only: with the observation loss on (cpu preset, 400 steps) the base
-                // scored 0 on every env split, against 0.25 on BabyAI's train split without it.
-                observation_loss: false,
                 ..SftConfig::default()
             },
             seed: 0,

@@ -63,14 +63,16 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
     settings.eval_tokens.max_total_tokens = 128;
 
     let study = root.join("study");
-    let runner = StudyRunner::new(
-        plan.clone(),
-        &study,
-        base.clone(),
-        Arc::clone(&registry),
-        settings.clone(),
-    )
-    .unwrap();
+    let runner_with = |settings: StudySettings| {
+        StudyRunner::new(
+            plan.clone(),
+            &study,
+            base.clone(),
+            Arc::clone(&registry),
+            settings,
+        )
+    };
+    let runner = runner_with(settings.clone()).unwrap();
     let written = runner.run_all().unwrap();
     assert!(written.iter().any(|p| p.ends_with("report.html")));
     for name in [
@@ -107,14 +109,7 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
 
     // A rerun finds every run finished and plays nothing.
     let before = runner.records().unwrap().len();
-    let rerun = StudyRunner::new(
-        plan.clone(),
-        &study,
-        base.clone(),
-        Arc::clone(&registry),
-        settings.clone(),
-    )
-    .unwrap();
+    let rerun = runner_with(settings.clone()).unwrap();
     rerun.run_all().unwrap();
     assert_eq!(rerun.records().unwrap().len(), before);
 
@@ -123,7 +118,7 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
         stage_steps: settings.stage_steps + 1,
         ..settings
     };
-    let refused = StudyRunner::new(plan, &study, base, registry, longer).unwrap_err();
+    let refused = runner_with(longer).unwrap_err();
     assert!(refused.to_string().contains("other settings"), "{refused}");
     assert_eq!(runner.records().unwrap().len(), before);
     std::fs::remove_dir_all(&root).ok();
