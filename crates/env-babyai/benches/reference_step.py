@@ -21,11 +21,11 @@ apart from steps (the rate quoted first excludes them).
 
 Setup and run (Python 3.11):
 
-    python3 -m venv /tmp/babyai-ref
-    /tmp/babyai-ref/bin/pip install minigrid==2.3.1 gymnasium==0.29.1 numpy==1.26.4 \
+    python3 -m venv target/babyai-ref
+    target/babyai-ref/bin/pip install minigrid==2.3.1 gymnasium==0.29.1 numpy==1.26.4 \
         gym==0.26.2 matplotlib
     AGENTGYM_BABYAI=/path/to/AgentGym/agentenv-babyai \
-        /tmp/babyai-ref/bin/python benches/reference_step.py 20000
+        target/babyai-ref/bin/python benches/reference_step.py 20000
 """
 
 import importlib.util
