@@ -70,6 +70,7 @@ pub mod hub;
 mod inference;
 mod lm;
 mod logprobs;
+pub mod matmul;
 mod model;
 mod openai;
 mod ops;
