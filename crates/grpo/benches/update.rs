@@ -88,6 +88,7 @@ fn update(c: &mut Criterion) {
         micro_batch_size: ROWS,
         max_grad_norm: 1.0,
         temperature: 1.0,
+        recompute: crossgym_policy::Recompute::Auto,
     };
     let mut optimizer = AdamW::new(
         model.named_vars().expect("vars"),

@@ -215,6 +215,7 @@ impl<'m> SftTrainer<'m> {
             &sequences,
             self.config.micro_batch_size,
             self.config.optimizer.max_grad_norm,
+            crossgym_policy::Recompute::Auto,
         )?;
         self.step += 1;
         let metrics = StepMetrics {

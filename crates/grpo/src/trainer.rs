@@ -356,6 +356,7 @@ impl Trainer {
             micro_batch_size: self.config.micro_batch_size,
             max_grad_norm: self.config.optimizer.max_grad_norm,
             temperature: self.config.rollout.temperature,
+            recompute: crossgym_policy::Recompute::Auto,
         };
         let update_start = Instant::now();
         let per_update = self.config.mini_batch_tasks * n;

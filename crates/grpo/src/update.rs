@@ -6,7 +6,7 @@
 //! equals the gradient of the whole mini-batch at once, whatever the micro-batch size.
 
 use candle_core::{DType, Tensor};
-use crossgym_policy::{CausalLm, Decoder, token_logprobs, token_logprobs_and_entropy};
+use crossgym_policy::{CausalLm, Decoder, LossAndGradients, Recompute};
 
 use crate::batch::{PaddedBatch, Sequence};
 use crate::config::LossConfig;
@@ -40,19 +40,8 @@ pub struct UpdateSettings {
     pub max_grad_norm: f64,
     /// Sampling temperature: logits are divided by it, as they were when the tokens were drawn.
     pub temperature: f64,
-}
-
-/// The policy's log-probs and entropies of `batch`'s targets (with graph).
-fn policy_terms(
-    model: &CausalLm,
-    batch: &PaddedBatch,
-    temperature: f64,
-) -> Result<(Tensor, Tensor)> {
-    let mut logits = model.forward(&batch.inputs)?;
-    if temperature != 1.0 {
-        logits = (logits / temperature)?;
-    }
-    Ok(token_logprobs_and_entropy(&logits, &batch.targets)?)
+    /// Whether decoder blocks are recomputed in the backward pass (memory vs compute).
+    pub recompute: Recompute,
 }
 
 /// The reference model's log-probs of `batch`'s targets (no graph).
@@ -61,11 +50,9 @@ fn reference_logprobs(
     batch: &PaddedBatch,
     temperature: f64,
 ) -> Result<Tensor> {
-    let mut logits = reference.forward(&batch.inputs)?;
-    if temperature != 1.0 {
-        logits = (logits / temperature)?;
-    }
-    Ok(token_logprobs(&logits, &batch.targets)?.detach())
+    Ok(reference
+        .target_logprobs(&batch.inputs, &batch.targets, temperature)?
+        .detach())
 }
 
 /// Runs `micro` over micro-batches of `sequences`, accumulates gradients, clips and steps.
@@ -77,7 +64,7 @@ fn accumulate_and_step<F>(
     mut micro: F,
 ) -> Result<UpdateStats>
 where
-    F: FnMut(&PaddedBatch, usize, f64) -> Result<(Tensor, LossSums)>,
+    F: FnMut(&PaddedBatch, usize, f64) -> Result<(LossAndGradients, LossSums)>,
 {
     let tokens: usize = sequences.iter().map(Sequence::loss_tokens).sum();
     let mut stats = UpdateStats {
@@ -97,9 +84,9 @@ where
     let mut start = 0;
     for chunk in sequences.chunks(micro_batch_size.max(1)) {
         let batch = PaddedBatch::new(chunk, &device)?;
-        let (loss, sums) = micro(&batch, start, normalizer)?;
+        let (out, sums) = micro(&batch, start, normalizer)?;
         start += chunk.len();
-        let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let value = out.loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         stats.loss += value;
         stats.sums.add(&sums);
         if !value.is_finite() {
@@ -107,7 +94,7 @@ where
             stats.grad_norm = f64::NAN;
             return Ok(stats);
         }
-        grads.accumulate(optimizer.params(), &loss.backward()?)?;
+        grads.accumulate(optimizer.params(), &out.gradients)?;
     }
     stats.grad_norm = grads.clip_norm(max_grad_norm)?;
     if !stats.grad_norm.is_finite() {
@@ -145,7 +132,6 @@ pub fn grpo_update(
         settings.max_grad_norm,
         |batch, start, normalizer| {
             let rows = batch.inputs.dim(0)?;
-            let (logp, entropy) = policy_terms(model, batch, temperature)?;
             let reference = match reference {
                 Some(r) => Some(reference_logprobs(r, batch, temperature)?),
                 None => None,
@@ -154,17 +140,29 @@ pub fn grpo_update(
                 .iter()
                 .map(|&a| a as f32)
                 .collect();
-            let adv = Tensor::from_vec(adv, rows, logp.device())?.to_dtype(logp.dtype())?;
-            let inputs = LossInputs {
-                logp: &logp,
-                old_logp: &batch.old_logp,
-                ref_logp: reference.as_ref(),
-                entropy: Some(&entropy),
-                advantages: &adv,
-                mask: &batch.mask,
-            };
-            let out = grpo_loss(&inputs, loss, normalizer)?;
-            Ok((out.loss, out.sums))
+            let adv = Tensor::from_vec(adv, rows, batch.old_logp.device())?
+                .to_dtype(batch.old_logp.dtype())?;
+            let mut sums = LossSums::default();
+            let out = model.loss_and_gradients(
+                &batch.inputs,
+                &batch.targets,
+                temperature,
+                settings.recompute,
+                |terms| -> Result<Tensor> {
+                    let inputs = LossInputs {
+                        logp: &terms.logp,
+                        old_logp: &batch.old_logp,
+                        ref_logp: reference.as_ref(),
+                        entropy: Some(&terms.entropy),
+                        advantages: &adv,
+                        mask: &batch.mask,
+                    };
+                    let out = grpo_loss(&inputs, loss, normalizer)?;
+                    sums = out.sums;
+                    Ok(out.loss)
+                },
+            )?;
+            Ok((out, sums))
         },
     )
 }
@@ -176,6 +174,7 @@ pub fn sft_update(
     sequences: &[Sequence<'_>],
     micro_batch_size: usize,
     max_grad_norm: f64,
+    recompute: Recompute,
 ) -> Result<UpdateStats> {
     accumulate_and_step(
         optimizer,
@@ -183,14 +182,18 @@ pub fn sft_update(
         micro_batch_size,
         max_grad_norm,
         |batch, _start, normalizer| {
-            let logits = model.forward(&batch.inputs)?;
-            let logp = token_logprobs(&logits, &batch.targets)?;
-            let loss = sft_loss(&logp, &batch.mask, normalizer)?;
+            let out = model.loss_and_gradients(
+                &batch.inputs,
+                &batch.targets,
+                1.0,
+                recompute,
+                |terms| -> Result<Tensor> { sft_loss(&terms.logp, &batch.mask, normalizer) },
+            )?;
             let sums = LossSums {
                 tokens: batch.loss_tokens as f64,
                 ..LossSums::default()
             };
-            Ok((loss, sums))
+            Ok((out, sums))
         },
     )
 }

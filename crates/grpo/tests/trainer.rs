@@ -216,6 +216,7 @@ fn update_moves_probability_with_the_advantage_sign() {
             micro_batch_size: 2,
             max_grad_norm: 1.0,
             temperature: 1.0,
+            recompute: crossgym_policy::Recompute::Auto,
         };
         let loss = LossConfig {
             entropy_coef: 0.0,
@@ -272,6 +273,7 @@ fn non_finite_loss_skips_the_update() {
             micro_batch_size: 4,
             max_grad_norm: 1.0,
             temperature: 1.0,
+            recompute: crossgym_policy::Recompute::Auto,
         },
     )
     .unwrap();
@@ -358,4 +360,98 @@ fn warm_start_learns_the_demonstrations_and_resumes() {
         SftTrainer::new(&model_d, &tokenizer, &template, &demos, replies_only).unwrap();
     let step = trainer.train_step().unwrap();
     assert!(step.loss_tokens * 2 < step.total_tokens, "{step:?}");
+}
+
+/// The bf16 (AMX) matrix products give the GRPO update of a fixed batch — its loss and its mean
+/// ratio π/π_old after one step — within 1e-2 of the f32 path. Where the CPU lacks AMX-BF16 this
+/// says so on stderr (and fails with `CROSSGYM_REQUIRE_AMX=1`).
+#[test]
+fn bf16_update_matches_the_f32_update_within_1e2() {
+    use crossgym_policy::matmul::{MatmulBackend, amx_available};
+    if !amx_available() {
+        assert!(
+            std::env::var_os("CROSSGYM_REQUIRE_AMX").is_none_or(|v| v != "1"),
+            "CROSSGYM_REQUIRE_AMX=1 but this CPU/OS cannot run AMX-BF16"
+        );
+        eprintln!("SKIPPED: bf16 GRPO update: no AMX-BF16 on this CPU");
+        return;
+    }
+    let tokenizer = echo_tokenizer(300).unwrap();
+    let seqs = sequences(&tokenizer);
+    let config = ModelConfig::tiny_llama(tokenizer.vocab_size(), 64, 2, 4, 2);
+    let run = |backend: MatmulBackend| {
+        let mut model = CausalLm::random(&config, 9, DType::F32, &Device::Cpu).unwrap();
+        model.set_matmul_backend(MatmulBackend::F32);
+        let old: Vec<Vec<f32>> = seqs
+            .iter()
+            .map(|(t, m)| recorded_logprobs(&model, t, m))
+            .collect();
+        model.set_matmul_backend(backend);
+        let views: Vec<Sequence<'_>> = seqs
+            .iter()
+            .zip(&old)
+            .map(|((t, m), o)| Sequence {
+                tokens: t,
+                loss_mask: m,
+                logprobs: o,
+            })
+            .collect();
+        let mut optimizer = AdamW::new(
+            model.named_vars().unwrap(),
+            AdamWConfig {
+                lr: 1e-3,
+                ..AdamWConfig::default()
+            },
+        )
+        .unwrap();
+        let settings = UpdateSettings {
+            micro_batch_size: 2,
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+            recompute: crossgym_policy::Recompute::Auto,
+        };
+        let advantages: Vec<f64> = (0..views.len())
+            .map(|i| if i % 2 == 0 { 1.0 } else { -0.5 })
+            .collect();
+        let first = grpo_update(
+            &model,
+            None,
+            &mut optimizer,
+            &views,
+            &advantages,
+            &LossConfig::default(),
+            &settings,
+        )
+        .unwrap();
+        let second = grpo_update(
+            &model,
+            None,
+            &mut optimizer,
+            &views,
+            &advantages,
+            &LossConfig::default(),
+            &settings,
+        )
+        .unwrap();
+        (
+            first.loss,
+            second.loss,
+            second.sums.ratio / second.sums.tokens,
+        )
+    };
+    let f32_run = run(MatmulBackend::F32);
+    let bf16_run = run(MatmulBackend::Bf16Amx);
+    eprintln!("GRPO f32 (loss, loss after a step, mean ratio) {f32_run:?} vs bf16 {bf16_run:?}");
+    assert!(
+        (f32_run.0 - bf16_run.0).abs() <= 1e-2,
+        "{f32_run:?} vs {bf16_run:?}"
+    );
+    assert!(
+        (f32_run.1 - bf16_run.1).abs() <= 1e-2,
+        "{f32_run:?} vs {bf16_run:?}"
+    );
+    assert!(
+        (f32_run.2 - bf16_run.2).abs() <= 1e-2,
+        "{f32_run:?} vs {bf16_run:?}"
+    );
 }

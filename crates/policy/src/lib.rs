@@ -66,11 +66,13 @@ mod config;
 mod error;
 pub mod fetch;
 mod gguf;
+mod head;
 pub mod hub;
 mod inference;
 mod lm;
 mod logprobs;
 pub mod matmul;
+mod mm;
 mod model;
 mod openai;
 mod ops;
@@ -78,7 +80,9 @@ mod optim;
 mod pretrained;
 mod rollout;
 mod sampling;
+mod swiglu;
 mod tokenizer;
+mod train_pass;
 
 pub use agent::{AgentReply, ChatAgent, LocalAgent, TokenRecord};
 pub use chat::{ChatTemplate, Message, Role};
@@ -97,3 +101,4 @@ pub use rollout::{
 };
 pub use sampling::{Choice, Sampler, SamplingParams, argmax};
 pub use tokenizer::{IM_END, IM_START, Tokenizer};
+pub use train_pass::{LossAndGradients, RECOMPUTE_ABOVE_TOKENS, Recompute, TokenTerms};

@@ -180,6 +180,18 @@ impl CausalLm {
         self.decoder.device()
     }
 
+    /// The arithmetic of the CPU f32 matrix products (see [`crate::matmul`]).
+    pub fn matmul_backend(&self) -> crate::matmul::MatmulBackend {
+        self.decoder.matmul_backend()
+    }
+
+    /// Runs the CPU f32 matrix products of this model (training and the decoders that
+    /// [`CausalLm::inference`] hands out afterwards) on `backend`; f32 where the CPU lacks
+    /// AMX-BF16. The default is [`crate::matmul::backend`] (`CROSSGYM_MATMUL`).
+    pub fn set_matmul_backend(&mut self, backend: crate::matmul::MatmulBackend) {
+        self.decoder = self.decoder.clone().with_matmul_backend(backend);
+    }
+
     /// The decoder over the variables (its outputs record an autograd graph).
     pub fn decoder(&self) -> &Decoder {
         &self.decoder

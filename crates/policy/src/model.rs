@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use candle_core::{D, DType, Device, Tensor};
 
-use crate::{ModelConfig, PolicyError, Result, ops};
+use crate::matmul::{self, MatmulBackend};
+use crate::{ModelConfig, PolicyError, Result, mm, ops};
 
 /// The largest total size of linear weights for which [`Decoder::with_transposed_weights`]
 /// keeps transposed copies (1 GiB: SmolLM2-135M in f32 needs 0.54 GiB).
@@ -66,7 +67,8 @@ pub(crate) struct Linear {
 }
 
 impl Linear {
-    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// `x Wᵀ + b`; on CPU f32 the product runs on `backend` (see [`crate::matmul`]).
+    pub(crate) fn forward(&self, x: &Tensor, backend: MatmulBackend) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let (last, lead) = dims
             .split_last()
@@ -76,6 +78,8 @@ impl Linear {
         // One row goes through gemm's matrix-vector path, which wants the `[out, in]` layout.
         let y = if let Some(wt) = self.weight_t.as_ref().filter(|_| rows > 1) {
             x.matmul(wt)?
+        } else if mm::supported(&x) {
+            mm::linear(&x, &self.weight, backend)?
         } else if ops::fused(&x) {
             ops::linear(&x, &self.weight)?
         } else {
@@ -177,6 +181,8 @@ pub struct Decoder {
     /// `[max_positions, head_dim/2]` cos and sin tables.
     pub(crate) cos: Tensor,
     pub(crate) sin: Tensor,
+    /// The arithmetic of the CPU f32 matrix products (see [`crate::matmul`]).
+    pub(crate) matmul: MatmulBackend,
 }
 
 impl Decoder {
@@ -238,6 +244,7 @@ impl Decoder {
             lm_head_t: None,
             cos,
             sin,
+            matmul: matmul::backend(),
         })
     }
 
@@ -254,6 +261,18 @@ impl Decoder {
     /// The weights' dtype.
     pub fn dtype(&self) -> DType {
         self.embed.dtype()
+    }
+
+    /// The arithmetic of its CPU f32 matrix products.
+    pub fn matmul_backend(&self) -> MatmulBackend {
+        self.matmul
+    }
+
+    /// The same decoder with its CPU f32 matrix products on `backend` (f32 where the CPU lacks
+    /// AMX-BF16).
+    pub fn with_matmul_backend(mut self, backend: MatmulBackend) -> Self {
+        self.matmul = effective(backend);
+        self
     }
 
     /// The same weights (shared storage) with no autograd tracking, for inference.
@@ -281,6 +300,7 @@ impl Decoder {
             lm_head_t: None,
             cos: self.cos.clone(),
             sin: self.sin.clone(),
+            matmul: self.matmul,
         }
     }
 
@@ -357,12 +377,38 @@ impl Decoder {
         let sin = self.sin.narrow(0, 0, t)?;
         let mask = causal_mask(t, self.dtype(), self.device())?;
         for block in &self.blocks {
-            x = self.block_forward(block, &x, &cos, &sin, |q, k, v| {
-                attention(q, k, v, &mask, &self.config)
-            })?;
+            x = self.causal_block(block, &x, &cos, &sin, &mask)?;
         }
         debug_assert_eq!(x.dim(0)?, b);
         rms_norm(&x, &self.norm, self.config.rms_norm_eps)
+    }
+
+    /// Log-probs `[B, T]` of `targets` after `ids` (both `[B, T]`) with logits divided by
+    /// `temperature`. On CPU f32 the output head runs in row chunks, so the `[B, T, vocab]`
+    /// logits are never held at once.
+    pub fn target_logprobs(
+        &self,
+        ids: &Tensor,
+        targets: &Tensor,
+        temperature: f64,
+    ) -> Result<Tensor> {
+        let hidden = self.forward_hidden(ids)?;
+        if !crate::head::supported(&hidden) {
+            let mut logits = self.logits(&hidden)?;
+            if temperature != 1.0 {
+                logits = (logits / temperature)?;
+            }
+            return crate::token_logprobs(&logits, targets);
+        }
+        let (b, t, h) = hidden.dims3()?;
+        let both = crate::head::token_terms(
+            &hidden.reshape((b * t, h))?,
+            &self.lm_head,
+            &targets.flatten_all()?,
+            1.0 / temperature,
+            self.matmul,
+        )?;
+        Ok(both.narrow(1, 0, 1)?.reshape((b, t))?)
     }
 
     /// The output head applied to hidden states `[.., hidden]`.
@@ -372,7 +418,7 @@ impl Decoder {
             bias: None,
             weight_t: self.lm_head_t.clone(),
         }
-        .forward(hidden)
+        .forward(hidden, self.matmul)
     }
 
     pub(crate) fn embed(&self, ids: &Tensor) -> Result<Tensor> {
@@ -382,6 +428,21 @@ impl Decoder {
             .embed
             .index_select(&flat, 0)?
             .reshape((b, t, self.config.hidden_size))?)
+    }
+
+    /// One block over whole sequences (positions from 0, causal attention): the training and
+    /// scoring path. `cos`/`sin` are the first `T` rows of the tables, `mask` the causal mask.
+    pub(crate) fn causal_block(
+        &self,
+        block: &Block,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: &Tensor,
+    ) -> Result<Tensor> {
+        self.block_forward(block, x, cos, sin, |q, k, v| {
+            attention(q, k, v, mask, &self.config)
+        })
     }
 
     /// One block: pre-norm attention (through `attend`, which receives q/k/v after RoPE as
@@ -403,20 +464,41 @@ impl Decoder {
             Ok(y.reshape((b, t, heads, hd))?.transpose(1, 2)?)
         };
         let q = rope(
-            &split(block.q.forward(&h)?, c.num_attention_heads)?,
+            &split(block.q.forward(&h, self.matmul)?, c.num_attention_heads)?,
             cos,
             sin,
         )?;
-        let k = rope(&split(block.k.forward(&h)?, c.kv_heads())?, cos, sin)?;
-        let v = split(block.v.forward(&h)?, c.kv_heads())?.contiguous()?;
+        let k = rope(
+            &split(block.k.forward(&h, self.matmul)?, c.kv_heads())?,
+            cos,
+            sin,
+        )?;
+        let v = split(block.v.forward(&h, self.matmul)?, c.kv_heads())?.contiguous()?;
         let att = attend(&q, &k, &v)?;
         let att = att
             .transpose(1, 2)?
             .reshape((b, t, c.num_attention_heads * hd))?;
-        let x = (x + block.o.forward(&att)?)?;
+        let x = (x + block.o.forward(&att, self.matmul)?)?;
         let h = rms_norm(&x, &block.post_norm, c.rms_norm_eps)?;
-        let mlp = (block.gate.forward(&h)?.silu()? * block.up.forward(&h)?)?;
-        Ok((x + block.down.forward(&mlp)?)?)
+        let (gate, up) = (
+            block.gate.forward(&h, self.matmul)?,
+            block.up.forward(&h, self.matmul)?,
+        );
+        let mlp = if crate::swiglu::supported(&gate) {
+            crate::swiglu::swiglu(&gate, &up)?
+        } else {
+            (gate.silu()? * up)?
+        };
+        Ok((x + block.down.forward(&mlp, self.matmul)?)?)
+    }
+}
+
+/// `backend`, or f32 where the CPU cannot run it.
+fn effective(backend: MatmulBackend) -> MatmulBackend {
+    if backend == MatmulBackend::Bf16Amx && !matmul::amx_available() {
+        MatmulBackend::F32
+    } else {
+        backend
     }
 }
 
@@ -444,7 +526,7 @@ fn rope_tables(config: &ModelConfig, dtype: DType, device: &Device) -> Result<(T
 }
 
 /// `[T, T]` additive causal mask with [`MASK_VALUE`] above the diagonal.
-fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+pub(crate) fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
     let mask: Vec<f32> = (0..t)
         .flat_map(|i| (0..t).map(move |j| if j > i { MASK_VALUE as f32 } else { 0.0 }))
         .collect();

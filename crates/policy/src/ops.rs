@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::Result;
 
 /// The floats the kernels support.
-trait Real:
+pub(crate) trait Real:
     candle_core::WithDType
     + Copy
     + Send
@@ -613,7 +613,7 @@ fn logprob_dims(l: &Layout, targets: &Layout) -> candle_core::Result<(usize, usi
 }
 
 /// `(max, ln Σ exp(z − max), Σ exp(z − max)(z − max) / Σ exp(z − max))` of one row.
-fn row_stats<T: Real>(z: &[T]) -> (T, f64, f64) {
+pub(crate) fn row_stats<T: Real>(z: &[T]) -> (T, f64, f64) {
     let mut max = T::of(f64::NEG_INFINITY);
     for &v in z {
         if v > max {
@@ -630,7 +630,7 @@ fn row_stats<T: Real>(z: &[T]) -> (T, f64, f64) {
     (max, sum.ln(), dot / sum)
 }
 
-fn check_target(target: u32, v: usize) -> candle_core::Result<usize> {
+pub(crate) fn check_target(target: u32, v: usize) -> candle_core::Result<usize> {
     let target = target as usize;
     if target >= v {
         candle_core::bail!("fused-logprob: target id {target} out of a vocabulary of {v}");
@@ -677,28 +677,38 @@ impl LogProb {
                 return;
             }
             let k = bi * s + ti;
-            let (g_lp, g_h) = (g[2 * k], g[2 * k + 1]);
             let z = &z[row * v..(row + 1) * v];
-            let (max, ln_sum, mean_shifted) = row_stats(z);
-            let entropy = ln_sum - mean_shifted;
-            let shift = max.f64() + ln_sum;
-            if g_h.f64() == 0.0 {
-                let shift = T::of(shift);
-                for (o, &z) in o.iter_mut().zip(z) {
-                    *o = -(g_lp * (z - shift).exp());
-                }
-            } else {
-                for (o, &z) in o.iter_mut().zip(z) {
-                    let log_p = (z - T::of(shift)).f64();
-                    let p = log_p.exp();
-                    *o = T::of(-g_lp.f64() * p - g_h.f64() * p * (log_p + entropy));
-                }
-            }
-            let target = targets[k] as usize;
-            o[target] += g_lp;
+            logprob_entropy_grad(z, targets[k] as usize, g[2 * k], g[2 * k + 1], o);
         });
         out
     }
+}
+
+/// The gradient with respect to one row of logits `z` of `g_lp · log p(target) + g_h · H(p)`:
+/// `g_lp (onehot − p) − g_h p (log p + H)`, written into `out` (same length as `z`).
+pub(crate) fn logprob_entropy_grad<T: Real>(
+    z: &[T],
+    target: usize,
+    g_lp: T,
+    g_h: T,
+    out: &mut [T],
+) {
+    let (max, ln_sum, mean_shifted) = row_stats(z);
+    let entropy = ln_sum - mean_shifted;
+    let shift = max.f64() + ln_sum;
+    if g_h.f64() == 0.0 {
+        let shift = T::of(shift);
+        for (o, &z) in out.iter_mut().zip(z) {
+            *o = -(g_lp * (z - shift).exp());
+        }
+    } else {
+        for (o, &z) in out.iter_mut().zip(z) {
+            let log_p = (z - T::of(shift)).f64();
+            let p = log_p.exp();
+            *o = T::of(-g_lp.f64() * p - g_h.f64() * p * (log_p + entropy));
+        }
+    }
+    out[target] += g_lp;
 }
 
 impl CustomOp2 for LogProb {

@@ -14,3 +14,5 @@ mod inference;
 mod openai;
 #[path = "suite/rollout.rs"]
 mod rollout;
+#[path = "suite/train_pass.rs"]
+mod train_pass;

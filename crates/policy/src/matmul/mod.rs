@@ -113,12 +113,32 @@ pub fn backend() -> MatmulBackend {
     }
 }
 
-/// `C = A · B` (or `C += A · B` when `accumulate`), with `C` row-major `a.rows × b.cols` and
-/// leading dimension `ldc`. Panics (a programming error, not input) when shapes disagree.
+/// `C = A · B` (or `C += A · B` when `accumulate`) with the process's [`backend`]; see
+/// [`matmul_with`].
 pub fn matmul(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, accumulate: bool) {
+    matmul_with(backend(), a, b, c, ldc, accumulate);
+}
+
+/// `C = A · B` (or `C += A · B` when `accumulate`) computed by `backend` (f32 where it is not
+/// available), with `C` row-major `a.rows × b.cols` and leading dimension `ldc`. Panics (a
+/// programming error, not input) when shapes disagree.
+pub fn matmul_with(
+    _backend: MatmulBackend,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
     assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
-    assert!(a.in_bounds() && b.in_bounds(), "matmul: operand out of bounds");
-    assert!(ldc >= b.cols, "matmul: ldc smaller than the output's columns");
+    assert!(
+        a.in_bounds() && b.in_bounds(),
+        "matmul: operand out of bounds"
+    );
+    assert!(
+        ldc >= b.cols,
+        "matmul: ldc smaller than the output's columns"
+    );
     let (m, n, k) = (a.rows, b.cols, a.cols);
     if m == 0 || n == 0 {
         return;

@@ -84,3 +84,17 @@ pub fn u32s(v: &serde_json::Value) -> Vec<u32> {
         .map(|x| x.as_u64().expect("id") as u32)
         .collect()
 }
+
+/// Whether the AMX-BF16 path can be tested here. Where it cannot, says so loudly on stderr and
+/// returns false; with `CROSSGYM_REQUIRE_AMX=1` it fails instead (CI machines have AMX).
+pub fn amx_or_skip(what: &str) -> bool {
+    if crossgym_policy::matmul::amx_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CROSSGYM_REQUIRE_AMX").is_none_or(|v| v != "1"),
+        "{what}: CROSSGYM_REQUIRE_AMX=1 but this CPU/OS cannot run AMX-BF16"
+    );
+    eprintln!("SKIPPED: {what}: no AMX-BF16 on this CPU (the f32 path was tested)");
+    false
+}

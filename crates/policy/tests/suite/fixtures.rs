@@ -4,10 +4,11 @@
 
 use candle_core::{DType, Device, Tensor};
 use crossgym_env_core::conformance::{Mismatch, Report};
+use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{ChatTemplate, Message, Role, Tokenizer, greedy, next_token_logprobs};
 use serde_json::Value;
 
-use crate::common::{f64s, fixture_dir, reference, smollm2, u32s};
+use crate::common::{amx_or_skip, f64s, fixture_dir, reference, smollm2, u32s};
 
 fn messages(v: &Value) -> Vec<Message> {
     v.as_array()
@@ -225,7 +226,10 @@ fn gguf_weights_match_the_reference_checksums() {
 fn greedy_continuations_match_the_reference_token_for_token() {
     let Some(model) = smollm2() else { return };
     let r = reference();
-    let decoder = model.model.inference();
+    let decoder = model
+        .model
+        .inference()
+        .with_matmul_backend(MatmulBackend::F32);
     let mut report = Report::new("smollm2_reference.json");
     for (i, case) in r["greedy_generation"]["cases"]
         .as_array()
@@ -264,7 +268,12 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
             .unwrap()
             .unsqueeze(0)
             .unwrap();
-        let logits = model.model.inference().forward(&input).expect("forward");
+        let logits = model
+            .model
+            .inference()
+            .with_matmul_backend(MatmulBackend::F32)
+            .forward(&input)
+            .expect("forward");
         let logits64 = logits.to_dtype(DType::F64).unwrap();
         // Top-5 at the last prompt position.
         let last = logits64
@@ -357,7 +366,10 @@ fn local_agent_reproduces_the_reference_replies_token_for_token() {
     let r = reference();
     let mut report = Report::new("smollm2_reference.json");
     let mut agent = LocalAgent::new(
-        &model.model.inference(),
+        &model
+            .model
+            .inference()
+            .with_matmul_backend(MatmulBackend::F32),
         model.tokenizer.clone(),
         model.template.clone(),
         SamplingParams::greedy(),
@@ -403,5 +415,86 @@ fn local_agent_reproduces_the_reference_replies_token_for_token() {
         };
         report.record(result);
     }
+    report.assert_ok();
+}
+
+/// bf16 products on AMX (f32 accumulation): the greedy continuations of the fixture prompts
+/// agree with the reference for at least their first 16 tokens, and the top-5 next-token
+/// log-probs are within 0.05.
+#[test]
+fn bf16_matmuls_keep_greedy_prefixes_and_top5_logprobs_close() {
+    if !amx_or_skip("bf16 fixture agreement") {
+        return;
+    }
+    let Some(model) = smollm2() else { return };
+    let r = reference();
+    let decoder = model
+        .model
+        .inference()
+        .with_matmul_backend(MatmulBackend::Bf16Amx);
+    let mut report = Report::new("smollm2_reference.json");
+    for (i, case) in r["greedy_generation"]["cases"]
+        .as_array()
+        .expect("greedy")
+        .iter()
+        .enumerate()
+    {
+        let prompt = u32s(&case["prompt_ids"]);
+        let want = u32s(&case["generated_ids"]);
+        let n = want.len().min(16);
+        let got = greedy(&decoder, &prompt, n).expect("generate");
+        report.record(if got[..n] == want[..n] {
+            Ok(())
+        } else {
+            Err(mismatch(
+                format!("bf16 greedy case {i}"),
+                "first 16 generated_ids",
+                &want[..n],
+                got,
+            ))
+        });
+    }
+    let mut worst = 0.0f64;
+    for case in r["logits_checks"]["cases"].as_array().expect("cases") {
+        let ids = u32s(&case["ids"]);
+        let n_prompt = case["prompt_ids"].as_array().expect("prompt").len();
+        let input = Tensor::new(&ids[..n_prompt], &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let logits = decoder
+            .forward(&input)
+            .expect("forward")
+            .to_dtype(DType::F64)
+            .unwrap();
+        let row = logits
+            .get(0)
+            .unwrap()
+            .get(n_prompt - 1)
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let log_z = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        let want_ids = u32s(&case["next_token_top5"]["ids"]);
+        let want_lp = f64s(&case["next_token_top5"]["logprobs"]);
+        let err = want_ids
+            .iter()
+            .zip(&want_lp)
+            .map(|(&id, w)| (row[id as usize] - log_z - w).abs())
+            .fold(0.0, f64::max);
+        worst = worst.max(err);
+        report.record(if err <= 0.05 {
+            Ok(())
+        } else {
+            Err(mismatch(
+                format!("bf16 logits case {}", case["name"]),
+                "top5 logprobs (max abs err)",
+                0.05,
+                err,
+            ))
+        });
+    }
+    eprintln!("SmolLM2 bf16 vs reference: max |Δ| top-5 log-prob {worst:.2e}");
     report.assert_ok();
 }

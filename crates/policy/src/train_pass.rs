@@ -1,0 +1,226 @@
+//! A training pass whose memory grows linearly with the sequence length: per-token log-probs and
+//! entropies, a caller's loss on them, and the gradients of every parameter.
+//!
+//! candle keeps the whole forward graph alive until the loss is dropped, so a plain
+//! `loss.backward()` over a 30-layer decoder holds every intermediate of every layer (and the
+//! `[tokens, vocab]` logits) at once. [`CausalLm::loss_and_gradients`] instead runs the decoder
+//! block by block, each block on a fresh leaf input, and chains the gradients by hand:
+//!
+//! 1. forward without a graph, keeping only each block's input (`[B, T, hidden]`);
+//! 2. the head segment with a graph — final norm, the chunked output head with log-softmax,
+//!    gather and entropy ([`crate::head`]), the caller's loss — and its backward;
+//! 3. for each block from the last: rebuild its graph from the saved input (*recompute*), or
+//!    keep the graph of step 1 (*no recompute*: faster, more memory), backpropagate the
+//!    incoming gradient `g` through it as the surrogate `sum(y ⊙ g)`, and pass its input's
+//!    gradient down;
+//! 4. the embedding lookup, the same way.
+//!
+//! The gradients are the same as one backward over the whole graph (up to float summation
+//! order). Where the fused CPU f32 kernels do not apply (other devices and dtypes), it falls back
+//! to exactly that: full logits and one backward.
+
+use candle_core::backprop::GradStore;
+use candle_core::{D, Tensor, Var};
+
+use crate::model::causal_mask;
+use crate::{CausalLm, PolicyError, Result, head, token_logprobs_and_entropy};
+
+/// Whether blocks are recomputed in the backward pass (activation checkpointing per layer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recompute {
+    /// Recompute when the batch holds more than [`RECOMPUTE_ABOVE_TOKENS`] positions.
+    #[default]
+    Auto,
+    /// Always recompute: memory of one block's graph plus the block inputs.
+    Always,
+    /// Keep every block's graph from the forward pass: one forward less, memory linear in
+    /// tokens with a larger factor (no `[T, T]` scores with flash attention).
+    Never,
+}
+
+/// The batch size (positions, `B × T`) above which [`Recompute::Auto`] recomputes.
+pub const RECOMPUTE_ABOVE_TOKENS: usize = 2048;
+
+impl Recompute {
+    fn applies(self, positions: usize) -> bool {
+        match self {
+            Self::Auto => positions > RECOMPUTE_ABOVE_TOKENS,
+            Self::Always => true,
+            Self::Never => false,
+        }
+    }
+}
+
+/// What a loss receives: per-position log-probs of the targets and entropies, `[B, T]` each,
+/// with an autograd graph to the model.
+#[derive(Clone, Debug)]
+pub struct TokenTerms {
+    /// `log p(targets[b, t] | ids[b, ..=t])` at the model's temperature.
+    pub logp: Tensor,
+    /// The entropy of each position's distribution.
+    pub entropy: Tensor,
+}
+
+/// The loss value and the gradient of every parameter that it depends on.
+#[derive(Debug)]
+pub struct LossAndGradients {
+    /// The loss (a detached scalar).
+    pub loss: Tensor,
+    /// Gradients by parameter (look them up with the model's variables).
+    pub gradients: GradStore,
+}
+
+impl CausalLm {
+    /// Computes [`TokenTerms`] for `targets` (`[B, T]` u32) after `ids` (`[B, T]`, right-padded),
+    /// with logits divided by `temperature`, hands them to `loss` (which returns a scalar), and
+    /// returns the loss with the gradients of every parameter. Memory grows linearly with `T`
+    /// (see the module docs); `recompute` trades compute for memory. An error of `loss` is
+    /// returned as it is.
+    pub fn loss_and_gradients<E: From<PolicyError>>(
+        &self,
+        ids: &Tensor,
+        targets: &Tensor,
+        temperature: f64,
+        recompute: Recompute,
+        loss: impl FnOnce(&TokenTerms) -> std::result::Result<Tensor, E>,
+    ) -> std::result::Result<LossAndGradients, E> {
+        let mut failure = None;
+        let result = self.pass(ids, targets, temperature, recompute, |terms| {
+            loss(terms).map_err(|e| {
+                failure = Some(e);
+                PolicyError::Config("the loss failed".into())
+            })
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(result?),
+        }
+    }
+
+    fn pass(
+        &self,
+        ids: &Tensor,
+        targets: &Tensor,
+        temperature: f64,
+        recompute: Recompute,
+        loss: impl FnOnce(&TokenTerms) -> Result<Tensor>,
+    ) -> Result<LossAndGradients> {
+        if ids.dims() != targets.dims() {
+            return Err(PolicyError::Config(format!(
+                "ids {:?} and targets {:?} differ in shape",
+                ids.dims(),
+                targets.dims()
+            )));
+        }
+        if !(temperature > 0.0 && temperature.is_finite()) {
+            return Err(PolicyError::Config(format!(
+                "temperature must be positive and finite, got {temperature}"
+            )));
+        }
+        let decoder = self.decoder();
+        let (b, t) = ids.dims2()?;
+        if t > decoder.config.max_position_embeddings {
+            return Err(PolicyError::Config(format!(
+                "sequence of {t} tokens exceeds max_position_embeddings {}",
+                decoder.config.max_position_embeddings
+            )));
+        }
+        if !head::supported(&decoder.embed) {
+            return self.whole_graph(ids, targets, temperature, loss);
+        }
+        let detached = decoder.detached();
+        let cos = decoder.cos.narrow(0, 0, t)?;
+        let sin = decoder.sin.narrow(0, 0, t)?;
+        let mask = causal_mask(t, decoder.dtype(), decoder.device())?;
+        let recompute = recompute.applies(b * t);
+
+        // 1. Forward: block inputs (and, without recompute, each block's graph).
+        let mut x = detached.embed(ids)?;
+        let mut inputs: Vec<Var> = Vec::with_capacity(decoder.blocks.len());
+        let mut outputs: Vec<Tensor> = Vec::new();
+        for (block, plain) in decoder.blocks.iter().zip(&detached.blocks) {
+            if recompute {
+                inputs.push(Var::from_tensor(&x)?);
+                x = detached.causal_block(plain, &x, &cos, &sin, &mask)?;
+            } else {
+                let input = Var::from_tensor(&x)?;
+                let y = decoder.causal_block(block, input.as_tensor(), &cos, &sin, &mask)?;
+                x = y.detach();
+                inputs.push(input);
+                outputs.push(y);
+            }
+        }
+
+        // 2. The head segment.
+        let top = Var::from_tensor(&x)?;
+        let hidden =
+            crate::model::rms_norm(top.as_tensor(), &decoder.norm, decoder.config.rms_norm_eps)?;
+        let hd = decoder.config.hidden_size;
+        let both = head::token_terms(
+            &hidden.reshape((b * t, hd))?,
+            &decoder.lm_head,
+            &targets.flatten_all()?,
+            1.0 / temperature,
+            decoder.matmul,
+        )?
+        .reshape((b, t, 2))?;
+        let terms = TokenTerms {
+            logp: both.narrow(D::Minus1, 0, 1)?.squeeze(D::Minus1)?,
+            entropy: both.narrow(D::Minus1, 1, 1)?.squeeze(D::Minus1)?,
+        };
+        let value = loss(&terms)?;
+        drop(terms);
+        let mut gradients = value.backward()?;
+        let mut upstream = take(&mut gradients, &top)?;
+
+        // 3. Blocks, last first.
+        for (i, block) in decoder.blocks.iter().enumerate().rev() {
+            let input = &inputs[i];
+            let y = match outputs.pop() {
+                Some(y) => y,
+                None => decoder.causal_block(block, input.as_tensor(), &cos, &sin, &mask)?,
+            };
+            let mut store = (y * &upstream)?.sum_all()?.backward()?;
+            upstream = take(&mut store, input)?;
+            gradients.extend(store)?;
+        }
+
+        // 4. The embedding lookup.
+        let embedded = decoder.embed(ids)?;
+        gradients.extend((embedded * &upstream)?.sum_all()?.backward()?)?;
+        Ok(LossAndGradients {
+            loss: value.detach(),
+            gradients,
+        })
+    }
+
+    /// The fallback: full logits, one graph, one backward.
+    fn whole_graph(
+        &self,
+        ids: &Tensor,
+        targets: &Tensor,
+        temperature: f64,
+        loss: impl FnOnce(&TokenTerms) -> Result<Tensor>,
+    ) -> Result<LossAndGradients> {
+        let mut logits = self.forward(ids)?;
+        if temperature != 1.0 {
+            logits = (logits / temperature)?;
+        }
+        let (logp, entropy) = token_logprobs_and_entropy(&logits, targets)?;
+        let value = loss(&TokenTerms { logp, entropy })?;
+        let gradients = value.backward()?;
+        Ok(LossAndGradients {
+            loss: value.detach(),
+            gradients,
+        })
+    }
+}
+
+/// Removes and returns the gradient of a segment's input (zeros when the loss does not depend
+/// on it).
+fn take(store: &mut GradStore, input: &Var) -> Result<Tensor> {
+    match store.remove(input.as_tensor()) {
+        Some(g) => Ok(g),
+        None => Ok(input.as_tensor().zeros_like()?),
+    }
+}
