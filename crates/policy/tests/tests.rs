@@ -10,6 +10,8 @@ mod fixtures;
 mod gradients;
 #[path = "suite/inference.rs"]
 mod inference;
+#[path = "suite/matmul.rs"]
+mod matmul;
 #[path = "suite/openai.rs"]
 mod openai;
 #[path = "suite/rollout.rs"]
