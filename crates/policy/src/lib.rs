@@ -64,6 +64,7 @@ mod agent;
 mod chat;
 mod config;
 mod error;
+mod flash;
 pub mod fetch;
 mod gguf;
 pub mod hub;

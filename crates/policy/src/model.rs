@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use candle_core::{D, DType, Device, Tensor};
 
+use crate::flash::flash_attention;
 use crate::{ModelConfig, PolicyError, Result, ops};
 
 /// The largest total size of linear weights for which [`Decoder::with_transposed_weights`]
@@ -355,10 +356,16 @@ impl Decoder {
         let mut x = self.embed(ids)?;
         let cos = self.cos.narrow(0, 0, t)?;
         let sin = self.sin.narrow(0, 0, t)?;
-        let mask = causal_mask(t, self.dtype(), self.device())?;
+        // The memory-linear flash kernel where it runs (CPU f32/f64), else the `[T, T]` mask.
+        let mask = if ops::fused(&x) {
+            None
+        } else {
+            Some(causal_mask(t, self.dtype(), self.device())?)
+        };
         for block in &self.blocks {
-            x = self.block_forward(block, &x, &cos, &sin, |q, k, v| {
-                attention(q, k, v, &mask, &self.config)
+            x = self.block_forward(block, &x, &cos, &sin, |q, k, v| match &mask {
+                None => flash_attention(q, k, v, attention_scale(&self.config)),
+                Some(mask) => attention(q, k, v, mask, &self.config),
             })?;
         }
         debug_assert_eq!(x.dim(0)?, b);
@@ -451,6 +458,11 @@ fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
     Ok(Tensor::from_vec(mask, (t, t), device)?.to_dtype(dtype)?)
 }
 
+/// The softmax temperature of attention scores, `1 / sqrt(head_dim)`.
+fn attention_scale(config: &ModelConfig) -> f64 {
+    1.0 / (config.head_dim() as f64).sqrt()
+}
+
 /// Grouped-query attention without copying K/V per query head: the query heads that share a
 /// key/value head are folded into the row dimension of one matmul.
 ///
@@ -467,7 +479,7 @@ pub(crate) fn attention(
     let hkv = k.dim(1)?;
     let s = k.dim(2)?;
     let rep = hq / hkv;
-    let scale = 1.0 / (config.head_dim() as f64).sqrt();
+    let scale = attention_scale(config);
     let qg = q.reshape((b, hkv, rep * t, d))?;
     let scores = qg.matmul(&k.t()?)?.reshape((b, hq, t, s))?;
     let probs = if ops::fused(&scores) {

@@ -15,6 +15,9 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+mod serial;
+pub use serial::matmul_serial;
+
 /// Which arithmetic the matmuls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulBackend {
