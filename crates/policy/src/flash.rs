@@ -105,10 +105,16 @@ impl Dims {
     /// Checks `q` `[B, Hq, T, D]` against `k`/`v` `[kv_batches, Hkv, S, D]`.
     fn of(q: &Layout, k: &Layout, v: &Layout, kv_batches: usize) -> candle_core::Result<Self> {
         let [b, hq, t, d] = *q.dims() else {
-            candle_core::bail!("flash-attention: q must be [B, H, T, D], got {:?}", q.dims());
+            candle_core::bail!(
+                "flash-attention: q must be [B, H, T, D], got {:?}",
+                q.dims()
+            );
         };
         let [kb, hkv, s, kd] = *k.dims() else {
-            candle_core::bail!("flash-attention: k must be [B, H, S, D], got {:?}", k.dims());
+            candle_core::bail!(
+                "flash-attention: k must be [B, H, S, D], got {:?}",
+                k.dims()
+            );
         };
         if v.dims() != k.dims()
             || kb != kv_batches * b
@@ -458,7 +464,11 @@ impl<T: Float> Ctx<'_, T> {
     ) {
         let sc = T::of(self.scale);
         let at = bh * self.dims.t + r0;
-        for (i, (p, dp)) in p.chunks_exact_mut(nc).zip(dp.chunks_exact_mut(nc)).enumerate() {
+        for (i, (p, dp)) in p
+            .chunks_exact_mut(nc)
+            .zip(dp.chunks_exact_mut(nc))
+            .enumerate()
+        {
             let seen = self.dims.visible(r0 + i).saturating_sub(c0).min(nc);
             let (l, dl) = (self.lse[at + i], self.delta[at + i]);
             for (x, y) in p[..seen].iter_mut().zip(&mut dp[..seen]) {
@@ -794,7 +804,10 @@ mod tests {
         let seed = (case.t * 31 + case.s * 7 + case.d + case.hq * 3 + case.b) as u64;
         let flash = run(case, dtype, true, seed);
         let plain = run(case, dtype, false, seed);
-        for (name, (a, b)) in ["out", "dq", "dk", "dv"].iter().zip(flash.iter().zip(&plain)) {
+        for (name, (a, b)) in ["out", "dq", "dk", "dv"]
+            .iter()
+            .zip(flash.iter().zip(&plain))
+        {
             let err = rel_err(a, b);
             assert!(err <= tol, "{case:?} {dtype:?}: {name} differs by {err:e}");
         }
@@ -810,7 +823,10 @@ mod tests {
                 assert!(rel_err(&got, &want) <= tol, "{case:?}: row 0 of head {h}");
             }
             let dq0 = flat(&row0(dq));
-            assert!(dq0.iter().all(|x| x.abs() <= tol), "{case:?}: dq row 0 {dq0:?}");
+            assert!(
+                dq0.iter().all(|x| x.abs() <= tol),
+                "{case:?}: dq row 0 {dq0:?}"
+            );
         }
     }
 
@@ -905,10 +921,22 @@ mod tests {
         let v = Var::from_tensor(&tensor(&[1, 1, t, d], 3, 1.0, DType::F32)).unwrap();
         let stats = Arc::new(FlashStats::default());
         let out = flash_attention_with_stats(&q, &k, &v, 0.3, stats.clone()).unwrap();
-        assert_eq!(stats.saved(), hq * t, "saved state is one log-sum-exp per row");
-        assert!(stats.scratch() <= BR * BC, "forward tile {}", stats.scratch());
+        assert_eq!(
+            stats.saved(),
+            hq * t,
+            "saved state is one log-sum-exp per row"
+        );
+        assert!(
+            stats.scratch() <= BR * BC,
+            "forward tile {}",
+            stats.scratch()
+        );
         let grads = out.sum_all().unwrap().backward().unwrap();
-        assert!(stats.scratch() <= BR * BC, "backward tile {}", stats.scratch());
+        assert!(
+            stats.scratch() <= BR * BC,
+            "backward tile {}",
+            stats.scratch()
+        );
         for x in [&q, &k, &v] {
             assert_eq!(grads.get(x.as_tensor()).unwrap().dims(), x.dims());
         }
@@ -978,7 +1006,9 @@ mod tests {
             rayon::current_num_threads(),
             backend()
         );
-        println!("path          T   fwd wall s  fwd+bwd wall s  fwd+bwd cpu s  peak RSS above inputs MiB");
+        println!(
+            "path          T   fwd wall s  fwd+bwd wall s  fwd+bwd cpu s  peak RSS above inputs MiB"
+        );
         for &t in &lengths {
             let (hq, hkv, d) = (9, 3, 64);
             let q = Var::from_tensor(&tensor(&[1, hq, t, d], 1, 3.0, DType::F32)).unwrap();
@@ -1014,7 +1044,9 @@ mod tests {
                 let cpu = cpu_seconds() - cpu;
                 let peak = peak_rss_mib() - base;
                 let name = if flash { "flash" } else { "materialised" };
-                println!("{name:<12} {t:>5}  {fwd:>10.3}  {total:>14.3}  {cpu:>13.2}  {peak:>10.1}");
+                println!(
+                    "{name:<12} {t:>5}  {fwd:>10.3}  {total:>14.3}  {cpu:>13.2}  {peak:>10.1}"
+                );
                 drop((out, grads));
             }
         }

@@ -8,7 +8,9 @@ use crate::common::tiny;
 
 /// Deterministic token ids in `1..300`.
 fn ids(n: usize) -> Vec<u32> {
-    (0..n as u32).map(|i| 1 + (i * 37 + i * i * 11) % 299).collect()
+    (0..n as u32)
+        .map(|i| 1 + (i * 37 + i * i * 11) % 299)
+        .collect()
 }
 
 /// Logits `[T, vocab]` of one sequence by the full forward pass.
