@@ -65,6 +65,7 @@ mod chat;
 mod config;
 mod error;
 pub mod fetch;
+mod flash;
 mod gguf;
 mod head;
 pub mod hub;

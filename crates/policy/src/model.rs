@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use candle_core::{D, DType, Device, Tensor};
 
+use crate::flash::flash_attention;
 use crate::matmul::{self, MatmulBackend};
 use crate::{ModelConfig, PolicyError, Result, mm, ops};
 
@@ -375,9 +376,9 @@ impl Decoder {
         let mut x = self.embed(ids)?;
         let cos = self.cos.narrow(0, 0, t)?;
         let sin = self.sin.narrow(0, 0, t)?;
-        let mask = causal_mask(t, self.dtype(), self.device())?;
+        let mask = self.causal_mask_for(t)?;
         for block in &self.blocks {
-            x = self.causal_block(block, &x, &cos, &sin, &mask)?;
+            x = self.causal_block(block, &x, &cos, &sin, mask.as_ref())?;
         }
         debug_assert_eq!(x.dim(0)?, b);
         rms_norm(&x, &self.norm, self.config.rms_norm_eps)
@@ -431,17 +432,29 @@ impl Decoder {
     }
 
     /// One block over whole sequences (positions from 0, causal attention): the training and
-    /// scoring path. `cos`/`sin` are the first `T` rows of the tables, `mask` the causal mask.
+    /// scoring path. `cos`/`sin` are the first `T` rows of the tables; `mask` the `[T, T]`
+    /// causal mask, or `None` for the memory-linear flash kernel (CPU f32/f64 only).
     pub(crate) fn causal_block(
         &self,
         block: &Block,
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
-        mask: &Tensor,
+        mask: Option<&Tensor>,
     ) -> Result<Tensor> {
-        self.block_forward(block, x, cos, sin, |q, k, v| {
-            attention(q, k, v, mask, &self.config)
+        self.block_forward(block, x, cos, sin, |q, k, v| match mask {
+            None => flash_attention(q, k, v, attention_scale(&self.config)),
+            Some(mask) => attention(q, k, v, mask, &self.config),
+        })
+    }
+
+    /// The causal mask [`Decoder::causal_block`] needs for `t` positions: `None` where the flash
+    /// kernel runs.
+    pub(crate) fn causal_mask_for(&self, t: usize) -> Result<Option<Tensor>> {
+        Ok(if ops::fused(&self.embed) {
+            None
+        } else {
+            Some(causal_mask(t, self.dtype(), self.device())?)
         })
     }
 
@@ -526,11 +539,16 @@ fn rope_tables(config: &ModelConfig, dtype: DType, device: &Device) -> Result<(T
 }
 
 /// `[T, T]` additive causal mask with [`MASK_VALUE`] above the diagonal.
-pub(crate) fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
     let mask: Vec<f32> = (0..t)
         .flat_map(|i| (0..t).map(move |j| if j > i { MASK_VALUE as f32 } else { 0.0 }))
         .collect();
     Ok(Tensor::from_vec(mask, (t, t), device)?.to_dtype(dtype)?)
+}
+
+/// The softmax temperature of attention scores, `1 / sqrt(head_dim)`.
+fn attention_scale(config: &ModelConfig) -> f64 {
+    1.0 / (config.head_dim() as f64).sqrt()
 }
 
 /// Grouped-query attention without copying K/V per query head: the query heads that share a
@@ -549,7 +567,7 @@ pub(crate) fn attention(
     let hkv = k.dim(1)?;
     let s = k.dim(2)?;
     let rep = hq / hkv;
-    let scale = 1.0 / (config.head_dim() as f64).sqrt();
+    let scale = attention_scale(config);
     let qg = q.reshape((b, hkv, rep * t, d))?;
     let scores = qg.matmul(&k.t()?)?.reshape((b, hq, t, s))?;
     let probs = if ops::fused(&scores) {

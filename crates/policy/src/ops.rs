@@ -73,14 +73,18 @@ fn rows_per_task(row_len: usize) -> usize {
 }
 
 /// The contiguous slice of a storage, or an error naming the op.
-fn slice<'a, T: Real>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [T]> {
+pub(crate) fn slice<'a, T: Real>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    op: &str,
+) -> candle_core::Result<&'a [T]> {
     let (start, end) = l
         .contiguous_offsets()
         .ok_or_else(|| candle_core::Error::Msg(format!("{op}: input must be contiguous")))?;
     Ok(&s.as_slice::<T>()?[start..end])
 }
 
-fn unsupported(op: &str, dtype: DType) -> candle_core::Error {
+pub(crate) fn unsupported(op: &str, dtype: DType) -> candle_core::Error {
     candle_core::Error::Msg(format!("{op}: unsupported dtype {dtype:?}"))
 }
 

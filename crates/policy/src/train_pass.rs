@@ -22,7 +22,6 @@
 use candle_core::backprop::GradStore;
 use candle_core::{D, Tensor, Var};
 
-use crate::model::causal_mask;
 use crate::{CausalLm, PolicyError, Result, head, token_logprobs_and_entropy};
 
 /// Whether blocks are recomputed in the backward pass (activation checkpointing per layer).
@@ -131,7 +130,7 @@ impl CausalLm {
         let detached = decoder.detached();
         let cos = decoder.cos.narrow(0, 0, t)?;
         let sin = decoder.sin.narrow(0, 0, t)?;
-        let mask = causal_mask(t, decoder.dtype(), decoder.device())?;
+        let mask = decoder.causal_mask_for(t)?;
         let recompute = recompute.applies(b * t);
 
         // 1. Forward: block inputs (and, without recompute, each block's graph).
@@ -141,10 +140,11 @@ impl CausalLm {
         for (block, plain) in decoder.blocks.iter().zip(&detached.blocks) {
             if recompute {
                 inputs.push(Var::from_tensor(&x)?);
-                x = detached.causal_block(plain, &x, &cos, &sin, &mask)?;
+                x = detached.causal_block(plain, &x, &cos, &sin, mask.as_ref())?;
             } else {
                 let input = Var::from_tensor(&x)?;
-                let y = decoder.causal_block(block, input.as_tensor(), &cos, &sin, &mask)?;
+                let y =
+                    decoder.causal_block(block, input.as_tensor(), &cos, &sin, mask.as_ref())?;
                 x = y.detach();
                 inputs.push(input);
                 outputs.push(y);
@@ -178,7 +178,9 @@ impl CausalLm {
             let input = &inputs[i];
             let y = match outputs.pop() {
                 Some(y) => y,
-                None => decoder.causal_block(block, input.as_tensor(), &cos, &sin, &mask)?,
+                None => {
+                    decoder.causal_block(block, input.as_tensor(), &cos, &sin, mask.as_ref())?
+                }
             };
             let mut store = (y * &upstream)?.sum_all()?.backward()?;
             upstream = take(&mut store, input)?;

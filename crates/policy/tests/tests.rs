@@ -6,6 +6,8 @@ mod checkpoint;
 mod common;
 #[path = "suite/fixtures.rs"]
 mod fixtures;
+#[path = "suite/flash.rs"]
+mod flash;
 #[path = "suite/gradients.rs"]
 mod gradients;
 #[path = "suite/inference.rs"]

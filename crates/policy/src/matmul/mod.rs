@@ -39,6 +39,9 @@ pub use detect::amx_available;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+mod serial;
+pub use serial::matmul_serial;
+
 /// Which arithmetic the matmuls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulBackend {

@@ -1,0 +1,1054 @@
+//! Memory-linear causal attention ("flash attention") on CPU, forward and backward.
+//!
+//! [`flash_attention`] computes `softmax(scale · q kᵀ + causal) v` for grouped-query heads without
+//! ever holding the `[B, H, T, S]` score matrix: each rayon task owns `BR` query rows of one head,
+//! walks the key blocks of `BC` keys up to the causal diagonal, and keeps a running row maximum,
+//! row sum and output accumulator (online softmax). It saves only the row log-sum-exp
+//! `[B, Hq, T]` for the backward pass, which recomputes each probability tile from `q`, `k` and
+//! that log-sum-exp (FlashAttention-2): one parallel pass over query blocks for `dq`, one over key
+//! blocks for `dk`/`dv` (the query heads that share a key/value head summed in head order), so
+//! no two tasks write the same output and every sum runs in a fixed order: results do not depend
+//! on the thread count. Memory: the inputs, outputs and gradients (`O(B·H·T·D)`), the saved
+//! log-sum-exp (`O(B·H·T)`), and two `BR × BC` tiles per running task.
+//!
+//! Tile products go through [`crate::matmul::matmul_serial`] in f32 (whatever backend the matmul
+//! module uses); f64 (the reference tests) uses a plain loop with the same blocking.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use crate::Result;
+use crate::matmul::{MatRef, matmul_serial};
+use crate::ops::{Real, slice, unsupported};
+
+/// Query rows per task and tile. 64 rows × 64 keys × 4 bytes = 16 KiB per score tile, so a query
+/// block, a key block, a value block (each 64 × `D` = 16 KiB at `D` = 64) and the score tile
+/// stay within a core's L2 (2 MiB here) and mostly within L1 (48 KiB) during each product, while
+/// the products stay large enough (64 × 64 × 64) for the matmul kernels to run at full rate.
+pub(crate) const BR: usize = 64;
+
+/// Keys per tile (see [`BR`]).
+pub(crate) const BC: usize = 64;
+
+/// Sizes the op records, for tests of its memory use.
+#[derive(Debug, Default)]
+pub(crate) struct FlashStats {
+    /// Elements of state saved between the forward and the backward pass (the log-sum-exp).
+    saved: AtomicUsize,
+    /// The largest scratch buffer one task allocated, in elements.
+    scratch: AtomicUsize,
+}
+
+impl FlashStats {
+    /// Elements of state saved for the backward pass.
+    #[cfg(test)]
+    pub(crate) fn saved(&self) -> usize {
+        self.saved.load(Ordering::Relaxed)
+    }
+
+    /// The largest scratch buffer one task allocated, in elements.
+    #[cfg(test)]
+    pub(crate) fn scratch(&self) -> usize {
+        self.scratch.load(Ordering::Relaxed)
+    }
+
+    /// A zeroed scratch buffer of `n` elements, recorded.
+    fn alloc<T: Real>(&self, n: usize) -> Vec<T> {
+        self.scratch.fetch_max(n, Ordering::Relaxed);
+        vec![T::of(0.0); n]
+    }
+}
+
+/// Causal grouped-query attention `softmax(scale · q kᵀ + causal) v`, differentiable in `q`, `k`
+/// and `v`, for CPU tensors of f32 or f64.
+///
+/// `q` is `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]` with `Hq` a multiple of `Hkv` (query head `h`
+/// uses key/value head `h / (Hq / Hkv)`) and `S ≥ T`: query row `i` sees keys `j ≤ i + S − T`
+/// (`S = T` is plain causal self-attention; `S > T` a chunk after `S − T` cached keys).
+pub(crate) fn flash_attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Result<Tensor> {
+    flash_attention_with_stats(q, k, v, scale, Arc::default())
+}
+
+/// [`flash_attention`], recording its sizes into `stats`.
+pub(crate) fn flash_attention_with_stats(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: f64,
+    stats: Arc<FlashStats>,
+) -> Result<Tensor> {
+    let op = FlashAttention {
+        scale,
+        lse: Mutex::new(None),
+        stats,
+    };
+    Ok(q.contiguous()?
+        .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
+}
+
+/// The shapes of one call.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    b: usize,
+    hq: usize,
+    hkv: usize,
+    t: usize,
+    s: usize,
+    d: usize,
+}
+
+impl Dims {
+    /// Checks `q` `[B, Hq, T, D]` against `k`/`v` `[kv_batches, Hkv, S, D]`.
+    fn of(q: &Layout, k: &Layout, v: &Layout, kv_batches: usize) -> candle_core::Result<Self> {
+        let [b, hq, t, d] = *q.dims() else {
+            candle_core::bail!(
+                "flash-attention: q must be [B, H, T, D], got {:?}",
+                q.dims()
+            );
+        };
+        let [kb, hkv, s, kd] = *k.dims() else {
+            candle_core::bail!(
+                "flash-attention: k must be [B, H, S, D], got {:?}",
+                k.dims()
+            );
+        };
+        if v.dims() != k.dims()
+            || kb != kv_batches * b
+            || kd != d
+            || hkv == 0
+            || hq % hkv != 0
+            || s < t
+        {
+            candle_core::bail!(
+                "flash-attention: q {:?}, k {:?}, v {:?} do not fit (same B and D, Hq a \
+                 multiple of Hkv, S ≥ T)",
+                q.dims(),
+                k.dims(),
+                v.dims()
+            );
+        }
+        Ok(Self {
+            b,
+            hq,
+            hkv,
+            t,
+            s,
+            d,
+        })
+    }
+
+    /// How many keys query row `i` sees: `i + S − T + 1`.
+    fn visible(&self, i: usize) -> usize {
+        i + self.s - self.t + 1
+    }
+
+    /// Rows `r0..r0 + n` of query head `bh` (`b · Hq + h`) in a `[B, Hq, T, D]` tensor.
+    fn q_rows<'a, T>(&self, x: &'a [T], bh: usize, r0: usize, n: usize) -> Mat<'a, T> {
+        let start = (bh * self.t + r0) * self.d;
+        Mat::new(&x[start..start + n * self.d], n, self.d)
+    }
+
+    /// Rows `c0..c0 + n` of key/value head `bg` (`b · Hkv + g`) in a `[B, Hkv, S, D]` tensor.
+    fn kv_rows<'a, T>(&self, x: &'a [T], bg: usize, c0: usize, n: usize) -> Mat<'a, T> {
+        let start = (bg * self.s + c0) * self.d;
+        Mat::new(&x[start..start + n * self.d], n, self.d)
+    }
+
+    /// The key/value head (`b · Hkv + g`) that query head `bh` (`b · Hq + h`) reads.
+    fn kv_head(&self, bh: usize) -> usize {
+        let (bi, h) = (bh / self.hq, bh % self.hq);
+        bi * self.hkv + h / (self.hq / self.hkv)
+    }
+}
+
+/// A strided read-only matrix: element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy, Debug)]
+struct Mat<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, T> Mat<'a, T> {
+    /// A dense row-major `rows × cols` matrix.
+    fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose (a view).
+    fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
+}
+
+/// The kernels' floats: [`Real`] plus a tile product.
+trait Float: Real {
+    /// `c = a · b` (or `c += a · b` when `accumulate`), `c` row-major with leading dimension
+    /// `ldc`, on the calling thread.
+    fn mm(a: Mat<'_, Self>, b: Mat<'_, Self>, c: &mut [Self], ldc: usize, accumulate: bool);
+}
+
+impl Float for f32 {
+    fn mm(a: Mat<'_, f32>, b: Mat<'_, f32>, c: &mut [f32], ldc: usize, accumulate: bool) {
+        fn view(m: Mat<'_, f32>) -> MatRef<'_> {
+            MatRef {
+                data: m.data,
+                rows: m.rows,
+                cols: m.cols,
+                row_stride: m.rs,
+                col_stride: m.cs,
+            }
+        }
+        matmul_serial(view(a), view(b), c, ldc, accumulate);
+    }
+}
+
+impl Float for f64 {
+    fn mm(a: Mat<'_, f64>, b: Mat<'_, f64>, c: &mut [f64], ldc: usize, accumulate: bool) {
+        debug_assert_eq!(a.cols, b.rows);
+        for i in 0..a.rows {
+            let row = &mut c[i * ldc..i * ldc + b.cols];
+            if !accumulate {
+                row.fill(0.0);
+            }
+            for p in 0..a.cols {
+                let x = a.data[i * a.rs + p * a.cs];
+                for (j, y) in row.iter_mut().enumerate() {
+                    *y += x * b.data[p * b.rs + j * b.cs];
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f(bh, r0, out)` for every query block: `out` is the block's `n · width` slice of a
+/// `[B, Hq, T, width]` buffer, `r0` its first row.
+fn for_each_query_block<T: Send>(
+    out: &mut [T],
+    t: usize,
+    width: usize,
+    f: impl Fn(usize, usize, &mut [T]) + Sync,
+) {
+    if out.is_empty() {
+        return;
+    }
+    out.par_chunks_mut(t * width)
+        .enumerate()
+        .for_each(|(bh, head)| {
+            head.par_chunks_mut(BR * width)
+                .enumerate()
+                .for_each(|(qb, block)| f(bh, qb * BR, block));
+        });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+/// `(out [B, Hq, T, D], lse [B, Hq, T])`.
+fn forward<T: Float>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    dims: Dims,
+    scale: f64,
+    stats: &FlashStats,
+) -> (Vec<T>, Vec<T>) {
+    let d = dims.d;
+    let mut out = vec![T::of(0.0); q.len()];
+    let mut lse = vec![T::of(0.0); dims.b * dims.hq * dims.t];
+    if out.is_empty() {
+        return (out, lse);
+    }
+    out.par_chunks_mut(dims.t * d)
+        .zip(lse.par_chunks_mut(dims.t))
+        .enumerate()
+        .for_each(|(bh, (out, lse))| {
+            out.par_chunks_mut(BR * d)
+                .zip(lse.par_chunks_mut(BR))
+                .enumerate()
+                .for_each(|(qb, (out, lse))| {
+                    forward_block(q, k, v, dims, scale, stats, bh, qb * BR, out, lse);
+                });
+        });
+    (out, lse)
+}
+
+/// Rows `r0..r0 + n` of query head `bh`: `out` (`n × D`) and `lse` (`n`).
+#[allow(clippy::too_many_arguments)]
+fn forward_block<T: Float>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    dims: Dims,
+    scale: f64,
+    stats: &FlashStats,
+    bh: usize,
+    r0: usize,
+    out: &mut [T],
+    lse: &mut [T],
+) {
+    let (d, n) = (dims.d, lse.len());
+    let bg = dims.kv_head(bh);
+    let qm = dims.q_rows(q, bh, r0, n);
+    let keys = dims.visible(r0 + n - 1);
+    let sc = T::of(scale);
+    let mut tile: Vec<T> = stats.alloc(BR * BC);
+    let mut max = vec![T::of(f64::NEG_INFINITY); n];
+    let mut sum = vec![0.0f64; n];
+    for c0 in (0..keys).step_by(BC) {
+        let nc = BC.min(keys - c0);
+        let tile = &mut tile[..n * nc];
+        let kb = dims.kv_rows(k, bg, c0, nc);
+        T::mm(qm, kb.t(), tile, nc, false);
+        for (i, row) in tile.chunks_exact_mut(nc).enumerate() {
+            let seen = dims.visible(r0 + i).saturating_sub(c0).min(nc);
+            let (row, hidden) = row.split_at_mut(seen);
+            hidden.fill(T::of(0.0));
+            if row.is_empty() {
+                continue;
+            }
+            let mut m = max[i];
+            for x in row.iter_mut() {
+                *x = *x * sc;
+                if *x > m {
+                    m = *x;
+                }
+            }
+            let alpha = (max[i] - m).exp();
+            let mut s = 0.0f64;
+            for x in row.iter_mut() {
+                *x = (*x - m).exp();
+                s += x.f64();
+            }
+            sum[i] = sum[i] * alpha.f64() + s;
+            max[i] = m;
+            if alpha.f64() != 1.0 {
+                for o in &mut out[i * d..(i + 1) * d] {
+                    *o *= alpha;
+                }
+            }
+        }
+        T::mm(
+            Mat::new(tile, n, nc),
+            dims.kv_rows(v, bg, c0, nc),
+            out,
+            d,
+            true,
+        );
+    }
+    for (i, row) in out.chunks_exact_mut(d).enumerate() {
+        let inv = T::of(1.0 / sum[i]);
+        for o in row {
+            *o *= inv;
+        }
+        lse[i] = T::of(max[i].f64() + sum[i].ln());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward
+
+/// `[dq | dk | dv]`, flat, from `q`, `k`, `v`, the output `o`, its gradient `g` and the saved
+/// log-sum-exp.
+#[allow(clippy::too_many_arguments)]
+fn backward<T: Float>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    o: &[T],
+    g: &[T],
+    lse: &[T],
+    dims: Dims,
+    scale: f64,
+    stats: &FlashStats,
+) -> Vec<T> {
+    let d = dims.d;
+    // D_i = Σ_d dO_id O_id (= Σ_j dP_ij P_ij), accumulated in f64.
+    let mut delta = vec![T::of(0.0); lse.len()];
+    if d > 0 {
+        let rows = 4096;
+        delta
+            .par_chunks_mut(rows)
+            .enumerate()
+            .for_each(|(c, delta)| {
+                for (r, x) in delta.iter_mut().enumerate() {
+                    let at = (c * rows + r) * d;
+                    let dot: f64 = o[at..at + d]
+                        .iter()
+                        .zip(&g[at..at + d])
+                        .map(|(a, b)| a.f64() * b.f64())
+                        .sum();
+                    *x = T::of(dot);
+                }
+            });
+    }
+    let mut grads = vec![T::of(0.0); q.len() + 2 * k.len()];
+    let (dq, dkv) = grads.split_at_mut(q.len());
+    let (dk, dv) = dkv.split_at_mut(k.len());
+    let ctx = Ctx {
+        q,
+        k,
+        v,
+        g,
+        lse,
+        delta: &delta,
+        dims,
+        scale,
+        stats,
+    };
+    rayon::join(
+        || {
+            for_each_query_block(dq, dims.t, d, |bh, r0, dq| ctx.dq_block(bh, r0, dq));
+        },
+        || {
+            if dk.is_empty() {
+                return;
+            }
+            dk.par_chunks_mut(dims.s * d)
+                .zip(dv.par_chunks_mut(dims.s * d))
+                .enumerate()
+                .for_each(|(bg, (dk, dv))| {
+                    dk.par_chunks_mut(BC * d)
+                        .zip(dv.par_chunks_mut(BC * d))
+                        .enumerate()
+                        .for_each(|(kb, (dk, dv))| ctx.dkv_block(bg, kb * BC, dk, dv));
+                });
+        },
+    );
+    grads
+}
+
+/// What every backward task reads.
+struct Ctx<'a, T> {
+    q: &'a [T],
+    k: &'a [T],
+    v: &'a [T],
+    g: &'a [T],
+    lse: &'a [T],
+    delta: &'a [T],
+    dims: Dims,
+    scale: f64,
+    stats: &'a FlashStats,
+}
+
+impl<T: Float> Ctx<'_, T> {
+    /// For the `n × nc` tile of query rows `r0..` of head `bh` and keys `c0..`: `p ← P`
+    /// (from the scores in `p`) and `dp ← scale · P ∘ (dP − D)` (from `dP` in `dp`); masked
+    /// entries become 0.
+    fn probs_and_dscores(
+        &self,
+        bh: usize,
+        r0: usize,
+        c0: usize,
+        nc: usize,
+        p: &mut [T],
+        dp: &mut [T],
+    ) {
+        let sc = T::of(self.scale);
+        let at = bh * self.dims.t + r0;
+        for (i, (p, dp)) in p
+            .chunks_exact_mut(nc)
+            .zip(dp.chunks_exact_mut(nc))
+            .enumerate()
+        {
+            let seen = self.dims.visible(r0 + i).saturating_sub(c0).min(nc);
+            let (l, dl) = (self.lse[at + i], self.delta[at + i]);
+            for (x, y) in p[..seen].iter_mut().zip(&mut dp[..seen]) {
+                *x = (*x * sc - l).exp();
+                *y = *x * (*y - dl) * sc;
+            }
+            p[seen..].fill(T::of(0.0));
+            dp[seen..].fill(T::of(0.0));
+        }
+    }
+
+    /// `dq` (`n × D`) of rows `r0..` of query head `bh`: `Σ_keys scale · dS K`.
+    fn dq_block(&self, bh: usize, r0: usize, dq: &mut [T]) {
+        let dims = self.dims;
+        let n = dq.len() / dims.d;
+        let bg = dims.kv_head(bh);
+        let qm = dims.q_rows(self.q, bh, r0, n);
+        let gm = dims.q_rows(self.g, bh, r0, n);
+        let keys = dims.visible(r0 + n - 1);
+        let mut p: Vec<T> = self.stats.alloc(BR * BC);
+        let mut dp: Vec<T> = self.stats.alloc(BR * BC);
+        for c0 in (0..keys).step_by(BC) {
+            let nc = BC.min(keys - c0);
+            let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
+            let kb = dims.kv_rows(self.k, bg, c0, nc);
+            T::mm(qm, kb.t(), p, nc, false);
+            T::mm(gm, dims.kv_rows(self.v, bg, c0, nc).t(), dp, nc, false);
+            self.probs_and_dscores(bh, r0, c0, nc, p, dp);
+            T::mm(Mat::new(dp, n, nc), kb, dq, dims.d, true);
+        }
+    }
+
+    /// `dk`, `dv` (`nc × D`) of keys `c0..` of key/value head `bg`: sums over its query heads
+    /// (in order) and the query blocks at or below the diagonal (in order).
+    fn dkv_block(&self, bg: usize, c0: usize, dk: &mut [T], dv: &mut [T]) {
+        let dims = self.dims;
+        let nc = dk.len() / dims.d;
+        let kb = dims.kv_rows(self.k, bg, c0, nc);
+        let vb = dims.kv_rows(self.v, bg, c0, nc);
+        let rep = dims.hq / dims.hkv;
+        let (bi, g) = (bg / dims.hkv, bg % dims.hkv);
+        // The first query row that sees key `c0`, rounded down to its block.
+        let first = c0.saturating_sub(dims.s - dims.t) / BR * BR;
+        let mut p: Vec<T> = self.stats.alloc(BR * BC);
+        let mut dp: Vec<T> = self.stats.alloc(BR * BC);
+        for h in g * rep..(g + 1) * rep {
+            let bh = bi * dims.hq + h;
+            for r0 in (first..dims.t).step_by(BR) {
+                let n = BR.min(dims.t - r0);
+                let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
+                let qm = dims.q_rows(self.q, bh, r0, n);
+                let gm = dims.q_rows(self.g, bh, r0, n);
+                T::mm(qm, kb.t(), p, nc, false);
+                T::mm(gm, vb.t(), dp, nc, false);
+                self.probs_and_dscores(bh, r0, c0, nc, p, dp);
+                T::mm(Mat::new(p, n, nc).t(), gm, dv, dims.d, true);
+                T::mm(Mat::new(dp, n, nc).t(), qm, dk, dims.d, true);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The candle ops
+
+/// The forward op; keeps the log-sum-exp of its one forward call for its backward pass.
+struct FlashAttention {
+    scale: f64,
+    lse: Mutex<Option<CpuStorage>>,
+    stats: Arc<FlashStats>,
+}
+
+fn poisoned<E>(_: E) -> candle_core::Error {
+    candle_core::Error::Msg("flash-attention: saved state poisoned by a panic".into())
+}
+
+impl CustomOp3 for FlashAttention {
+    fn name(&self) -> &'static str {
+        "flash-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dims = Dims::of(l1, l2, l3, 1)?;
+        let name = self.name();
+        let (out, lse) = match s1.dtype() {
+            DType::F32 => {
+                let (o, l) = forward::<f32>(
+                    slice(s1, l1, name)?,
+                    slice(s2, l2, name)?,
+                    slice(s3, l3, name)?,
+                    dims,
+                    self.scale,
+                    &self.stats,
+                );
+                (CpuStorage::F32(o), CpuStorage::F32(l))
+            }
+            DType::F64 => {
+                let (o, l) = forward::<f64>(
+                    slice(s1, l1, name)?,
+                    slice(s2, l2, name)?,
+                    slice(s3, l3, name)?,
+                    dims,
+                    self.scale,
+                    &self.stats,
+                );
+                (CpuStorage::F64(o), CpuStorage::F64(l))
+            }
+            d => return Err(unsupported(name, d)),
+        };
+        self.stats
+            .saved
+            .store(dims.b * dims.hq * dims.t, Ordering::Relaxed);
+        *self.lse.lock().map_err(poisoned)? = Some(lse);
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let saved = self.lse.lock().map_err(poisoned)?;
+        let lse = saved.as_ref().ok_or_else(|| {
+            candle_core::Error::Msg("flash-attention: backward before forward".into())
+        })?;
+        // Three inputs per op: k and v, and dO and O, travel stacked along the batch dimension.
+        let kv = Tensor::cat(&[k, v], 0)?;
+        let go = Tensor::cat(&[grad, res], 0)?;
+        let op = FlashBackward {
+            scale: self.scale,
+            lse,
+            stats: &self.stats,
+        };
+        let all = q.apply_op3_no_bwd(&kv, &go, &op)?;
+        let (nq, nkv) = (q.elem_count(), k.elem_count());
+        let dq = all.narrow(0, 0, nq)?.reshape(q.shape())?;
+        let dk = all.narrow(0, nq, nkv)?.reshape(k.shape())?;
+        let dv = all.narrow(0, nq + nkv, nkv)?.reshape(v.shape())?;
+        Ok((Some(dq), Some(dk), Some(dv)))
+    }
+}
+
+/// The backward op: inputs `q`, `[k; v]` and `[dO; O]` (stacked on the batch dimension), output
+/// `[dq | dk | dv]` flat.
+struct FlashBackward<'a> {
+    scale: f64,
+    lse: &'a CpuStorage,
+    stats: &'a FlashStats,
+}
+
+impl FlashBackward<'_> {
+    fn run<T: Float>(
+        &self,
+        q: &[T],
+        kv: &[T],
+        go: &[T],
+        lse: &[T],
+        dims: Dims,
+    ) -> candle_core::Result<Vec<T>> {
+        let nkv = kv.len() / 2;
+        let nq = go.len() / 2;
+        if lse.len() != dims.b * dims.hq * dims.t || q.len() != nq {
+            candle_core::bail!("flash-attention: saved state does not fit the backward inputs");
+        }
+        let (k, v) = kv.split_at(nkv);
+        let (g, o) = go.split_at(nq);
+        Ok(backward(q, k, v, o, g, lse, dims, self.scale, self.stats))
+    }
+}
+
+impl CustomOp3 for FlashBackward<'_> {
+    fn name(&self) -> &'static str {
+        "flash-attention-bwd"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dims = Dims::of(l1, l2, l2, 2)?;
+        if l3.dims() != [2 * dims.b, dims.hq, dims.t, dims.d] {
+            candle_core::bail!(
+                "flash-attention-bwd: [dO; O] {:?} for q {:?}",
+                l3.dims(),
+                l1.dims()
+            );
+        }
+        let name = self.name();
+        let out = match (s1.dtype(), self.lse) {
+            (DType::F32, CpuStorage::F32(lse)) => CpuStorage::F32(self.run(
+                slice(s1, l1, name)?,
+                slice(s2, l2, name)?,
+                slice(s3, l3, name)?,
+                lse,
+                dims,
+            )?),
+            (DType::F64, CpuStorage::F64(lse)) => CpuStorage::F64(self.run(
+                slice(s1, l1, name)?,
+                slice(s2, l2, name)?,
+                slice(s3, l3, name)?,
+                lse,
+                dims,
+            )?),
+            (d, _) => return Err(unsupported(name, d)),
+        };
+        let n = l1.shape().elem_count() + l2.shape().elem_count();
+        Ok((out, Shape::from(n)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Var};
+
+    use super::*;
+    use crate::ModelConfig;
+    use crate::matmul::{MatmulBackend, backend};
+    use crate::model::{MASK_VALUE, attention};
+
+    /// Deterministic pseudo-random values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn tensor(shape: &[usize], seed: u64, scale: f64, dtype: DType) -> Tensor {
+        let n = shape.iter().product();
+        let v: Vec<f64> = values(n, seed).into_iter().map(|x| x * scale).collect();
+        Tensor::from_vec(v, shape, &Device::Cpu)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap()
+    }
+
+    /// One attention problem: `q` `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]`.
+    #[derive(Clone, Copy, Debug)]
+    struct Case {
+        b: usize,
+        hq: usize,
+        hkv: usize,
+        t: usize,
+        s: usize,
+        d: usize,
+    }
+
+    /// `(out, dq, dk, dv)` of `(out · g).sum()`, by flash or by the materialised path.
+    fn run(case: Case, dtype: DType, flash: bool, seed: u64) -> [Tensor; 4] {
+        let Case {
+            b,
+            hq,
+            hkv,
+            t,
+            s,
+            d,
+        } = case;
+        // Queries scaled up so that some rows are peaked, not near-uniform.
+        let q = Var::from_tensor(&tensor(&[b, hq, t, d], seed, 3.0, dtype)).unwrap();
+        let k = Var::from_tensor(&tensor(&[b, hkv, s, d], seed + 1, 1.0, dtype)).unwrap();
+        let v = Var::from_tensor(&tensor(&[b, hkv, s, d], seed + 2, 1.0, dtype)).unwrap();
+        let g = tensor(&[b, hq, t, d], seed + 3, 1.0, dtype);
+        let config = ModelConfig::tiny_llama(10, hq * d, 1, hq, hkv);
+        let out = if flash {
+            flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt()).unwrap()
+        } else {
+            let offset = s - t;
+            let mask: Vec<f64> = (0..t)
+                .flat_map(|i| (0..s).map(move |j| if j > i + offset { MASK_VALUE } else { 0.0 }))
+                .collect();
+            let mask = Tensor::from_vec(mask, (t, s), &Device::Cpu)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap();
+            attention(&q, &k, &v, &mask, &config).unwrap()
+        };
+        let grads = (&out * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let grad = |x: &Var| grads.get(x.as_tensor()).expect("gradient").clone();
+        [out.clone(), grad(&q), grad(&k), grad(&v)]
+    }
+
+    fn flat(t: &Tensor) -> Vec<f64> {
+        t.to_dtype(DType::F64)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap()
+    }
+
+    /// The largest `|a − b| / max(1, |b|)`.
+    fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
+        assert_eq!(a.dims(), b.dims());
+        flat(a)
+            .iter()
+            .zip(flat(b))
+            .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
+            .fold(0.0, f64::max)
+    }
+
+    /// The f32 tolerance: f32 rounding, or bf16 products where the matmul backend uses them.
+    fn f32_tolerance() -> f64 {
+        match backend() {
+            MatmulBackend::F32 => 1e-5,
+            MatmulBackend::Bf16Amx => 2e-2,
+        }
+    }
+
+    fn compare(case: Case, dtype: DType, tol: f64) {
+        let seed = (case.t * 31 + case.s * 7 + case.d + case.hq * 3 + case.b) as u64;
+        let flash = run(case, dtype, true, seed);
+        let plain = run(case, dtype, false, seed);
+        for (name, (a, b)) in ["out", "dq", "dk", "dv"]
+            .iter()
+            .zip(flash.iter().zip(&plain))
+        {
+            let err = rel_err(a, b);
+            assert!(err <= tol, "{case:?} {dtype:?}: {name} differs by {err:e}");
+        }
+        if case.s == case.t {
+            // Row 0 sees key 0 alone: its output is v[0], and its query gets no gradient.
+            let (out, dq) = (&flash[0], &flash[1]);
+            let row0 = |x: &Tensor| x.narrow(2, 0, 1).unwrap();
+            let v0 = row0(&run_v(case, dtype, seed));
+            let rep = case.hq / case.hkv;
+            for h in 0..case.hq {
+                let want = v0.narrow(1, h / rep, 1).unwrap();
+                let got = row0(out).narrow(1, h, 1).unwrap();
+                assert!(rel_err(&got, &want) <= tol, "{case:?}: row 0 of head {h}");
+            }
+            let dq0 = flat(&row0(dq));
+            assert!(
+                dq0.iter().all(|x| x.abs() <= tol),
+                "{case:?}: dq row 0 {dq0:?}"
+            );
+        }
+    }
+
+    /// The `v` that [`run`] builds for `seed`.
+    fn run_v(case: Case, dtype: DType, seed: u64) -> Tensor {
+        tensor(&[case.b, case.hkv, case.s, case.d], seed + 2, 1.0, dtype)
+    }
+
+    #[test]
+    fn matches_the_materialised_attention_and_its_gradients_in_f32() {
+        let tol = f32_tolerance();
+        for t in [1, 2, 7, 63, 64, 65, 130, 257] {
+            for (hq, hkv) in [(2, 2), (6, 2)] {
+                for d in [8, 64] {
+                    for b in [1, 2] {
+                        let case = Case {
+                            b,
+                            hq,
+                            hkv,
+                            t,
+                            s: t,
+                            d,
+                        };
+                        compare(case, DType::F32, tol);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_materialised_attention_after_cached_keys() {
+        for (t, s) in [(1, 9), (5, 70), (64, 130), (65, 200), (130, 131)] {
+            for (hq, hkv, d, b) in [(3, 1, 8, 2), (2, 2, 64, 1)] {
+                let case = Case {
+                    b,
+                    hq,
+                    hkv,
+                    t,
+                    s,
+                    d,
+                };
+                compare(case, DType::F32, f32_tolerance());
+                compare(case, DType::F64, 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_materialised_attention_in_f64() {
+        for t in [1, 7, 64, 65, 130] {
+            let case = Case {
+                b: 2,
+                hq: 6,
+                hkv: 2,
+                t,
+                s: t,
+                d: 8,
+            };
+            compare(case, DType::F64, 1e-12);
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let case = Case {
+            b: 2,
+            hq: 6,
+            hkv: 2,
+            t: 257,
+            s: 300,
+            d: 64,
+        };
+        let with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| run(case, DType::F32, true, 5).map(|x| flat(&x)))
+        };
+        let (one, two) = (with(1), with(2));
+        for (a, b) in one.iter().zip(&two) {
+            assert!(a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+    }
+
+    #[test]
+    fn saves_linear_state_and_bounded_scratch_at_4096_tokens() {
+        let (hq, t, d) = (3, 4096, 8);
+        let q = Var::from_tensor(&tensor(&[1, hq, t, d], 1, 1.0, DType::F32)).unwrap();
+        let k = Var::from_tensor(&tensor(&[1, 1, t, d], 2, 1.0, DType::F32)).unwrap();
+        let v = Var::from_tensor(&tensor(&[1, 1, t, d], 3, 1.0, DType::F32)).unwrap();
+        let stats = Arc::new(FlashStats::default());
+        let out = flash_attention_with_stats(&q, &k, &v, 0.3, stats.clone()).unwrap();
+        assert_eq!(
+            stats.saved(),
+            hq * t,
+            "saved state is one log-sum-exp per row"
+        );
+        assert!(
+            stats.scratch() <= BR * BC,
+            "forward tile {}",
+            stats.scratch()
+        );
+        let grads = out.sum_all().unwrap().backward().unwrap();
+        assert!(
+            stats.scratch() <= BR * BC,
+            "backward tile {}",
+            stats.scratch()
+        );
+        for x in [&q, &k, &v] {
+            assert_eq!(grads.get(x.as_tensor()).unwrap().dims(), x.dims());
+        }
+    }
+
+    #[test]
+    fn rejects_shapes_that_do_not_fit() {
+        let q = tensor(&[1, 3, 4, 8], 1, 1.0, DType::F32);
+        let kv = |h: usize, s: usize| tensor(&[1, h, s, 8], 2, 1.0, DType::F32);
+        // Hq not a multiple of Hkv; fewer keys than queries; mismatched D; f16.
+        assert!(flash_attention(&q, &kv(2, 4), &kv(2, 4), 1.0).is_err());
+        assert!(flash_attention(&q, &kv(1, 3), &kv(1, 3), 1.0).is_err());
+        let wide = tensor(&[1, 1, 4, 16], 3, 1.0, DType::F32);
+        assert!(flash_attention(&q, &wide, &wide, 1.0).is_err());
+        let half = q.to_dtype(DType::F16).unwrap();
+        let kv16 = kv(1, 4).to_dtype(DType::F16).unwrap();
+        assert!(flash_attention(&half, &kv16, &kv16, 1.0).is_err());
+    }
+
+    /// Peak resident set since the last reset, in MiB (`VmHWM`; 0 where /proc is absent).
+    fn peak_rss_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    /// User + system CPU seconds of this process so far (0 where /proc is absent).
+    fn cpu_seconds() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<f64>().ok()))
+            .sum::<f64>()
+            / 100.0
+    }
+
+    /// Forward + backward of one SmolLM2-shaped attention layer (B = 1, Hq = 9, Hkv = 3,
+    /// D = 64, f32): wall and CPU time and the peak RSS above the inputs, flash vs the
+    /// materialised path. Not a test (prints only); run it in release:
+    ///
+    /// ```sh
+    /// cargo test --release -p crossgym-policy --lib flash::tests::probe -- --ignored --nocapture
+    /// ```
+    ///
+    /// `FLASH_PROBE_T` (default `512,2048,4096,8192`) picks the lengths, `FLASH_PROBE_OLD_MAX`
+    /// (default 4096) the longest one the materialised path runs at. The peak is reset through
+    /// `/proc/self/clear_refs` before each run.
+    #[test]
+    #[ignore = "a measurement, not a test: run it by name in release with --ignored"]
+    fn probe() {
+        let lengths: Vec<usize> = std::env::var("FLASH_PROBE_T")
+            .unwrap_or_else(|_| "512,2048,4096,8192".into())
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        let old_max: usize = std::env::var("FLASH_PROBE_OLD_MAX")
+            .ok()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(4096);
+        println!(
+            "threads {}  matmul backend {:?}",
+            rayon::current_num_threads(),
+            backend()
+        );
+        println!(
+            "path          T   fwd wall s  fwd+bwd wall s  fwd+bwd cpu s  peak RSS above inputs MiB"
+        );
+        for &t in &lengths {
+            let (hq, hkv, d) = (9, 3, 64);
+            let q = Var::from_tensor(&tensor(&[1, hq, t, d], 1, 3.0, DType::F32)).unwrap();
+            let k = Var::from_tensor(&tensor(&[1, hkv, t, d], 2, 1.0, DType::F32)).unwrap();
+            let v = Var::from_tensor(&tensor(&[1, hkv, t, d], 3, 1.0, DType::F32)).unwrap();
+            let g = tensor(&[1, hq, t, d], 4, 1.0, DType::F32);
+            let config = ModelConfig::tiny_llama(10, hq * d, 1, hq, hkv);
+            for flash in [true, false] {
+                if !flash && t > old_max {
+                    println!("materialised {t:>5}  (skipped: above FLASH_PROBE_OLD_MAX)");
+                    continue;
+                }
+                let mask = (!flash).then(|| {
+                    let m: Vec<f32> = (0..t)
+                        .flat_map(|i| {
+                            (0..t).map(move |j| if j > i { MASK_VALUE as f32 } else { 0.0 })
+                        })
+                        .collect();
+                    Tensor::from_vec(m, (t, t), &Device::Cpu).unwrap()
+                });
+                // Reset the peak to the current RSS (inputs and mask included).
+                let _ = std::fs::write("/proc/self/clear_refs", "5");
+                let base = peak_rss_mib();
+                let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+                let out = match &mask {
+                    None => flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt()).unwrap(),
+                    Some(mask) => attention(&q, &k, &v, mask, &config).unwrap(),
+                };
+                let fwd = wall.elapsed().as_secs_f64();
+                let grads = (&out * &g).unwrap().sum_all().unwrap().backward().unwrap();
+                assert!(grads.get(q.as_tensor()).is_some());
+                let total = wall.elapsed().as_secs_f64();
+                let cpu = cpu_seconds() - cpu;
+                let peak = peak_rss_mib() - base;
+                let name = if flash { "flash" } else { "materialised" };
+                println!(
+                    "{name:<12} {t:>5}  {fwd:>10.3}  {total:>14.3}  {cpu:>13.2}  {peak:>10.1}"
+                );
+                drop((out, grads));
+            }
+        }
+    }
+}
