@@ -22,7 +22,8 @@ What is measured (each configuration in its own fresh Python process, so that it
   ~100-token ChatML WebShop prompt (system + user message, generation prompt) in every row of
   a batch of N; the prefill is not timed; timed are 32 greedy choices (log-softmax + argmax on
   the logits, as the crate's greedy `Sampler` does) and the 31 single-token forward passes
-  between them. tokens/s = N * 32 / time, criterion's throughput for that bench.
+  between them. tokens/s = N * 32 / time, criterion's throughput for that bench. (The warm-up
+  is a prefill and 4 decode steps.)
 * `prefill_1x2048_{f32,bf16}`: one no-grad forward of 2048 random ids (seed 0) that fills the
   KV cache and computes the logits of the last position only (as `Session::append` does).
 
@@ -69,6 +70,7 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 REPO_ROOT = Path(__file__).resolve().parents[4]
 THREADS = 2
 DECODE_STEPS = 32
+DECODE_WARMUP_STEPS = 4
 PREFILL_TOKENS = 2048
 SYSTEM = "You are an agent that shops on a website. Think, then act."
 USER = (
@@ -82,15 +84,16 @@ GRPO_ADVANTAGES = [1.0, -0.5, 0.25, -0.75]
 
 
 def config_names(with_8192):
-    """Every configuration, in the order they run."""
-    shapes = [(1, 512), (4, 256), (1, 2048), (1, 4096)] + ([(1, 8192)] if with_8192 else [])
+    """Every configuration, in the order they run (cheapest first, so a stopped run has most)."""
     names = []
-    for b, t in shapes:
+    for b, t in [(1, 512), (4, 256)]:
         names += [f"train_{b}x{t}_f32", f"train_{b}x{t}_bf16"]
     names += ["grpo_4x256_f32", "grpo_4x256_bf16"]
     for b in (1, 8, 16, 32):
         names += [f"decode_b{b}_f32", f"decode_b{b}_bf16"]
     names += [f"prefill_1x{PREFILL_TOKENS}_f32", f"prefill_1x{PREFILL_TOKENS}_bf16"]
+    for b, t in [(1, 2048), (1, 4096)] + ([(1, 8192)] if with_8192 else []):
+        names += [f"train_{b}x{t}_f32", f"train_{b}x{t}_bf16"]
     return names
 
 
@@ -163,6 +166,20 @@ def cpu_info():
         "mem_total_gib": round(mem["MemTotal"] / 2**20, 1),
         "platform": platform.platform(),
     }
+
+
+def wait_quiet(max_s, threshold=0.5, window=2.0):
+    """Waits (at most `max_s` seconds) until the other processes use under `threshold` cores
+    over a `window`-second sample; returns (seconds waited, last sample)."""
+    t0 = time.perf_counter()
+    busy = None
+    while True:
+        j = busy_jiffies()
+        time.sleep(window)
+        busy = round((busy_jiffies() - j) / os.sysconf("SC_CLK_TCK") / window, 3)
+        waited = time.perf_counter() - t0
+        if busy < threshold or waited >= max_s:
+            return round(waited, 1), busy
 
 
 def mem_available_gib():
@@ -388,7 +405,7 @@ def decode(model, batch, ctx, args, load, torch, gguf):
     prompt, tok = prompt_ids(gguf)
     ids = torch.tensor([prompt] * batch)
 
-    def run():
+    def run(steps=DECODE_STEPS):
         with torch.inference_mode():
             t0 = time.perf_counter()
             with ctx():
@@ -398,12 +415,12 @@ def decode(model, batch, ctx, args, load, torch, gguf):
             generated = []
             load.start()
             t0 = time.perf_counter()
-            for step in range(DECODE_STEPS):
+            for step in range(steps):
                 logp = torch.log_softmax(logits.float(), -1)
                 nxt = logp.argmax(-1)
                 logp.gather(-1, nxt.unsqueeze(-1))
                 generated.append(nxt)
-                if step + 1 == DECODE_STEPS:
+                if step + 1 == steps:
                     break
                 with ctx():
                     out = model(input_ids=nxt.unsqueeze(-1), past_key_values=cache, use_cache=True)
@@ -414,12 +431,12 @@ def decode(model, batch, ctx, args, load, torch, gguf):
         return {
             "prefill_s": prefill_s,
             "decode_s": decode_s,
-            "tokens_per_s": batch * DECODE_STEPS / decode_s,
-            "ms_per_step": 1000 * decode_s / (DECODE_STEPS - 1),
+            "tokens_per_s": batch * steps / decode_s,
+            "ms_per_step": 1000 * decode_s / (steps - 1),
             "other_cores_busy": busy,
         }, gen_ids
 
-    warm, _ = run()
+    warm, _ = run(DECODE_WARMUP_STEPS)
     runs, gen_ids = [], None
     for _ in range(args.reps):
         r, gen_ids = run()
@@ -467,17 +484,20 @@ def prefill(model, t, ctx, args, load, torch, vocab):
 
 def versions():
     out = {"python": platform.python_version()}
+    import importlib.metadata
+    import importlib.util
+
     for mod in ("torch", "transformers", "tokenizers", "gguf", "accelerate", "numpy"):
         try:
-            out[mod] = __import__(mod).__version__
-        except Exception as e:  # noqa: BLE001 - report what is missing, keep going
-            out[mod] = f"unavailable: {e}"
+            out[mod] = importlib.metadata.version(mod)
+        except importlib.metadata.PackageNotFoundError:
+            out[mod] = None
+    out["kernels_installed"] = importlib.util.find_spec("kernels") is not None
     try:
-        import importlib.util
-
-        out["kernels_installed"] = importlib.util.find_spec("kernels") is not None
         import torch
 
+        torch.set_num_threads(THREADS)
+        torch.set_num_interop_threads(1)
         out["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
         out["mkldnn_available"] = torch.backends.mkldnn.is_available()
         out["mkl_available"] = torch.backends.mkl.is_available()
@@ -544,6 +564,7 @@ def parent(args):
             limit = max(2.0, avail - 1.5) if avail else 0
         cmd = [sys.executable, __file__, "--child", name, "--gguf", str(gguf)]
         cmd += ["--reps", str(args.reps), "--adamw", args.adamw, "--mem-limit-gb", str(limit)]
+        waited, busy = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else (0.0, None)
         before = loadavg()
         print(f"[{name}] loadavg {' '.join(before)}, MemAvailable {avail:.1f} GiB", file=sys.stderr)
         t0 = time.perf_counter()
@@ -562,6 +583,8 @@ def parent(args):
             returncode=proc.returncode,
             mem_available_gib_before=round(avail, 1) if avail else None,
             mem_limit_gib=round(limit, 1),
+            waited_for_quiet_s=waited,
+            cores_busy_before=busy,
         )
         report["configs"][name] = result
         row = summary_row(name, result)
@@ -596,6 +619,13 @@ def main():
         type=float,
         default=None,
         help="RLIMIT_DATA of each configuration's process (default: MemAvailable - 1.5 GiB; 0: none)",
+    )
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each configuration, wait up to this many seconds for the other processes "
+        "to use under 0.5 cores (default 0: no wait)",
     )
     p.add_argument("--list", action="store_true", help="print the configuration names")
     p.add_argument("--child", help=argparse.SUPPRESS)
