@@ -35,8 +35,9 @@ from the Rust benches' ChaCha8 stream: the values differ, the shapes and the wor
 
 The machine may be shared: each configuration records /proc/loadavg before and after, and each
 repetition the CPU time other processes used while it ran (`other_cores_busy`, in cores, from
-/proc/stat minus this process's own CPU time). Timings with other_cores_busy well above 0 are
-slowed by contention.
+/proc/stat minus this process's own CPU time), and each phase its own CPU seconds (`cpu_s`,
+both threads together; OpenMP spin-waiting counts too). Timings with other_cores_busy well
+above 0 are slowed by contention.
 
 Setup and run (Python 3.11; the first setup downloads about 6 GB: the plain PyPI torch wheel
 pulls the nvidia-* CUDA packages although it runs on the CPU here):
@@ -138,6 +139,12 @@ class OtherLoad:
         own = t.user + t.system - self.own
         busy = (busy_jiffies() - self.j) / os.sysconf("SC_CLK_TCK")
         return round(max(0.0, busy - own) / max(wall, 1e-9), 3)
+
+
+def cpu_s():
+    """User + system CPU seconds of this process (all its threads)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def status_mb(field):
@@ -278,22 +285,23 @@ def train(model, b, t, ctx, args, load, torch, F):
     def step():
         opt.zero_grad(set_to_none=True)
         load.start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         with ctx():
             logits = model(input_ids=ids, use_cache=False).logits
             loss = F.cross_entropy(
                 logits[:, :-1].reshape(-1, vocab).float(), ids[:, 1:].reshape(-1)
             )
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), cpu_s()
         loss.backward()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), cpu_s()
         opt.step()
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), cpu_s()
         return {
             "fwd_s": t1 - t0,
             "bwd_s": t2 - t1,
             "opt_s": t3 - t2,
             "step_s": t3 - t0,
+            "cpu_s": {"fwd": c1 - c0, "bwd": c2 - c1, "opt": c3 - c2, "step": c3 - c0},
             "loss": loss.item(),
             "other_cores_busy": load.stop(),
         }
@@ -346,7 +354,7 @@ def grpo(model, ctx, args, load, torch, vocab):
     def step():
         opt.zero_grad(set_to_none=True)
         load.start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         with ctx():
             logits = model(input_ids=inputs, use_cache=False).logits
         logp_all = torch.log_softmax(logits.float(), -1)
@@ -357,17 +365,18 @@ def grpo(model, ctx, args, load, torch, vocab):
         surr2 = ratio.clamp(0.8, 1.2) * adv
         per_token = -torch.minimum(surr1, surr2) - 0.001 * entropy
         loss = (per_token * mask).sum() / n_tokens
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), cpu_s()
         loss.backward()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), cpu_s()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), cpu_s()
         return {
             "fwd_s": t1 - t0,
             "bwd_s": t2 - t1,
             "opt_s": t3 - t2,
             "step_s": t3 - t0,
+            "cpu_s": {"fwd": c1 - c0, "bwd": c2 - c1, "opt": c3 - c2, "step": c3 - c0},
             "loss": loss.item(),
             "grad_norm": grad_norm.item(),
             "other_cores_busy": load.stop(),
@@ -414,7 +423,7 @@ def decode(model, batch, ctx, args, load, torch, gguf):
             cache, logits = out.past_key_values, out.logits[:, -1]
             generated = []
             load.start()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             for step in range(steps):
                 logp = torch.log_softmax(logits.float(), -1)
                 nxt = logp.argmax(-1)
@@ -425,12 +434,13 @@ def decode(model, batch, ctx, args, load, torch, gguf):
                 with ctx():
                     out = model(input_ids=nxt.unsqueeze(-1), past_key_values=cache, use_cache=True)
                 cache, logits = out.past_key_values, out.logits[:, -1]
-            decode_s = time.perf_counter() - t0
+            decode_s, decode_cpu_s = time.perf_counter() - t0, cpu_s() - c0
             busy = load.stop()
         gen_ids = torch.stack(generated, 1)
         return {
             "prefill_s": prefill_s,
             "decode_s": decode_s,
+            "decode_cpu_s": decode_cpu_s,
             "tokens_per_s": batch * steps / decode_s,
             "ms_per_step": 1000 * decode_s / (steps - 1),
             "other_cores_busy": busy,
@@ -465,11 +475,12 @@ def prefill(model, t, ctx, args, load, torch, vocab):
     def run():
         with torch.inference_mode():
             load.start()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             with ctx():
                 model(input_ids=ids, use_cache=True, logits_to_keep=1)
-            s = time.perf_counter() - t0
-        return {"prefill_s": s, "tokens_per_s": t / s, "other_cores_busy": load.stop()}
+            s, c = time.perf_counter() - t0, cpu_s() - c0
+        busy = load.stop()
+        return {"prefill_s": s, "cpu_s": c, "tokens_per_s": t / s, "other_cores_busy": busy}
 
     warm = run()
     runs = [run() for _ in range(args.reps)]
