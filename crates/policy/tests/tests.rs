@@ -8,6 +8,8 @@ mod common;
 mod fixtures;
 #[path = "suite/gradients.rs"]
 mod gradients;
+#[path = "suite/hub.rs"]
+mod hub;
 #[path = "suite/inference.rs"]
 mod inference;
 #[path = "suite/openai.rs"]
