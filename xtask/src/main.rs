@@ -3,9 +3,12 @@
 //! Only orchestration lives here; every piece of logic it runs is in a library crate or in
 //! cargo itself.
 
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+
+mod cuda;
 
 /// Repository automation for crossgym.
 #[derive(Parser)]
@@ -50,6 +53,38 @@ enum Task {
         /// Extra arguments for criterion (after `--`).
         #[arg(last = true)]
         criterion_args: Vec<String>,
+    },
+    /// Build `crossgym` with CUDA (features cuda,hub) for a GPU machine, here without a GPU.
+    ///
+    /// Installs the pinned CUDA 13.0 wheels into `target/cuda-toolkit` (once), makes link-time
+    /// stubs for the GPU-only libraries, builds in `target/cuda`, and copies the stripped binary
+    /// and its launcher `run-crossgym.sh` to OUT.
+    BuildCuda {
+        /// Output folder (default `target/cuda-bin`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Compute capability without the dot (H100/H200: 90).
+        #[arg(long, default_value = cuda::DEFAULT_COMPUTE_CAP)]
+        compute_cap: String,
+        /// Parallel jobs of cargo and nvcc.
+        #[arg(long, short, default_value_t = 2)]
+        jobs: usize,
+    },
+    /// Check a lent GPU in at most 8 minutes; prints one JSON object (see `crossgym gpu-check`).
+    ///
+    /// `--device cuda` runs the CUDA build in `target/cuda-bin` (make it with `build-cuda`)
+    /// through its launcher; `--device cpu` runs the same check on the CPU (with `--quick`, at
+    /// toy sizes: what the tests run).
+    GpuCheck {
+        /// cuda, cuda:N or cpu.
+        #[arg(long, default_value = "cuda")]
+        device: String,
+        /// Toy sizes.
+        #[arg(long)]
+        quick: bool,
+        /// Folder of the CUDA build (default `target/cuda-bin`).
+        #[arg(long)]
+        bin: Option<PathBuf>,
     },
 }
 
@@ -100,6 +135,55 @@ fn main() -> ExitCode {
                 step.extend(criterion_args);
             }
             vec![step]
+        }
+        Task::BuildCuda {
+            out,
+            compute_cap,
+            jobs,
+        } => {
+            let root = workspace_root();
+            let options = cuda::BuildCuda {
+                out: out.unwrap_or_else(|| root.join("target").join("cuda-bin")),
+                root,
+                compute_cap,
+                jobs,
+            };
+            return match cuda::build_cuda(&options) {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("xtask: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Task::GpuCheck { device, quick, bin } => {
+            let mut check = args(&["gpu-check", "--device", &device]);
+            if quick {
+                check.push("--quick".to_owned());
+            }
+            if device == "cpu" {
+                // The quick check reuses the test build; the full one needs optimised code.
+                let mut step = args(&["run", "--package", "crossgym-study"]);
+                if !quick {
+                    step.push("--release".to_owned());
+                }
+                step.extend(args(&["--bin", "crossgym", "--"]));
+                step.extend(check);
+                vec![step]
+            } else {
+                let root = workspace_root();
+                let bin = bin.unwrap_or_else(|| root.join("target").join("cuda-bin"));
+                return match cuda::gpu_check(&bin, &check) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(message) => {
+                        eprintln!("xtask: {message}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
         }
     };
     for step in steps {
@@ -153,10 +237,19 @@ fn reproduce_step(
         "--out",
     ]));
     step.push(out);
+    if preset.starts_with("paper-") {
+        step.extend(args(&["--device", "cuda"]));
+    }
     if quiet {
         step.push("--quiet".to_owned());
     }
     Ok(step)
+}
+
+/// The workspace root (the parent of this crate's folder).
+fn workspace_root() -> PathBuf {
+    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().map_or(xtask.clone(), PathBuf::from)
 }
 
 fn args(list: &[&str]) -> Vec<String> {

@@ -10,6 +10,8 @@ mod fixtures;
 mod flash;
 #[path = "suite/gradients.rs"]
 mod gradients;
+#[path = "suite/hub.rs"]
+mod hub;
 #[path = "suite/inference.rs"]
 mod inference;
 #[path = "suite/matmul.rs"]

@@ -13,6 +13,7 @@ use crossgym_grpo::{GrpoConfig, SftConfig};
 
 use crate::audit::{AuditMode, audit, render_text};
 use crate::commands;
+use crate::device::DeviceChoice;
 use crate::difficulty::DifficultyFile;
 use crate::io::read_text;
 use crate::metrics::Bootstrap;
@@ -86,6 +87,9 @@ pub enum Command {
         /// Record file (JSONL); an existing one is resumed.
         #[arg(long)]
         out: PathBuf,
+        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -104,6 +108,9 @@ pub enum Command {
         /// Output folder (checkpoints, metrics.jsonl, final/).
         #[arg(long)]
         out: PathBuf,
+        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -125,6 +132,9 @@ pub enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -156,6 +166,12 @@ pub enum Command {
         /// Output folder (resumed when it exists).
         #[arg(long)]
         out: PathBuf,
+        /// Paper presets: start even when the memory estimate exceeds the GPU's memory.
+        #[arg(long)]
+        ignore_memory_estimate: bool,
+        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
@@ -174,9 +190,28 @@ pub enum Command {
         /// The study folder (resumed when it exists).
         #[arg(long)]
         out: PathBuf,
+        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Check a device (a lent GPU) in a few minutes: SmolLM2 fixture prompts against the CPU,
+    /// GRPO updates in f32 and bf16, decode speed, a Qwen2.5-3B-shaped model; one JSON object.
+    GpuCheck {
+        /// The device under test: cuda, cuda:N (or cpu, with --quick, for a test).
+        #[arg(long, default_value = "cuda")]
+        device: DeviceChoice,
+        /// Toy sizes (a tiny model instead of SmolLM2 for the update and decode parts).
+        #[arg(long)]
+        quick: bool,
+        /// The SmolLM2-135M-Instruct GGUF (default: in $CROSSGYM_CACHE or target/crossgym-cache).
+        #[arg(long)]
+        gguf: Option<PathBuf>,
+        /// smollm2_reference.json (default: crates/policy/tests/fixtures/).
+        #[arg(long)]
+        fixture: Option<PathBuf>,
     },
     /// List the printed cells of the paper's Tables 2 and 3 that do not follow from the others.
     Audit {
@@ -312,6 +347,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             max_total_tokens,
             seed,
             out: path,
+            device,
             quiet,
         } => {
             let model = match url {
@@ -324,6 +360,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             let cmd = commands::EvalCommand {
                 model,
+                device,
                 envs,
                 k,
                 max_turns,
@@ -344,13 +381,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             envs,
             config,
             out: dir,
+            device,
             quiet,
         } => {
             let config = match config {
                 Some(path) => GrpoConfig::from_file(&path)?,
                 None => GrpoConfig::default(),
             };
-            commands::train(&model, &envs, config, &dir, !quiet, out)
+            commands::train(&model, device, &envs, config, &dir, !quiet, out)
         }
         Command::Sft {
             model,
@@ -358,13 +396,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             demos,
             config,
             out: dir,
+            device,
             quiet,
         } => {
             let config = match config {
                 Some(path) => SftConfig::from_toml_str(&read_text(&path)?)?,
                 None => SftConfig::default(),
             };
-            commands::sft(&model, &envs, demos, config, &dir, !quiet, out)
+            commands::sft(&model, device, &envs, demos, config, &dir, !quiet, out)
         }
         Command::Base {
             spec,
@@ -386,9 +425,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             preset,
             axes,
             out: dir,
+            device,
+            ignore_memory_estimate,
             quiet,
         } => {
-            let summary = crate::reproduce::reproduce(preset, &axes, &dir, !quiet)?;
+            let summary = crate::reproduce::reproduce(
+                preset,
+                &axes,
+                &dir,
+                device,
+                ignore_memory_estimate,
+                !quiet,
+            )?;
             emit(out, &summary)
         }
         Command::Study {
@@ -396,8 +444,31 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             model,
             settings,
             out: dir,
+            device,
             quiet,
-        } => commands::study(&plan, &model, settings.as_deref(), &dir, !quiet, out),
+        } => commands::study(
+            &plan,
+            &model,
+            device,
+            settings.as_deref(),
+            &dir,
+            !quiet,
+            out,
+        ),
+        Command::GpuCheck {
+            device,
+            quick,
+            gguf,
+            fixture,
+        } => {
+            let mut options = crate::gpu_check::GpuCheckOptions::new(device, quick);
+            options.gguf = gguf.unwrap_or(options.gguf);
+            options.fixture = fixture.unwrap_or(options.fixture);
+            let report = crate::gpu_check::gpu_check(&options)?;
+            let text = serde_json::to_string_pretty(&report)
+                .map_err(|e| StudyError::parse("gpu-check", e))?;
+            emit(out, &format!("{text}\n"))
+        }
         Command::Audit { json, strict } => {
             let mode = if strict {
                 AuditMode::Strict

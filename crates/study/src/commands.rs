@@ -10,6 +10,7 @@ use crossgym_grpo::{Demonstration, GrpoConfig, SftConfig, SftTrainer, TrainerBui
 use crossgym_policy::Pretrained;
 
 use crate::demos::Demonstrator;
+use crate::device::DeviceChoice;
 use crate::envs::registry_for;
 use crate::eval::{EvalOptions, evaluate};
 use crate::metrics::{Bootstrap, summarize};
@@ -111,6 +112,8 @@ pub enum EvalModel {
 pub struct EvalCommand {
     /// The model.
     pub model: EvalModel,
+    /// Where a local model runs.
+    pub device: DeviceChoice,
     /// Envs to evaluate.
     pub envs: Vec<String>,
     /// Samples per task (avg@k).
@@ -137,7 +140,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
     let registry = registry_for(&cmd.envs)?;
     let mut source = match &cmd.model {
         EvalModel::Local(path) => {
-            let bundle = load_model(path)?;
+            let bundle = load_model(path, cmd.device)?;
             PolicySource::new(
                 &bundle.model.inference(),
                 bundle.tokenizer.clone(),
@@ -229,6 +232,7 @@ fn verbosity(progress: bool) -> Verbosity {
 /// metrics in `out` (resumed when `out/checkpoints` exists) and the final model in `out/final`.
 pub fn train(
     model: &Path,
+    device: DeviceChoice,
     envs: &[String],
     config: GrpoConfig,
     out_dir: &Path,
@@ -236,7 +240,7 @@ pub fn train(
     out: &mut dyn Write,
 ) -> Result<()> {
     let registry = Arc::new(registry_for(envs)?);
-    let bundle = load_model(model)?;
+    let bundle = load_model(model, device)?;
     let weights: Vec<(&str, f64)> = envs.iter().map(|e| (e.as_str(), 1.0)).collect();
     let mut builder = TrainerBuilder::new(bundle.model, bundle.tokenizer.clone(), config)
         .template(bundle.template.clone())
@@ -280,8 +284,10 @@ pub fn train(
 /// `crossgym sft`: a supervised warm start of `model` on oracle demonstrations of the first
 /// `demos` train tasks of each env the oracle solves; checkpoints and metrics in `out_dir`, the
 /// model in `out_dir/final`.
+#[allow(clippy::too_many_arguments)]
 pub fn sft(
     model: &Path,
+    device: DeviceChoice,
     envs: &[String],
     demos: usize,
     config: SftConfig,
@@ -290,7 +296,7 @@ pub fn sft(
     out: &mut dyn Write,
 ) -> Result<()> {
     let registry = registry_for(envs)?;
-    let bundle = load_model(model)?;
+    let bundle = load_model(model, device)?;
     let mut demonstrator = Demonstrator::new(envs)?;
     let mut conversations = Vec::new();
     for env_name in envs {
@@ -361,6 +367,7 @@ pub fn base(
 pub fn study(
     plan: &Path,
     model: &Path,
+    device: DeviceChoice,
     settings: Option<&Path>,
     out_dir: &Path,
     progress: bool,
@@ -385,7 +392,7 @@ pub fn study(
     names.sort();
     names.dedup();
     let registry = Arc::new(registry_for(&names)?);
-    let base = load_model(model)?;
+    let base = load_model(model, device)?;
     let runner = StudyRunner::new(plan, out_dir, base, registry, settings)?.with_progress(progress);
     let written = runner.run_all()?;
     emit(

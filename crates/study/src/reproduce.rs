@@ -17,9 +17,11 @@ use crossgym_grpo::{GrpoConfig, RolloutConfig};
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
+use crate::device::DeviceChoice;
 use crate::envs::{STUDY_ENVS, registry_for};
 use crate::findings::{Verdict, findings, findings_markdown};
 use crate::io::{read_text, write_atomic};
+use crate::memory;
 use crate::metrics::Bootstrap;
 use crate::plan::{Plan, Run, RunKind};
 use crate::policy_source::TokenLimits;
@@ -231,31 +233,115 @@ pub fn on_axis(run: &Run, axis: u8) -> bool {
     )
 }
 
-/// Why a paper preset cannot run here, if it cannot: it needs CUDA.
-pub fn gpu_check(preset: Preset) -> std::result::Result<candle_core::Device, String> {
-    let device = candle_core::Device::cuda_if_available(0).unwrap_or(candle_core::Device::Cpu);
-    if device.is_cuda() {
-        return Ok(device);
+/// The model config of a paper preset (the published `config.json`), known before anything is
+/// downloaded.
+pub fn paper_model_config(preset: Preset) -> Option<crossgym_policy::ModelConfig> {
+    match preset {
+        Preset::Paper3b => Some(memory::qwen2_5_3b()),
+        Preset::Paper7b => Some(memory::qwen2_5_7b()),
+        _ => None,
     }
-    Err(format!(
-        "preset {} trains {} with the paper's settings and needs CUDA GPUs: this binary has no \
-         CUDA device (built without crossgym-study's `cuda` feature, or no GPU is visible). \
-         Stopping now instead of starting a weeks-long CPU run. On a GPU machine: \
-         `cargo xtask reproduce --preset {}` (it builds with `--features cuda,hub`).",
-        preset.name(),
-        preset.hub_model().unwrap_or("the model"),
-        preset.name()
-    ))
+}
+
+/// Checks, before any model is loaded, that a paper preset can train on `device`: a CUDA device
+/// whose memory holds the estimate of [`memory::estimate`] at the paper's settings (one
+/// trajectory of 8,192 tokens per pass, bf16, KL reference model). Returns the opened device,
+/// or a message saying what the preset needs, what this machine has, and the scale-out route.
+/// `ignore_memory` skips the memory comparison (the estimate is a worst case: most
+/// trajectories are shorter than the response budget).
+pub fn paper_preflight(
+    preset: Preset,
+    device: DeviceChoice,
+    ignore_memory: bool,
+) -> std::result::Result<candle_core::Device, String> {
+    let Some(config) = paper_model_config(preset) else {
+        return Err(format!("preset {} is not a paper preset", preset.name()));
+    };
+    let model = preset.hub_model().unwrap_or("the model");
+    let settings = preset.settings();
+    let shape = memory::TrainingShape {
+        reference_model: settings.grpo.loss.kl_coef > 0.0,
+        ..memory::TrainingShape::paper_minimum()
+    };
+    let need = memory::estimate(&config, candle_core::DType::BF16, &shape);
+    let needs = format!(
+        "GRPO on {model} needs about {:.0} GiB on one GPU ({:.0} GiB weights, gradients, AdamW \
+         moments and KL reference; {:.0} GiB activations for one {}-token trajectory in bf16; \
+         {:.0} GiB in all with per-layer activation recomputation, which crossgym does not do)",
+        memory::gib(need.total(false)),
+        memory::gib(need.states()),
+        memory::gib(need.activations),
+        shape.tokens,
+        memory::gib(need.total(true)),
+    );
+    let scale_out = "To train at this scale, serve the envs to a distributed trainer instead: \
+         `crossgym serve` puts them behind AgentGym's HTTP protocol, and AgentGym-RL's launch \
+         files (e.g. examples/train/*_train.sh, with actor_rollout_ref.agentgym.env_addr set to \
+         the server) shard the model over several GPUs (FSDP, vLLM rollouts).";
+    if !device.is_cuda() {
+        return Err(format!(
+            "preset {} trains {model} with the paper's settings and needs a CUDA GPU: run it \
+             with `--device cuda` on a GPU machine, with a binary built by `cargo xtask \
+             build-cuda`. Stopping now instead of starting a weeks-long CPU run. {needs}. \
+             {scale_out}",
+            preset.name()
+        ));
+    }
+    let index = match device {
+        DeviceChoice::Cuda(n) => n,
+        DeviceChoice::Cpu => 0,
+    };
+    let has = match memory::gpu_memory() {
+        Some(sizes) => match sizes.get(index) {
+            Some(&bytes) => bytes,
+            None => {
+                return Err(format!(
+                    "--device {device}: nvidia-smi lists {} GPU(s)",
+                    sizes.len()
+                ));
+            }
+        },
+        None => {
+            return Err(format!(
+                "preset {} needs a CUDA GPU and `nvidia-smi` lists none here. {needs}. {scale_out}",
+                preset.name()
+            ));
+        }
+    };
+    if has < need.total(false) && !ignore_memory {
+        return Err(format!(
+            "preset {}: {needs}; GPU {index} has {:.0} GiB, so it would fail hours into the \
+             run. Stopping now (pass --ignore-memory-estimate to try anyway). {scale_out}",
+            preset.name(),
+            memory::gib(has)
+        ));
+    }
+    device.open().map_err(|e| e.to_string())
 }
 
 /// Runs the preset into `out` (resuming what is there) and writes `summary.md` and
 /// `report.html`; returns the summary text.
-pub fn reproduce(preset: Preset, axes: &[u8], out: &Path, progress: bool) -> Result<String> {
+///
+/// Models run on `device` (a small preset's base model is built on the CPU and moved there). A
+/// paper preset first runs [`paper_preflight`] and stops within seconds when it cannot train
+/// here; `ignore_memory` skips its memory comparison.
+pub fn reproduce(
+    preset: Preset,
+    axes: &[u8],
+    out: &Path,
+    device: DeviceChoice,
+    ignore_memory: bool,
+    progress: bool,
+) -> Result<String> {
     if axes.is_empty() || axes.iter().any(|a| !(1..=3).contains(a)) {
         return Err(StudyError::invalid(
             "reproduce",
             format!("--axes must list some of 1, 2, 3 (got {axes:?})"),
         ));
+    }
+    if preset.hub_model().is_some() {
+        paper_preflight(preset, device, ignore_memory)
+            .map_err(|m| StudyError::invalid("reproduce", m))?;
     }
     let start = Instant::now();
     std::fs::create_dir_all(out).map_err(|e| StudyError::io(out, e))?;
@@ -267,16 +353,15 @@ pub fn reproduce(preset: Preset, axes: &[u8], out: &Path, progress: bool) -> Res
         Some(spec) => {
             let (base, record) = build_small_base(&spec, &registry, &out.join("base"), progress)?;
             (
-                base,
+                device.place(base)?,
                 Some(record),
                 format!("crossgym-small-{}", preset.name()),
             )
         }
         None => {
-            let device = gpu_check(preset).map_err(|m| StudyError::invalid("reproduce", m))?;
             let repo = preset.hub_model().unwrap_or_default();
-            let dir = hub_snapshot(repo)?;
-            let base = Pretrained::load_dir(&dir, candle_core::DType::BF16, &device)?;
+            let dir = crossgym_policy::hub::HubCache::from_env().resolve(repo, None)?;
+            let base = Pretrained::load_dir(&dir, device.dtype(), &device.open()?)?;
             (base, None, repo.to_owned())
         }
     };
@@ -317,23 +402,6 @@ pub fn reproduce(preset: Preset, axes: &[u8], out: &Path, progress: bool) -> Res
         serde_json::to_string_pretty(&found).map_err(|e| StudyError::parse("findings.json", e))?;
     write_atomic(&out.join("findings.json"), json.as_bytes())?;
     Ok(summary)
-}
-
-fn hub_snapshot(repo: &str) -> Result<std::path::PathBuf> {
-    #[cfg(feature = "hub")]
-    {
-        Ok(crossgym_policy::hub::download(repo, None)?)
-    }
-    #[cfg(not(feature = "hub"))]
-    {
-        let cache = crossgym_policy::hub::default_cache_dir();
-        crossgym_policy::hub::cached_snapshot(&cache, repo, "main").map_err(|e| {
-            StudyError::invalid(
-                "reproduce",
-                format!("{repo} is not in the hub cache and this build cannot download (no `hub` feature): {e}"),
-            )
-        })
-    }
 }
 
 fn read_timings(path: &Path) -> Result<Vec<PhaseTiming>> {
@@ -470,15 +538,30 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "cuda"))]
-    fn paper_presets_stop_without_a_gpu_and_bad_axes_are_refused() {
-        let message = gpu_check(Preset::Paper7b).unwrap_err();
+    fn paper_presets_stop_on_the_cpu_with_what_they_need_and_bad_axes_are_refused() {
+        let message = paper_preflight(Preset::Paper7b, DeviceChoice::Cpu, false).unwrap_err();
+        assert!(message.contains("needs a CUDA GPU"), "{message}");
+        assert!(message.contains("Qwen/Qwen2.5-7B-Instruct"), "{message}");
         assert!(
-            message.contains("needs CUDA GPUs") && message.contains("Qwen/Qwen2.5-7B-Instruct")
+            message.contains("GiB") && message.contains("crossgym serve"),
+            "{message}"
         );
         let out = std::env::temp_dir().join(format!("crossgym-axes-{}", std::process::id()));
-        assert!(reproduce(Preset::Smoke, &[4], &out, false).is_err());
-        assert!(reproduce(Preset::Paper3b, &[1], &out, false).is_err());
-        std::fs::remove_dir_all(&out).ok();
+        let cpu = DeviceChoice::Cpu;
+        assert!(reproduce(Preset::Smoke, &[4], &out, cpu, false, false).is_err());
+        assert!(reproduce(Preset::Paper3b, &[1], &out, cpu, false, false).is_err());
+        // The paper preset stopped before creating anything.
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn paper_presets_need_more_than_one_h100_without_recomputation() {
+        let shape = memory::TrainingShape::paper_minimum();
+        for preset in [Preset::Paper3b, Preset::Paper7b] {
+            let config = paper_model_config(preset).unwrap();
+            let need = memory::estimate(&config, candle_core::DType::BF16, &shape);
+            assert!(memory::gib(need.total(false)) > 80.0, "{preset:?}");
+        }
+        assert!(paper_model_config(Preset::Cpu).is_none());
     }
 }

@@ -709,10 +709,11 @@ pub fn save_final(bundle: &Pretrained, dir: &Path) -> Result<()> {
     std::fs::rename(&tmp, dir).map_err(|e| StudyError::io(dir, e))
 }
 
-/// Loads a model: a directory (`config.json`, safetensors, `tokenizer.json`) or a `.gguf` file.
-pub fn load_model(path: &Path) -> Result<Pretrained> {
-    let device = candle_core::Device::Cpu;
-    let dtype = candle_core::DType::F32;
+/// Loads a model onto `device` (f32 on the CPU, bf16 on CUDA): a directory (`config.json`,
+/// safetensors, `tokenizer.json`) or a `.gguf` file.
+pub fn load_model(path: &Path, device: crate::device::DeviceChoice) -> Result<Pretrained> {
+    let dtype = device.dtype();
+    let device = device.open()?;
     if path.is_dir() {
         Ok(Pretrained::load_dir(path, dtype, &device)?)
     } else if path.extension().is_some_and(|e| e == "gguf") {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crossgym_grpo::{GrpoConfig, SftConfig};
 use crossgym_study::commands::{self, EvalCommand, EvalModel};
+use crossgym_study::device::DeviceChoice;
 use crossgym_study::envs::registry_for;
 use crossgym_study::policy_source::TokenLimits;
 use crossgym_study::small_base::{SmallBaseSpec, build_small_base};
@@ -56,6 +57,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
 
     let cmd = EvalCommand {
         model: EvalModel::Local(model.clone()),
+        device: DeviceChoice::Cpu,
         envs: envs.clone(),
         k: 2,
         max_turns: 2,
@@ -98,7 +100,16 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     config.rollout.max_tokens_per_turn = 6;
     config.rollout.max_response_tokens = 64;
     let mut out = Vec::new();
-    commands::train(&model, &envs, config, &root.join("train"), false, &mut out).unwrap();
+    commands::train(
+        &model,
+        DeviceChoice::Cpu,
+        &envs,
+        config,
+        &root.join("train"),
+        false,
+        &mut out,
+    )
+    .unwrap();
     assert!(
         String::from_utf8(out)
             .unwrap()
@@ -114,7 +125,17 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
         ..SftConfig::default()
     };
     let mut out = Vec::new();
-    commands::sft(&model, &envs, 2, sft, &root.join("sft"), false, &mut out).unwrap();
+    commands::sft(
+        &model,
+        DeviceChoice::Cpu,
+        &envs,
+        2,
+        sft,
+        &root.join("sft"),
+        false,
+        &mut out,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("2 demonstrations; 1 steps"), "{text}");
     std::fs::remove_dir_all(&root).ok();

@@ -6,6 +6,7 @@ mod commands;
 mod demos;
 mod end_to_end;
 mod eval_resume;
+mod gpu;
 mod paper_tables;
 mod real_study;
 mod toy;
