@@ -327,7 +327,7 @@ fn forward_block<T: Float>(
             }
             let mut m = max[i];
             for x in row.iter_mut() {
-                *x = *x * sc;
+                *x *= sc;
                 if *x > m {
                     m = *x;
                 }
