@@ -504,10 +504,11 @@ fn probe_with_env(value: Option<&str>) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
+    // libtest prints the test's name on the same line, before the probe's output.
+    let line = stdout
         .lines()
-        .find(|l| l.starts_with("probe:"))
-        .expect("probe line")
+        .find_map(|l| l.find("probe:").map(|at| &l[at..]));
+    line.unwrap_or_else(|| panic!("no probe line in {stdout}"))
         .to_string()
 }
 
