@@ -224,7 +224,7 @@ fn random_bodies_never_get_a_5xx() {
 
 /// 100,000 bodies: `cargo test -p crossgym-env-server --release --test tests -- --ignored fuzz_100k --nocapture`.
 #[test]
-#[ignore = "about a minute in release; run with --ignored"]
+#[ignore = "about 10 s in release; run with --ignored"]
 fn fuzz_100k_bodies() {
     let sent = fuzz(20_000, 2026);
     println!("fuzz: {sent} requests, none answered 5xx");
