@@ -22,7 +22,10 @@ use crossgym_env_server::loadgen::{Client, LoadReport, run_load};
 use crossgym_env_server::{EnvName, Server, ServerConfig};
 
 fn var(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn print(label: &str, clients: usize, report: &LoadReport) {
@@ -72,7 +75,11 @@ impl Drop for Reference {
 fn start_reference() -> Option<Reference> {
     let reference = PathBuf::from(std::env::var_os("AGENTGYM_REFERENCE")?);
     let python = std::env::var_os("CROSSGYM_REFERENCE_PYTHON")?;
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/reference_server.py");
     let child = Command::new(python)
         .arg(script)
@@ -89,7 +96,10 @@ fn start_reference() -> Option<Reference> {
         if let Ok(Some(_)) = reference.child.try_wait() {
             return None;
         }
-        if Client::connect(addr).and_then(|mut c| c.get("/")).is_ok_and(|r| r.status == 200) {
+        if Client::connect(addr)
+            .and_then(|mut c| c.get("/"))
+            .is_ok_and(|r| r.status == 200)
+        {
             return Some(reference);
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -102,7 +112,11 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a tiny load then.
     let bench = std::env::args().any(|a| a == "--bench");
     let clients = var("CROSSGYM_BENCH_CLIENTS", 64);
-    let steps = if bench { var("CROSSGYM_BENCH_STEPS", 300) } else { 5 };
+    let steps = if bench {
+        var("CROSSGYM_BENCH_STEPS", 300)
+    } else {
+        5
+    };
     let ref_steps = var("CROSSGYM_BENCH_REF_STEPS", 30);
     println!(
         "loopback, {} CPUs; steps are `POST /step` round trips, latency per request",

@@ -106,9 +106,15 @@ fn random_value(rng: &mut ChaCha8Rng, depth: u32) -> Value {
         0 => Value::Null,
         1 => json!(rng.random_bool(0.5)),
         2 => json!(rng.random_range(-2i64..12)),
-        3 => [json!(i64::MAX), json!(i64::MIN), json!(u64::MAX), json!(1e300), json!(-0.0), json!(2.5)]
-            [rng.random_range(0..6)]
-            .clone(),
+        3 => [
+            json!(i64::MAX),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(1e300),
+            json!(-0.0),
+            json!(2.5),
+        ][rng.random_range(0..6)]
+        .clone(),
         4 | 5 => json!(random_string(rng)),
         6 => Value::Array(
             (0..rng.random_range(0..4))

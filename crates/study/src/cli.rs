@@ -429,12 +429,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             idle_timeout,
             log_requests,
         } => {
-            let name = env.parse().map_err(|e: crossgym_env_server::UnknownEnvName| {
-                StudyError::Invalid {
-                    context: "--env".to_owned(),
-                    message: e.to_string(),
-                }
-            })?;
+            let name = env
+                .parse()
+                .map_err(
+                    |e: crossgym_env_server::UnknownEnvName| StudyError::Invalid {
+                        context: "--env".to_owned(),
+                        message: e.to_string(),
+                    },
+                )?;
             let config = crossgym_env_server::ServerConfig {
                 addr: std::net::SocketAddr::new(host, port),
                 max_sessions,
