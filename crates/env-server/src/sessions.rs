@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How many gone ids are remembered for error messages (older ones read as "not valid").
-const GONE_MEMORY: usize = 1 << 16;
+const GONE_MEMORY: usize = 4096;
 
 /// Why a session id no longer answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
