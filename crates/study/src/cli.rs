@@ -2,7 +2,8 @@
 //! [`run`].
 //!
 //! The model-driven commands (`play`, `eval`, `train`, `sft`, `base`, `study`) are in
-//! [`crate::commands`]; `audit`, `plan`, `split` and `report` need no model.
+//! [`crate::commands`]; `audit`, `plan`, `split`, `report` and `serve` (the env server of
+//! `crossgym-env-server`) need no model.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -212,6 +213,28 @@ pub enum Command {
         /// smollm2_reference.json (default: crates/policy/tests/fixtures/).
         #[arg(long)]
         fixture: Option<PathBuf>,
+    },
+    /// Serve one env over AgentGym's HTTP protocol (AgentGym-RL, verl and AgentGym's clients use
+    /// it unchanged); stops on SIGINT or SIGTERM.
+    Serve {
+        /// The env (webshop, searchqa, textcraft, alfworld, babyai).
+        #[arg(long)]
+        env: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port to listen on (0 picks a free one; the address is printed).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Most live sessions; beyond it the least recently used one is evicted.
+        #[arg(long, default_value_t = crossgym_env_server::DEFAULT_MAX_SESSIONS)]
+        max_sessions: usize,
+        /// Seconds after which an idle session is evicted.
+        #[arg(long, default_value_t = crossgym_env_server::DEFAULT_IDLE_TIMEOUT.as_secs())]
+        idle_timeout: u64,
+        /// Log one JSON line per request to stderr.
+        #[arg(long)]
+        log_requests: bool,
     },
     /// List the printed cells of the paper's Tables 2 and 3 that do not follow from the others.
     Audit {
@@ -468,6 +491,34 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let text = serde_json::to_string_pretty(&report)
                 .map_err(|e| StudyError::parse("gpu-check", e))?;
             emit(out, &format!("{text}\n"))
+        }
+        Command::Serve {
+            env,
+            host,
+            port,
+            max_sessions,
+            idle_timeout,
+            log_requests,
+        } => {
+            let name = env
+                .parse()
+                .map_err(
+                    |e: crossgym_env_server::UnknownEnvName| StudyError::Invalid {
+                        context: "--env".to_owned(),
+                        message: e.to_string(),
+                    },
+                )?;
+            let config = crossgym_env_server::ServerConfig {
+                addr: std::net::SocketAddr::new(host, port),
+                max_sessions,
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
+                log_requests,
+                ..crossgym_env_server::ServerConfig::new(name)
+            };
+            crossgym_env_server::run_until_signal(config, out).map_err(|e| StudyError::Invalid {
+                context: format!("crossgym serve --env {env}"),
+                message: e.to_string(),
+            })
         }
         Command::Audit { json, strict } => {
             let mode = if strict {
