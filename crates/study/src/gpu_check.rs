@@ -293,6 +293,7 @@ fn grpo_step(model: &CausalLm, cpu: Option<&CausalLm>, len: usize) -> Result<Val
             micro_batch_size: 1,
             max_grad_norm: 1.0,
             temperature: 1.0,
+            recompute: crossgym_policy::Recompute::Auto,
         };
         let start = Instant::now();
         let stats = grpo_update(

@@ -102,7 +102,7 @@ async fn create(State(app): State<Craft>, body: Bytes) -> Response {
     let _ = fields.opt_string("goal");
     finish!(fields);
     reply(
-        app.create(|data, id, session| start(data, id, session))
+        app.create(start)
             .await
             .map(|(id, observation)| {
                 json!({ "id": id, "observation": observation, "done": false, "reward": 0 })
