@@ -77,6 +77,13 @@ impl Linear {
         let rows: usize = lead.iter().product();
         let x = x.reshape((rows, *last))?;
         // One row goes through gemm's matrix-vector path, which wants the `[out, in]` layout.
+        // A KV-cached session (transposed copies present) decodes in f32 whatever the row
+        // count, so batched and one-row decoding agree; AMX decoding is future work.
+        let backend = if self.weight_t.is_some() {
+            MatmulBackend::F32
+        } else {
+            backend
+        };
         let y = if let Some(wt) = self.weight_t.as_ref().filter(|_| rows > 1) {
             x.matmul(wt)?
         } else if mm::supported(&x) {

@@ -64,7 +64,11 @@ pub fn tiny(qwen2: bool, dtype: DType, seed: u64) -> CausalLm {
     } else {
         ModelConfig::tiny_llama(300, 16, 2, 4, 2)
     };
-    CausalLm::random(&config, seed, dtype, &Device::Cpu).expect("random model")
+    let mut model = CausalLm::random(&config, seed, dtype, &Device::Cpu).expect("random model");
+    // Exact comparisons between code paths (cached vs full, batched vs one row) run in f32; the
+    // bf16 AMX path has its own tests with bf16 tolerances.
+    model.set_matmul_backend(crossgym_policy::matmul::MatmulBackend::F32);
+    model
 }
 
 /// Reads a JSON array of numbers.
