@@ -82,6 +82,8 @@ mod pretrained;
 mod rollout;
 mod sampling;
 mod swiglu;
+#[cfg(test)]
+mod test_util;
 mod tokenizer;
 mod train_pass;
 

@@ -152,18 +152,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_util::{max_diff, values};
 
     #[test]
     fn f32_linear_and_its_gradients_match_candle() {
@@ -173,19 +162,7 @@ mod tests {
             let g = Tensor::from_vec(values(rows * out, 3), (rows, out), &Device::Cpu).unwrap();
             let ours = linear(x.as_tensor(), w.as_tensor(), MatmulBackend::F32).unwrap();
             let theirs = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
-            let diff = |a: &Tensor, b: &Tensor| {
-                (a - b)
-                    .unwrap()
-                    .abs()
-                    .unwrap()
-                    .flatten_all()
-                    .unwrap()
-                    .max(0)
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap()
-            };
-            assert!(diff(&ours, &theirs) < 1e-5);
+            assert!(max_diff(&ours, &theirs) < 1e-5);
             let ga = (ours * &g).unwrap().sum_all().unwrap().backward().unwrap();
             let gb = (theirs * &g)
                 .unwrap()
@@ -195,7 +172,7 @@ mod tests {
                 .unwrap();
             for v in [&x, &w] {
                 assert!(
-                    diff(
+                    max_diff(
                         ga.get(v.as_tensor()).unwrap(),
                         gb.get(v.as_tensor()).unwrap()
                     ) < 1e-5

@@ -117,6 +117,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
+    use crate::test_util::max_diff;
 
     #[test]
     fn matches_candle_ops_and_their_gradients() {
@@ -128,19 +129,7 @@ mod tests {
         let dy = Tensor::from_vec(vals(0.71), gate.shape(), &Device::Cpu).unwrap();
         let ours = swiglu(gate.as_tensor(), up.as_tensor()).unwrap();
         let theirs = (gate.as_tensor().silu().unwrap() * up.as_tensor()).unwrap();
-        let diff = |a: &Tensor, b: &Tensor| {
-            (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap()
-        };
-        assert!(diff(&ours, &theirs) < 1e-5);
+        assert!(max_diff(&ours, &theirs) < 1e-5);
         let ga = (ours * &dy).unwrap().sum_all().unwrap().backward().unwrap();
         let gb = (theirs * &dy)
             .unwrap()
@@ -150,7 +139,7 @@ mod tests {
             .unwrap();
         for v in [&gate, &up] {
             assert!(
-                diff(
+                max_diff(
                     ga.get(v.as_tensor()).unwrap(),
                     gb.get(v.as_tensor()).unwrap()
                 ) < 1e-4

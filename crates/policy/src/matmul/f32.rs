@@ -4,8 +4,21 @@
 
 use super::MatRef;
 
-/// `C (+)= A · B` in f32. The caller checked shapes and bounds; `k > 0`, `m, n > 0`.
+/// `C (+)= A · B` in f32 on rayon's pool. The caller checked shapes and bounds; `k > 0`,
+/// `m, n > 0`.
 pub(crate) fn matmul(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, accumulate: bool) {
+    matmul_on(gemm::Parallelism::Rayon(0), a, b, c, ldc, accumulate);
+}
+
+/// [`matmul`] with an explicit gemm parallelism (`None`: the calling thread only).
+pub(crate) fn matmul_on(
+    parallelism: gemm::Parallelism,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
     let (m, n, k) = (a.rows, b.cols, a.cols);
     debug_assert!(a.in_bounds() && b.in_bounds() && c.len() >= (m - 1) * ldc + n);
     // SAFETY: the caller checked that every element addressed through the three views and
@@ -30,7 +43,7 @@ pub(crate) fn matmul(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, ac
             false,
             false,
             false,
-            gemm::Parallelism::Rayon(0),
+            parallelism,
         );
     }
 }

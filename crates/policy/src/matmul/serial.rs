@@ -1,8 +1,6 @@
 //! [`matmul_serial`]: the product of [`super::matmul`] on the calling thread only, for callers
 //! that already split their work over rayon tasks (the attention tiles of [`crate::flash`]).
 
-#![allow(unsafe_code)]
-
 use super::MatRef;
 
 /// `C = A · B` (or `C += A · B` when `accumulate`), exactly as [`super::matmul`] (same contract,
@@ -14,54 +12,9 @@ use super::MatRef;
 /// dispatch to its single-threaded variant the same way.
 pub fn matmul_serial(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, accumulate: bool) {
     assert_eq!(a.cols, b.rows, "matmul_serial: inner dimensions differ");
-    assert!(
-        a.in_bounds() && b.in_bounds(),
-        "matmul_serial: operand out of bounds"
-    );
-    assert!(
-        ldc >= b.cols,
-        "matmul_serial: ldc smaller than the output's columns"
-    );
-    let (m, n, k) = (a.rows, b.cols, a.cols);
-    if m == 0 || n == 0 {
-        return;
-    }
-    assert!(
-        c.len() >= (m - 1) * ldc + n,
-        "matmul_serial: output too small"
-    );
-    if k == 0 {
-        if !accumulate {
-            for row in c.chunks_mut(ldc).take(m) {
-                row[..n].fill(0.0);
-            }
-        }
-        return;
-    }
-    // SAFETY: the bounds of all three operands were checked above; `c` is borrowed mutably, so
-    // it aliases neither input.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            ldc as isize,
-            accumulate,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+    assert!(b.in_bounds(), "matmul_serial: right operand out of bounds");
+    if super::check_and_trivial(a, b.cols, c, ldc, accumulate) {
+        super::f32::matmul_on(gemm::Parallelism::None, a, b, c, ldc, accumulate);
     }
 }
 
