@@ -63,6 +63,7 @@
 mod agent;
 mod chat;
 mod config;
+mod engine;
 mod error;
 pub mod fetch;
 mod flash;
@@ -90,6 +91,7 @@ mod train_pass;
 pub use agent::{AgentReply, ChatAgent, LocalAgent, TokenRecord};
 pub use chat::{ChatTemplate, Message, Role};
 pub use config::{ModelConfig, TokenIds};
+pub use engine::{PackedModel, SeqCache};
 pub use error::{PolicyError, Result};
 pub use gguf::{load_gguf, unpermute};
 pub use inference::{Generation, Session, greedy};

@@ -101,8 +101,8 @@ struct RmsNorm {
     eps: f64,
 }
 
-/// `1 / sqrt(mean(row²) + eps)`, accumulated in f64.
-fn inv_rms<T: Real>(row: &[T], eps: f64) -> f64 {
+/// `1 / sqrt(mean(row²) + eps)`, accumulated in f64 (also the rollout engine's RMSNorm).
+pub(crate) fn inv_rms<T: Real>(row: &[T], eps: f64) -> f64 {
     let sum: f64 = row.iter().map(|v| v.f64() * v.f64()).sum();
     1.0 / (sum / row.len() as f64 + eps).sqrt()
 }

@@ -4,6 +4,8 @@
 mod checkpoint;
 #[path = "suite/common.rs"]
 mod common;
+#[path = "suite/engine.rs"]
+mod engine;
 #[path = "suite/fixtures.rs"]
 mod fixtures;
 #[path = "suite/flash.rs"]

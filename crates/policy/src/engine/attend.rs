@@ -1,0 +1,156 @@
+//! Attention of new query rows over each sequence's own cache, per (sequence, key/value head,
+//! block of queries), on the calling threads of a rayon loop.
+
+use rayon::prelude::*;
+
+use super::kv::LayerKv;
+use crate::matmul::{MatRef, matmul_serial};
+
+/// Query tokens per work item: bounds a score block to `heads_per_group · 64 × context`.
+const QUERY_BLOCK: usize = 64;
+
+/// Where one sequence's new tokens sit in the step.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Span {
+    /// First row of the sequence's tokens in the step's concatenated rows.
+    pub(super) row: usize,
+    /// Tokens of the sequence before this step.
+    pub(super) base: usize,
+    /// New tokens.
+    pub(super) len: usize,
+}
+
+/// The attention geometry.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Heads {
+    pub(super) q_heads: usize,
+    pub(super) kv_heads: usize,
+    pub(super) head_dim: usize,
+    /// Columns of a row of the fused q|k|v projection.
+    pub(super) qkv_width: usize,
+}
+
+struct Item {
+    seq: usize,
+    group: usize,
+    start: usize,
+    len: usize,
+}
+
+/// Softmax of `scores · scale` over the first `valid` entries (the rest set to 0), as the
+/// training path's masked softmax computes it: f32 exponentials, an f64 sum.
+fn causal_softmax(row: &mut [f32], valid: usize, scale: f32) {
+    let (live, masked) = row.split_at_mut(valid);
+    masked.fill(0.0);
+    let mut max = f32::NEG_INFINITY;
+    for x in live.iter_mut() {
+        *x *= scale;
+        max = max.max(*x);
+    }
+    let mut sum = 0.0f64;
+    for x in live.iter_mut() {
+        *x = (*x - max).exp();
+        sum += f64::from(*x);
+    }
+    let inv = (1.0 / sum) as f32;
+    for x in live.iter_mut() {
+        *x *= inv;
+    }
+}
+
+/// One head's `[keys, d]` rows of a token-major cache buffer whose rows are `width` wide.
+fn head_view(data: &[f32], col: usize, keys: usize, d: usize, width: usize) -> MatRef<'_> {
+    MatRef {
+        data: &data[col..],
+        rows: keys,
+        cols: d,
+        row_stride: width,
+        col_stride: 1,
+    }
+}
+
+/// Writes `out` (`[rows, q_heads · head_dim]`): for every new token of every span, each query
+/// head's attention over its sequence's keys up to and including that token. `qkv` holds the
+/// step's projected (and rotated) queries; `caches[i]` the keys and values of span `i`, the new
+/// tokens already appended.
+pub(super) fn attend(
+    heads: Heads,
+    qkv: &[f32],
+    spans: &[Span],
+    caches: &[&LayerKv],
+    out: &mut [f32],
+) {
+    let Heads {
+        q_heads,
+        kv_heads,
+        head_dim: d,
+        qkv_width,
+    } = heads;
+    let rep = q_heads / kv_heads;
+    let kv_width = kv_heads * d;
+    let out_width = q_heads * d;
+    let scale = (1.0 / (d as f64).sqrt()) as f32;
+    let items: Vec<Item> = spans
+        .iter()
+        .enumerate()
+        .flat_map(|(seq, span)| {
+            (0..kv_heads).flat_map(move |group| {
+                (0..span.len).step_by(QUERY_BLOCK).map(move |start| Item {
+                    seq,
+                    group,
+                    start,
+                    len: QUERY_BLOCK.min(span.len - start),
+                })
+            })
+        })
+        .collect();
+    let blocks: Vec<Vec<f32>> = items
+        .par_iter()
+        .map(|item| {
+            let span = spans[item.seq];
+            let cache = caches[item.seq];
+            let keys = span.base + item.start + item.len;
+            let rows = rep * item.len;
+            // Row j·len + p: query head group·rep + j at new token start + p.
+            let mut q = vec![0f32; rows * d];
+            for j in 0..rep {
+                let col = (item.group * rep + j) * d;
+                for p in 0..item.len {
+                    let src = (span.row + item.start + p) * qkv_width + col;
+                    q[(j * item.len + p) * d..][..d].copy_from_slice(&qkv[src..src + d]);
+                }
+            }
+            let mut scores = vec![0f32; rows * keys];
+            matmul_serial(
+                MatRef::new(&q, rows, d),
+                head_view(&cache.k, item.group * d, keys, d, kv_width).t(),
+                &mut scores,
+                keys,
+                false,
+            );
+            for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
+                let p = r % item.len;
+                causal_softmax(row, span.base + item.start + p + 1, scale);
+            }
+            let mut o = vec![0f32; rows * d];
+            matmul_serial(
+                MatRef::new(&scores, rows, keys),
+                head_view(&cache.v, item.group * d, keys, d, kv_width),
+                &mut o,
+                d,
+                false,
+            );
+            o
+        })
+        .collect();
+    for (item, o) in items.iter().zip(blocks) {
+        let span = spans[item.seq];
+        for j in 0..rep {
+            let col = (item.group * rep + j) * d;
+            for p in 0..item.len {
+                let dst = (span.row + item.start + p) * out_width + col;
+                out[dst..dst + d].copy_from_slice(&o[(j * item.len + p) * d..][..d]);
+            }
+        }
+    }
+}
