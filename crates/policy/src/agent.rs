@@ -30,6 +30,41 @@ pub struct TokenRecord {
     pub prompt_len: usize,
 }
 
+impl TokenRecord {
+    /// Appends `ids` with loss-mask value `mask` and their sampling log-probs (0 without).
+    pub(crate) fn push(&mut self, ids: &[u32], mask: u8, logprobs: Option<&[f64]>) {
+        self.tokens.extend_from_slice(ids);
+        self.loss_mask.extend(std::iter::repeat_n(mask, ids.len()));
+        match logprobs {
+            Some(lp) => self.logprobs.extend(lp.iter().map(|&l| l as f32)),
+            None => self.logprobs.extend(std::iter::repeat_n(0.0, ids.len())),
+        }
+    }
+}
+
+/// The text of a generated reply (`stopped`: it ends on the sampled `<|im_end|>`) and the
+/// template tokens that close its turn: `<|im_end|>` when it was cut by its cap, then a newline.
+pub(crate) fn reply_closing(
+    tokenizer: &Tokenizer,
+    tokens: &[u32],
+    stopped: bool,
+    im_end: u32,
+    newline: &[u32],
+) -> Result<(String, Vec<u32>)> {
+    let body = if stopped {
+        &tokens[..tokens.len().saturating_sub(1)]
+    } else {
+        tokens
+    };
+    let text = tokenizer.decode(body, true)?;
+    let mut closing = Vec::with_capacity(1 + newline.len());
+    if !stopped {
+        closing.push(im_end);
+    }
+    closing.extend_from_slice(newline);
+    Ok((text, closing))
+}
+
 /// A policy that continues chat conversations, batched over the rows of a group.
 ///
 /// Implemented by [`LocalAgent`] (candle, token-exact) and [`crate::OpenAiAgent`] (a remote
@@ -100,18 +135,6 @@ impl LocalAgent {
         self.params = params;
     }
 
-    fn push(&mut self, row: usize, ids: &[u32], mask: u8, logprobs: Option<&[f64]>) {
-        let record = &mut self.records[row];
-        record.tokens.extend_from_slice(ids);
-        record
-            .loss_mask
-            .extend(std::iter::repeat_n(mask, ids.len()));
-        match logprobs {
-            Some(lp) => record.logprobs.extend(lp.iter().map(|&l| l as f32)),
-            None => record.logprobs.extend(std::iter::repeat_n(0.0, ids.len())),
-        }
-    }
-
     fn check_row(&self, row: usize) -> Result<()> {
         if row < self.records.len() {
             Ok(())
@@ -134,7 +157,7 @@ impl ChatAgent for LocalAgent {
         self.records = vec![TokenRecord::default(); n];
         self.queued = vec![prompt.clone(); n];
         for r in 0..n {
-            self.push(r, &prompt, 0, None);
+            self.records[r].push(&prompt, 0, None);
         }
         Ok(())
     }
@@ -145,7 +168,7 @@ impl ChatAgent for LocalAgent {
             .tokenizer
             .encode(&ChatTemplate::turn(Role::User, text))?;
         self.queued[row].extend_from_slice(&ids);
-        self.push(row, &ids, 0, None);
+        self.records[row].push(&ids, 0, None);
         Ok(())
     }
 
@@ -156,7 +179,7 @@ impl ChatAgent for LocalAgent {
         let prompt = self.tokenizer.encode(&ChatTemplate::generation_prompt())?;
         for &r in rows {
             self.queued[r].extend_from_slice(&prompt);
-            self.push(r, &prompt, 0, None);
+            self.records[r].push(&prompt, 0, None);
             let record = &mut self.records[r];
             if record.prompt_len == 0 {
                 record.prompt_len = record.tokens.len();
@@ -173,20 +196,16 @@ impl ChatAgent for LocalAgent {
         let mut replies = Vec::with_capacity(rows.len());
         for ((&r, sampler), g) in rows.iter().zip(samplers).zip(generations) {
             self.samplers[r] = sampler;
-            self.push(r, &g.tokens, 1, Some(&g.logprobs));
-            let body: &[u32] = if g.stopped {
-                &g.tokens[..g.tokens.len() - 1]
-            } else {
-                &g.tokens
-            };
-            let text = self.tokenizer.decode(body, true)?;
-            let mut closing = Vec::new();
-            if !g.stopped {
-                closing.push(self.im_end);
-            }
-            closing.extend_from_slice(&self.newline);
+            self.records[r].push(&g.tokens, 1, Some(&g.logprobs));
+            let (text, closing) = reply_closing(
+                &self.tokenizer,
+                &g.tokens,
+                g.stopped,
+                self.im_end,
+                &self.newline,
+            )?;
             self.queued[r].extend_from_slice(&closing);
-            self.push(r, &closing, 0, None);
+            self.records[r].push(&closing, 0, None);
             replies.push(AgentReply {
                 text,
                 generated_tokens: g.tokens.len(),

@@ -82,6 +82,7 @@ mod optim;
 mod pretrained;
 mod rollout;
 mod sampling;
+mod stream;
 mod swiglu;
 #[cfg(test)]
 mod test_util;
@@ -105,5 +106,6 @@ pub use rollout::{
     FinishReason, RolloutLimits, StepRecord, Trajectory, conversation_start, rollout_group,
 };
 pub use sampling::{Choice, Sampler, SamplingParams, argmax};
+pub use stream::{EpisodeFeed, EpisodeJob, EpisodeStream, StreamSettings, StreamStats};
 pub use tokenizer::{IM_END, IM_START, Tokenizer};
 pub use train_pass::{LossAndGradients, RECOMPUTE_ABOVE_TOKENS, Recompute, TokenTerms};

@@ -22,5 +22,7 @@ mod matmul;
 mod openai;
 #[path = "suite/rollout.rs"]
 mod rollout;
+#[path = "suite/stream.rs"]
+mod stream;
 #[path = "suite/train_pass.rs"]
 mod train_pass;

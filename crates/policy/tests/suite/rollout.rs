@@ -77,7 +77,7 @@ impl Env for LetterEnv {
     }
 }
 
-fn tokenizer() -> Tokenizer {
+pub fn tokenizer() -> Tokenizer {
     let texts = [
         "Write a reply with the letter e. Ok. Task 0: go. Turn 1 failed, again. Done.",
         "system user assistant you are an agent",
