@@ -2,12 +2,16 @@
 //! envs, tasks and samples decoding together on the [`PackedModel`] engine, and starts the next
 //! episode in a row as soon as one ends.
 //!
-//! Each engine step runs, for every episode in flight, whatever it has queued: the prompt or a
-//! turn's observation (prefilled in one pass over its own cache) or the token it sampled last.
-//! Rows are never padded and a finished reply is stepped through its env at once, so no episode
-//! waits for the longest reply of a round. An episode's tokens, records and sampling stream are
-//! those of [`crate::rollout_group`] with [`crate::LocalAgent`]: the conversation is rendered the
-//! same way and sample `s` of a job draws from ChaCha8 stream `s` of the job's seed.
+//! Each engine step runs, for every episode in flight, whatever it has queued: a turn's
+//! observation (prefilled in one pass over its own cache) or the token it sampled last. Rows are
+//! never padded and a finished reply is stepped through its env at once, so no episode waits for
+//! the longest reply of a round. The conversation start that every episode of an env shares
+//! (system prompt, instruction, acknowledgement) is run once and its cache copied.
+//!
+//! An episode's tokens, records and sampling stream are those of [`crate::rollout_group`] with
+//! [`crate::LocalAgent`]: the conversation is rendered the same way and sample `s` of a job draws
+//! from ChaCha8 stream `s` of the job's seed. Its bytes do not depend on the concurrency or on
+//! which episodes share its steps (see [`crate::PackedModel`]).
 
 use crossgym_env_core::{Env, TaskId};
 use rayon::prelude::*;
@@ -20,6 +24,8 @@ use crate::{ChatTemplate, Message, PackedModel, Result, Role, SeqCache, Tokenize
 /// One episode to play.
 #[derive(Debug)]
 pub struct EpisodeJob<E> {
+    /// The caller's name for this job, handed back with its trajectory.
+    pub id: usize,
     /// The env it runs in (reset to `task` when the episode starts).
     pub env: E,
     /// The task.
@@ -34,8 +40,8 @@ pub struct EpisodeJob<E> {
 pub trait EpisodeFeed<E> {
     /// The next episode to start, or `None` when there is none left.
     fn next_job(&mut self) -> Result<Option<EpisodeJob<E>>>;
-    /// Receives a finished episode and its env back (to reuse for a later job).
-    fn finished(&mut self, trajectory: Trajectory, env: E) -> Result<()>;
+    /// Receives job `id`'s finished episode and its env back (to reuse for a later job).
+    fn finished(&mut self, id: usize, trajectory: Trajectory, env: E) -> Result<()>;
 }
 
 /// How a stream runs.
@@ -71,8 +77,41 @@ struct Vocabulary {
     generation_prompt: Vec<u32>,
 }
 
+/// Caches of the conversation starts seen so far: every episode of an env opens with the same
+/// prompt (system, instruction, acknowledgement), which is run through the model once and copied.
+#[derive(Default)]
+struct Prefixes {
+    caches: Vec<(Vec<u32>, SeqCache)>,
+}
+
+impl Prefixes {
+    /// Conversation starts kept at once (one per env of a mixed run is typical).
+    const KEEP: usize = 16;
+
+    fn cache_of(
+        &mut self,
+        engine: &PackedModel,
+        prompt: &[u32],
+        stats: &mut StreamStats,
+    ) -> Result<SeqCache> {
+        if let Some((_, cache)) = self.caches.iter().find(|(p, _)| p == prompt) {
+            return Ok(cache.clone());
+        }
+        let mut cache = engine.new_cache();
+        engine.forward(&mut [&mut cache], &[prompt])?;
+        stats.steps += 1;
+        stats.processed_tokens += prompt.len();
+        if self.caches.len() == Self::KEEP {
+            self.caches.remove(0);
+        }
+        self.caches.push((prompt.to_vec(), cache.clone()));
+        Ok(cache)
+    }
+}
+
 /// One episode in flight.
 struct Episode<E> {
+    id: usize,
     env: E,
     task: TaskId,
     sample: usize,
@@ -140,13 +179,14 @@ impl<'a> EpisodeStream<'a> {
             generation_prompt: self.tokenizer.encode(&ChatTemplate::generation_prompt())?,
         };
         let mut stats = StreamStats::default();
+        let mut prefixes = Prefixes::default();
         let mut live: Vec<Episode<E>> = Vec::new();
         let mut exhausted = false;
         loop {
             while !exhausted && live.len() < self.settings.concurrency {
                 match feed.next_job()? {
                     Some(job) => {
-                        let mut episode = self.start(job)?;
+                        let mut episode = self.start(job, &mut prefixes, &mut stats)?;
                         if self.begin_turn(&mut episode, &vocabulary)? {
                             live.push(episode);
                         } else {
@@ -172,9 +212,16 @@ impl<'a> EpisodeStream<'a> {
         }
     }
 
-    /// Opens `job`'s conversation and queues its prompt and first observation.
-    fn start<E: Env>(&self, job: EpisodeJob<E>) -> Result<Episode<E>> {
+    /// Opens `job`'s conversation (its prompt's cache from `prefixes`) and queues its first
+    /// observation.
+    fn start<E: Env>(
+        &self,
+        job: EpisodeJob<E>,
+        prefixes: &mut Prefixes,
+        stats: &mut StreamStats,
+    ) -> Result<Episode<E>> {
         let EpisodeJob {
+            id,
             mut env,
             task,
             sample,
@@ -196,9 +243,9 @@ impl<'a> EpisodeStream<'a> {
             .encode(&ChatTemplate::turn(Role::User, &observation))?;
         record.push(&turn, 0, None);
         messages.push(Message::user(observation));
-        let mut queued = prompt;
-        queued.extend_from_slice(&turn);
+        let cache = prefixes.cache_of(self.engine, &prompt, stats)?;
         Ok(Episode {
+            id,
             env,
             task,
             sample,
@@ -206,8 +253,8 @@ impl<'a> EpisodeStream<'a> {
             steps: Vec::new(),
             record,
             sampler: Sampler::for_row(params, sample),
-            cache: self.engine.new_cache(),
-            queued,
+            cache,
+            queued: turn,
             turns: 0,
             reply: Vec::new(),
             reply_logprobs: Vec::new(),
@@ -349,6 +396,6 @@ impl<'a> EpisodeStream<'a> {
             generated_tokens,
             finish,
         };
-        feed.finished(trajectory, episode.env)
+        feed.finished(episode.id, trajectory, episode.env)
     }
 }

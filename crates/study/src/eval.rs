@@ -4,6 +4,7 @@
 //!
 //! [`EvalSpec`]: crate::plan::EvalSpec
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crossgym_env_core::{Env, Episode, Registry, Split, TaskId};
@@ -13,6 +14,21 @@ use crate::Result;
 use crate::difficulty::DifficultyFile;
 use crate::plan::Run;
 use crate::records::{Checkpoint, EpisodeRecord, RecordKey, append_jsonl, keys, read_jsonl};
+
+/// One episode an evaluation needs: sample `sample` of `task` of env `env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalJob {
+    /// Env name (as registered).
+    pub env: String,
+    /// The task.
+    pub task: TaskId,
+    /// Sample index within the task.
+    pub sample: u32,
+}
+
+/// Receives each finished episode of [`EpisodeSource::play_jobs`]: the job's index, the episode
+/// and the tokens the model generated.
+pub type EpisodeSink<'a> = dyn FnMut(usize, Episode, usize) -> Result<()> + 'a;
 
 /// Plays episodes with the model under evaluation.
 pub trait EpisodeSource {
@@ -43,6 +59,60 @@ pub trait EpisodeSource {
             .map(|(env, &sample)| self.play(env.as_mut(), task, sample, max_turns, temperature))
             .collect()
     }
+
+    /// Plays every job, envs made from `registry`, handing each episode to `done` as it ends
+    /// (in any order). Models that keep many episodes in flight override this; the default
+    /// plays each run of consecutive jobs of one (env, task) as a group through
+    /// [`EpisodeSource::play_group`], in order.
+    fn play_jobs(
+        &mut self,
+        registry: &Registry,
+        jobs: &[EvalJob],
+        max_turns: usize,
+        temperature: f64,
+        done: &mut EpisodeSink<'_>,
+    ) -> Result<()> {
+        play_jobs_in_groups(self, registry, jobs, max_turns, temperature, done)
+    }
+}
+
+/// [`EpisodeSource::play_jobs`]'s default: each run of consecutive jobs of one (env, task) as a
+/// group through [`EpisodeSource::play_group`], in order.
+pub fn play_jobs_in_groups<S: EpisodeSource + ?Sized>(
+    source: &mut S,
+    registry: &Registry,
+    jobs: &[EvalJob],
+    max_turns: usize,
+    temperature: f64,
+    done: &mut EpisodeSink<'_>,
+) -> Result<()> {
+    let mut envs: HashMap<&str, Vec<Box<dyn Env>>> = HashMap::new();
+    let mut start = 0;
+    while start < jobs.len() {
+        let first = &jobs[start];
+        let end = start
+            + jobs[start..]
+                .iter()
+                .take_while(|j| j.env == first.env && j.task == first.task)
+                .count();
+        let group = envs.entry(first.env.as_str()).or_default();
+        while group.len() < end - start {
+            group.push(registry.make(&first.env)?);
+        }
+        let samples: Vec<u32> = jobs[start..end].iter().map(|j| j.sample).collect();
+        let played = source.play_group(
+            &mut group[..samples.len()],
+            first.task,
+            &samples,
+            max_turns,
+            temperature,
+        )?;
+        for (i, (episode, tokens)) in (start..end).zip(played) {
+            done(i, episode, tokens)?;
+        }
+        start = end;
+    }
+    Ok(())
 }
 
 /// The tasks of `env` an evaluation covers: every task of each split in `splits`, or the first
@@ -84,9 +154,24 @@ impl Default for EvalOptions {
     }
 }
 
+/// A progress bar over `total` episodes (hidden unless `show`).
+fn progress_bar(show: bool, total: u64, run: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} episodes, eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(run.to_owned());
+    bar
+}
+
 /// Evaluates `run` at `checkpoint`: every env of its eval spec, every task of `options.splits`,
-/// `k` samples each, skipping records already in `results` (JSONL, appended task by task so an
-/// interrupted evaluation resumes where it stopped). Records are labelled with `difficulty` when
+/// `k` samples each, skipping records already in `results` (JSONL, appended in job order as
+/// episodes finish, so an interrupted evaluation resumes where it stopped). Records are labelled with `difficulty` when
 /// given. Returns how many episodes were played.
 pub fn evaluate(
     run: &Run,
@@ -103,68 +188,75 @@ pub fn evaluate(
         Default::default()
     };
     let spec = &run.eval;
-    let mut envs = Vec::new();
-    let mut total = 0u64;
+    // Every (env, task, sample) of the spec in order, and which split each task is in.
+    let mut all = Vec::new();
     for name in &spec.envs {
-        let group = (0..spec.k.max(1))
-            .map(|_| registry.make(name))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let jobs = eval_tasks(group[0].as_ref(), &options.splits, spec.max_tasks);
-        total += (jobs.len() * spec.k) as u64;
-        envs.push((name, group, jobs));
-    }
-    let bar = if options.progress {
-        let bar = ProgressBar::new(total);
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} episodes, eta {eta}")
-        {
-            bar.set_style(style);
+        let env = registry.make(name)?;
+        for (split, task) in eval_tasks(env.as_ref(), &options.splits, spec.max_tasks) {
+            for sample in 0..spec.k as u32 {
+                all.push((
+                    split,
+                    EvalJob {
+                        env: name.clone(),
+                        task,
+                        sample,
+                    },
+                ));
+            }
         }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut played = 0;
-    for (name, mut group, jobs) in envs {
-        bar.set_message(format!("{} {name}", run.id));
-        for (split, task) in jobs {
-            let key = |sample: u32| RecordKey {
+    }
+    let bar = progress_bar(options.progress, all.len() as u64, &run.id);
+    let (jobs, splits): (Vec<EvalJob>, Vec<Split>) = all
+        .into_iter()
+        .filter(|(_, job)| {
+            let on_file = done.contains(&RecordKey {
                 run: run.id.clone(),
                 checkpoint,
-                env: name.clone(),
-                task,
-                sample,
-            };
-            let missing: Vec<u32> = (0..spec.k as u32)
-                .filter(|&sample| !done.contains(&key(sample)))
-                .collect();
-            bar.inc((spec.k - missing.len()) as u64);
-            if missing.is_empty() {
-                continue;
+                env: job.env.clone(),
+                task: job.task,
+                sample: job.sample,
+            });
+            if on_file {
+                bar.inc(1);
             }
-            let played_group = source.play_group(
-                &mut group[..missing.len()],
-                task,
-                &missing,
-                spec.max_turns,
-                spec.temperature,
-            )?;
-            let mut batch = Vec::with_capacity(missing.len());
-            for (&sample, (episode, tokens)) in missing.iter().zip(played_group) {
-                let mut record = EpisodeRecord::from_episode(
-                    &run.id, checkpoint, split, sample, &episode, tokens,
-                );
-                record.difficulty = difficulty.and_then(|d| d.difficulty(name, task));
-                if options.keep_episodes {
-                    record.episode = Some(episode);
-                }
-                batch.push(record);
+            !on_file
+        })
+        .map(|(split, job)| (job, split))
+        .unzip();
+    // Records are appended in job order (the order of an uninterrupted sequential evaluation)
+    // as soon as every earlier job has finished, so the file is the same however episodes
+    // interleave, and an interruption loses only episodes still in flight.
+    let mut pending: BTreeMap<usize, EpisodeRecord> = BTreeMap::new();
+    let mut next = 0;
+    let mut played = 0;
+    source.play_jobs(
+        registry,
+        &jobs,
+        spec.max_turns,
+        spec.temperature,
+        &mut |i, episode, tokens| {
+            let job = &jobs[i];
+            let mut record = EpisodeRecord::from_episode(
+                &run.id, checkpoint, splits[i], job.sample, &episode, tokens,
+            );
+            record.difficulty = difficulty.and_then(|d| d.difficulty(&job.env, job.task));
+            if options.keep_episodes {
+                record.episode = Some(episode);
             }
-            bar.inc(batch.len() as u64);
-            played += batch.len();
-            append_jsonl(results, &batch)?;
-        }
-    }
+            pending.insert(i, record);
+            bar.inc(1);
+            played += 1;
+            let mut ready = Vec::new();
+            while let Some(record) = pending.remove(&next) {
+                ready.push(record);
+                next += 1;
+            }
+            if !ready.is_empty() {
+                append_jsonl(results, &ready)?;
+            }
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     Ok(played)
 }

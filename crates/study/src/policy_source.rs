@@ -1,14 +1,20 @@
 //! [`PolicySource`]: the candle policy as an [`EpisodeSource`], so [`crate::eval::evaluate`]
 //! plays episodes with a real model through the policy crate's batched rollout loop.
 
-use crossgym_env_core::{Env, Episode, Step, TaskId, Turn};
+use std::collections::HashMap;
+
+use crossgym_env_core::{Env, Episode, Registry, Step, TaskId, Turn};
 use crossgym_policy::{
-    ChatTemplate, Decoder, LocalAgent, OpenAiAgent, RolloutLimits, SamplingParams, Tokenizer,
-    Trajectory, rollout_group,
+    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, OpenAiAgent,
+    PackedModel, RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory,
+    rollout_group,
 };
 
 use crate::Result;
-use crate::eval::EpisodeSource;
+use crate::eval::{EpisodeSink, EpisodeSource, EvalJob};
+
+/// Episodes a local model keeps in flight by default (see [`PolicySource::with_concurrency`]).
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Token limits of evaluation episodes (the turn cap comes from the plan's eval spec).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,8 +39,14 @@ impl Default for TokenLimits {
 /// Where replies come from.
 #[derive(Debug)]
 enum Backend {
-    /// A candle model in this process.
-    Local(Box<LocalAgent>),
+    /// A candle model in this process: the packed rollout engine where the model allows it
+    /// (CPU, f32), else the group rollout agent.
+    Local {
+        agent: Box<LocalAgent>,
+        engine: Option<Box<PackedModel>>,
+        tokenizer: Tokenizer,
+        template: ChatTemplate,
+    },
     /// An OpenAI-compatible chat-completions server.
     Remote {
         url: String,
@@ -43,7 +55,9 @@ enum Backend {
     },
 }
 
-/// Plays evaluation episodes with a model; the k samples of a task run as one batch.
+/// Plays evaluation episodes with a model. A local CPU model keeps up to `concurrency` episodes
+/// of any tasks in flight on the rollout engine ([`EpisodeStream`]); other models run the k
+/// samples of a task as one batch.
 ///
 /// Sampling is seeded by `(seed, env, task)` only, and sample `i` of a task draws from stream
 /// `i` of that seed, so the same model gives the same episodes in every run that evaluates it
@@ -54,6 +68,7 @@ pub struct PolicySource {
     system: Option<String>,
     limits: TokenLimits,
     seed: u64,
+    concurrency: usize,
 }
 
 impl PolicySource {
@@ -66,13 +81,35 @@ impl PolicySource {
         limits: TokenLimits,
         seed: u64,
     ) -> Result<Self> {
-        let agent = LocalAgent::new(decoder, tokenizer, template, SamplingParams::greedy())?;
+        let agent = LocalAgent::new(
+            decoder,
+            tokenizer.clone(),
+            template.clone(),
+            SamplingParams::greedy(),
+        )?;
+        let engine = if PackedModel::supports(decoder) {
+            Some(Box::new(PackedModel::new(decoder)?))
+        } else {
+            None
+        };
         Ok(Self {
-            backend: Backend::Local(Box::new(agent)),
+            backend: Backend::Local {
+                agent: Box::new(agent),
+                engine,
+                tokenizer,
+                template,
+            },
             system,
             limits,
             seed,
+            concurrency: DEFAULT_CONCURRENCY,
         })
+    }
+
+    /// Keeps up to `concurrency` episodes in flight (at least 1; local CPU models).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// A source that asks an OpenAI-compatible server at `url` (e.g. `http://host:8000/v1`)
@@ -95,6 +132,15 @@ impl PolicySource {
             system,
             limits,
             seed,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+
+    fn rollout_limits(&self, max_turns: usize) -> RolloutLimits {
+        RolloutLimits {
+            max_turns,
+            max_tokens_per_turn: self.limits.max_tokens_per_turn,
+            max_total_tokens: self.limits.max_total_tokens,
         }
     }
 }
@@ -173,6 +219,104 @@ impl EpisodeSource for PolicySource {
         let n = samples.len().min(envs.len());
         self.play_rows(&mut envs[..n], task, seed, max_turns, temperature)
     }
+
+    fn play_jobs(
+        &mut self,
+        registry: &Registry,
+        jobs: &[EvalJob],
+        max_turns: usize,
+        temperature: f64,
+        done: &mut EpisodeSink<'_>,
+    ) -> Result<()> {
+        let limits = self.rollout_limits(max_turns);
+        let Backend::Local {
+            engine: Some(engine),
+            tokenizer,
+            template,
+            ..
+        } = &self.backend
+        else {
+            return crate::eval::play_jobs_in_groups(
+                self,
+                registry,
+                jobs,
+                max_turns,
+                temperature,
+                done,
+            );
+        };
+        let settings = StreamSettings {
+            concurrency: self.concurrency,
+            limits,
+            sampling: SamplingParams::with_temperature(temperature, 0),
+            system: self.system.clone(),
+        };
+        let stream = EpisodeStream::new(engine, tokenizer, template, settings)?;
+        let mut feed = JobFeed {
+            registry,
+            jobs,
+            seed: self.seed,
+            next: 0,
+            spare: HashMap::new(),
+            done,
+            failed: None,
+        };
+        match stream.run(&mut feed) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(feed.failed.take().unwrap_or_else(|| e.into())),
+        }
+    }
+}
+
+/// Feeds evaluation jobs to an [`EpisodeStream`], reusing envs, and hands episodes back by job.
+struct JobFeed<'a, 'b> {
+    registry: &'a Registry,
+    jobs: &'a [EvalJob],
+    seed: u64,
+    next: usize,
+    spare: HashMap<String, Vec<Box<dyn Env>>>,
+    done: &'a mut EpisodeSink<'b>,
+    /// The first error of `done` (the stream only carries policy errors).
+    failed: Option<crate::StudyError>,
+}
+
+impl EpisodeFeed<Box<dyn Env>> for JobFeed<'_, '_> {
+    fn next_job(&mut self) -> crossgym_policy::Result<Option<EpisodeJob<Box<dyn Env>>>> {
+        let Some(job) = self.jobs.get(self.next) else {
+            return Ok(None);
+        };
+        let id = self.next;
+        self.next += 1;
+        let env = match self.spare.get_mut(&job.env).and_then(Vec::pop) {
+            Some(env) => env,
+            None => self.registry.make(&job.env)?,
+        };
+        Ok(Some(EpisodeJob {
+            id,
+            env,
+            task: job.task,
+            sample: job.sample as usize,
+            seed: task_seed(self.seed, &job.env, job.task),
+        }))
+    }
+
+    fn finished(
+        &mut self,
+        id: usize,
+        trajectory: Trajectory,
+        env: Box<dyn Env>,
+    ) -> crossgym_policy::Result<()> {
+        self.spare
+            .entry(self.jobs[id].env.clone())
+            .or_default()
+            .push(env);
+        if let Err(e) = (self.done)(id, episode_of(&trajectory), trajectory.generated_tokens) {
+            let message = e.to_string();
+            self.failed = Some(e);
+            return Err(crossgym_policy::PolicyError::Config(message));
+        }
+        Ok(())
+    }
 }
 
 impl PolicySource {
@@ -189,14 +333,10 @@ impl PolicySource {
             top_p: 1.0,
             seed,
         };
-        let limits = RolloutLimits {
-            max_turns,
-            max_tokens_per_turn: self.limits.max_tokens_per_turn,
-            max_total_tokens: self.limits.max_total_tokens,
-        };
+        let limits = self.rollout_limits(max_turns);
         let system = self.system.as_deref();
         let trajectories = match &mut self.backend {
-            Backend::Local(agent) => {
+            Backend::Local { agent, .. } => {
                 agent.set_params(params);
                 rollout_group(envs, task, agent.as_mut(), system, &limits)?
             }

@@ -9,4 +9,5 @@ mod eval_resume;
 mod gpu;
 mod paper_tables;
 mod real_study;
+mod stream_eval;
 mod toy;

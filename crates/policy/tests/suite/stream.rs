@@ -33,7 +33,7 @@ impl EpisodeFeed<LetterEnv> for ListFeed {
     fn next_job(&mut self) -> Result<Option<EpisodeJob<LetterEnv>>> {
         Ok(self.jobs.next())
     }
-    fn finished(&mut self, trajectory: Trajectory, _env: LetterEnv) -> Result<()> {
+    fn finished(&mut self, _id: usize, trajectory: Trajectory, _env: LetterEnv) -> Result<()> {
         let key = (trajectory.task.0, trajectory.sample);
         self.order.push(key);
         self.done.insert(key, trajectory);
@@ -49,6 +49,7 @@ fn jobs(tasks: usize, samples: usize) -> Vec<EpisodeJob<LetterEnv>> {
     (0..tasks)
         .flat_map(|task| {
             (0..samples).map(move |sample| EpisodeJob {
+                id: task * samples + sample,
                 env: LetterEnv::new(),
                 task: TaskId(task),
                 sample,
