@@ -96,6 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             max_response_tokens: 256,
             temperature: 1.0,
             top_p: 1.0,
+            concurrency: 32,
         },
         checkpoint_every: 0,
     };

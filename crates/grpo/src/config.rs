@@ -140,6 +140,9 @@ pub struct RolloutConfig {
     pub temperature: f64,
     /// Nucleus sampling threshold (1.0: off).
     pub top_p: f64,
+    /// Episodes in flight at once on the CPU rollout engine (from any tasks of the batch).
+    /// Changes speed and memory, never the trajectories.
+    pub concurrency: usize,
 }
 
 impl Default for RolloutConfig {
@@ -150,6 +153,7 @@ impl Default for RolloutConfig {
             max_response_tokens: 4096,
             temperature: 1.0,
             top_p: 1.0,
+            concurrency: 32,
         }
     }
 }
@@ -207,6 +211,7 @@ impl GrpoConfig {
             "rollout.max_response_tokens",
             self.rollout.max_response_tokens,
         )?;
+        positive("rollout.concurrency", self.rollout.concurrency)?;
         if self.rollout.max_turns == Some(0) {
             return Err(GrpoError::config("rollout.max_turns", "must be at least 1"));
         }

@@ -62,6 +62,7 @@ pub mod games;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
+mod play;
 pub mod sampler;
 pub mod sft;
 pub mod trainer;

@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use crossgym_env_core::{Env, TaskId};
 use crossgym_policy::{
-    CausalLm, ChatTemplate, Decoder, LocalAgent, RolloutLimits, SamplingParams, Tokenizer,
-    Trajectory, rollout_group,
+    CausalLm, ChatTemplate, Decoder, RolloutLimits, SamplingParams, Tokenizer, Trajectory,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -20,6 +19,7 @@ use crate::config::GrpoConfig;
 use crate::loss::LossSums;
 use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std};
 use crate::optim::AdamW;
+use crate::play::{GroupDraw, Players};
 use crate::sampler::{TaskSampler, TaskSchedule};
 use crate::update::{UpdateSettings, grpo_update};
 use crate::{GrpoError, Result};
@@ -173,7 +173,9 @@ impl TrainerBuilder {
             tokenizer: self.tokenizer,
             template: self.template,
             system: self.system,
+            infos: groups.iter().map(|g| g[0].info().clone()).collect(),
             groups,
+            makers: self.makers,
             sampler,
             optimizer,
             rng,
@@ -193,7 +195,11 @@ pub struct Trainer {
     tokenizer: Tokenizer,
     template: ChatTemplate,
     system: Option<String>,
+    /// The info of each env (index as in `groups`).
+    infos: Vec<crossgym_env_core::EnvInfo>,
+    /// Envs kept for rollouts, per env (lent out while episodes run).
     groups: Vec<Vec<Box<dyn Env>>>,
+    makers: Vec<EnvMaker>,
     sampler: TaskSampler,
     optimizer: AdamW,
     rng: ChaCha8Rng,
@@ -245,35 +251,48 @@ impl Trainer {
     }
 
     fn env_index(&self, name: &str) -> Result<usize> {
-        self.groups
+        self.infos
             .iter()
-            .position(|g| g[0].info().name == name)
+            .position(|info| info.name == name)
             .ok_or_else(|| GrpoError::config("envs", format!("no env named {name:?}")))
     }
 
-    fn limits(&self, env: usize) -> RolloutLimits {
+    /// The rollout limits of each env.
+    fn limits(&self) -> Vec<RolloutLimits> {
         let rollout = &self.config.rollout;
-        RolloutLimits {
-            max_turns: rollout
-                .max_turns
-                .unwrap_or(self.groups[env][0].info().max_turns_train),
-            max_tokens_per_turn: rollout.max_tokens_per_turn,
-            max_total_tokens: rollout.max_response_tokens,
-        }
+        self.infos
+            .iter()
+            .map(|info| RolloutLimits {
+                max_turns: rollout.max_turns.unwrap_or(info.max_turns_train),
+                max_tokens_per_turn: rollout.max_tokens_per_turn,
+                max_total_tokens: rollout.max_response_tokens,
+            })
+            .collect()
     }
 
-    fn agent(&self, params: SamplingParams) -> Result<LocalAgent> {
-        Ok(LocalAgent::new(
-            &self.model.inference(),
-            self.tokenizer.clone(),
-            self.template.clone(),
-            params,
-        )?)
+    /// Plays `samples` episodes of each draw with the current weights (see [`Players`]).
+    fn play(
+        &mut self,
+        draws: &[GroupDraw],
+        samples: usize,
+        sampling: SamplingParams,
+    ) -> Result<Vec<Trajectory>> {
+        let limits = self.limits();
+        Players {
+            decoder: self.model.inference(),
+            tokenizer: &self.tokenizer,
+            template: &self.template,
+            system: self.system.as_deref(),
+            envs: &mut self.groups,
+            makers: &self.makers,
+            concurrency: self.config.rollout.concurrency,
+        }
+        .play(draws, samples, sampling, &limits)
     }
 
     /// Plays `samples` rollouts of each task of env `env_name` with the current weights and
-    /// `params` (seed included), and summarises their final rewards. Uses no trainer state, so
-    /// it does not disturb the run's randomness.
+    /// `params` (task `i` sampled from seed `params.seed + i`), and summarises their final
+    /// rewards. Uses no trainer state, so it does not disturb the run's randomness.
     pub fn evaluate(
         &mut self,
         env_name: &str,
@@ -282,20 +301,18 @@ impl Trainer {
         params: SamplingParams,
     ) -> Result<EvalSummary> {
         let env = self.env_index(env_name)?;
-        let limits = self.limits(env);
-        let mut agent = self.agent(params)?;
-        let samples = samples.clamp(1, self.groups[env].len());
-        let mut rewards = Vec::new();
-        for (i, &task) in tasks.iter().enumerate() {
-            agent.set_params(SamplingParams {
+        let draws: Vec<GroupDraw> = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, &task)| GroupDraw {
+                env,
+                task,
                 seed: params.seed.wrapping_add(i as u64),
-                ..params
-            });
-            let envs = &mut self.groups[env][..samples];
-            let trajectories =
-                rollout_group(envs, task, &mut agent, self.system.as_deref(), &limits)?;
-            rewards.extend(trajectories.iter().map(Trajectory::reward));
-        }
+            })
+            .collect();
+        let samples = samples.clamp(1, self.config.group_size);
+        let trajectories = self.play(&draws, samples, params)?;
+        let rewards: Vec<f64> = trajectories.iter().map(Trajectory::reward).collect();
         let (reward_mean, _) = mean_std(&rewards);
         let successes = rewards.iter().filter(|&&r| r == 1.0).count();
         Ok(EvalSummary {
@@ -308,30 +325,22 @@ impl Trainer {
     /// Rolls out one batch: `tasks_per_batch` tasks from the sampler, `group_size` rollouts
     /// each, sampled with seeds from the trainer's generator. Trajectories come in groups.
     pub fn rollout_batch(&mut self) -> Result<Vec<Trajectory>> {
-        let draws = self
+        let draws: Vec<GroupDraw> = self
             .sampler
-            .next_batch(self.step as usize, self.config.tasks_per_batch);
+            .next_batch(self.step as usize, self.config.tasks_per_batch)
+            .into_iter()
+            .map(|draw| GroupDraw {
+                env: draw.env,
+                task: draw.task,
+                seed: self.rng.random::<u64>(),
+            })
+            .collect();
         let params = SamplingParams {
             temperature: self.config.rollout.temperature,
             top_p: self.config.rollout.top_p,
             seed: 0,
         };
-        let mut agent = self.agent(params)?;
-        let mut out = Vec::with_capacity(draws.len() * self.config.group_size);
-        for draw in draws {
-            let seed = self.rng.random::<u64>();
-            agent.set_params(SamplingParams { seed, ..params });
-            let limits = self.limits(draw.env);
-            let envs = &mut self.groups[draw.env];
-            out.extend(rollout_group(
-                envs,
-                draw.task,
-                &mut agent,
-                self.system.as_deref(),
-                &limits,
-            )?);
-        }
-        Ok(out)
+        self.play(&draws, self.config.group_size, params)
     }
 
     /// One GRPO step: rollouts, advantages, one update pass in mini-batches, metrics (logged

@@ -109,6 +109,7 @@ impl EpisodeFeed<Box<dyn Env>> for Feed {
             task,
             sample,
             seed: seed(task),
+            limits: None,
         }))
     }
     fn finished(

@@ -34,6 +34,8 @@ pub struct EpisodeJob<E> {
     pub sample: usize,
     /// Seed of the sampling stream (e.g. per (run seed, env, task)).
     pub seed: u64,
+    /// Limits of this episode, when they differ from the stream's.
+    pub limits: Option<RolloutLimits>,
 }
 
 /// Where a stream's episodes come from and where they go.
@@ -49,7 +51,7 @@ pub trait EpisodeFeed<E> {
 pub struct StreamSettings {
     /// Most episodes in flight at once.
     pub concurrency: usize,
-    /// Turn and token caps of every episode.
+    /// Turn and token caps of every episode (unless its job has its own).
     pub limits: RolloutLimits,
     /// Temperature and top-p (the seed comes from each job).
     pub sampling: SamplingParams,
@@ -112,6 +114,7 @@ impl Prefixes {
 /// One episode in flight.
 struct Episode<E> {
     id: usize,
+    limits: RolloutLimits,
     env: E,
     task: TaskId,
     sample: usize,
@@ -226,6 +229,7 @@ impl<'a> EpisodeStream<'a> {
             task,
             sample,
             seed,
+            limits,
         } = job;
         let mut messages = conversation_start(&env, self.settings.system.as_deref());
         let prompt = self
@@ -246,6 +250,7 @@ impl<'a> EpisodeStream<'a> {
         let cache = prefixes.cache_of(self.engine, &prompt, stats)?;
         Ok(Episode {
             id,
+            limits: limits.unwrap_or(self.settings.limits),
             env,
             task,
             sample,
@@ -351,7 +356,7 @@ impl<'a> EpisodeStream<'a> {
             done,
             info: step.info,
         });
-        let limits = &self.settings.limits;
+        let limits = episode.limits;
         if done || episode.turns >= limits.max_turns {
             return Ok(false);
         }
@@ -374,7 +379,7 @@ impl<'a> EpisodeStream<'a> {
         stats: &mut StreamStats,
         feed: &mut dyn EpisodeFeed<E>,
     ) -> Result<()> {
-        let limits = &self.settings.limits;
+        let limits = episode.limits;
         let finish = match episode.steps.last() {
             Some(step) if step.done => FinishReason::Done,
             _ if episode.turns >= limits.max_turns => FinishReason::MaxTurns,

@@ -297,6 +297,7 @@ impl EpisodeFeed<Box<dyn Env>> for JobFeed<'_, '_> {
             task: job.task,
             sample: job.sample as usize,
             seed: task_seed(self.seed, &job.env, job.task),
+            limits: None,
         }))
     }
 

@@ -54,6 +54,7 @@ fn jobs(tasks: usize, samples: usize) -> Vec<EpisodeJob<LetterEnv>> {
                 task: TaskId(task),
                 sample,
                 seed: seed_of(task),
+                limits: None,
             })
         })
         .collect()
