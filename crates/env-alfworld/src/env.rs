@@ -205,8 +205,9 @@ impl Env for AlfWorldEnv {
             Some(raw) => process_ob(raw),
             None => NOTHING_HAPPENS,
         };
-        let mut step =
-            Step::new(observation, if won { 1.0 } else { 0.0 }, done).with_action(action);
+        let mut step = Step::new(observation, if won { 1.0 } else { 0.0 }, done)
+            .with_action(action)
+            .with_success(won);
         if feedback.is_none() {
             step = step.invalid();
         }

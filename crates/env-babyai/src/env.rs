@@ -128,6 +128,7 @@ impl Env for BabyAi {
         self.finished = out.done;
         let mut step = Step::new(out.observation, out.score, out.done)
             .with_action(action)
+            .with_success(out.success)
             .with_detail("env_reward", format!("{:?}", out.reward))
             .with_detail("primitives", out.primitives.to_string());
         if out.invalid {

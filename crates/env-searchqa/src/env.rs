@@ -50,7 +50,7 @@ pub fn respond(index: &SearchIndex, golden_answers: &[String], reply: &str) -> R
             // but the LAST <answer>…</answer> of the reply is what gets scored.
             let scored = last_answer(reply).unwrap_or_default();
             let step = if exact_match(scored, golden_answers) {
-                Step::new(messages::CORRECT, 1.0, true)
+                Step::new(messages::CORRECT, 1.0, true).with_success(true)
             } else {
                 Step::new(messages::INCORRECT, 0.0, false)
             };

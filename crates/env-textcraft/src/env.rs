@@ -129,8 +129,10 @@ impl TextCraft {
     /// `outcome` detail.
     fn step_outcome(outcome: Outcome, action: String) -> Step {
         let kind = outcome.kind;
+        // The goal crafted is the only step worth reward 1: the reference's success.
         let step = Step::new(outcome.observation, f64::from(outcome.reward), outcome.done)
-            .with_action(action);
+            .with_action(action)
+            .with_success(outcome.reward == 1);
         if kind.is_failure() {
             step.invalid().with_detail("outcome", kind.label())
         } else {

@@ -224,8 +224,10 @@ impl Env for WebShopEnv {
         let action = parse::react_last_or_command(reply);
         let outcome = session.step(action, &self.catalogue, self.catalogue.index());
         self.done = outcome.done;
+        // The reference counts a purchase as a success only at full reward.
         let mut step = Step::new(outcome.observation, outcome.reward, outcome.done)
             .with_action(action)
+            .with_success(outcome.done && outcome.reward == 1.0)
             .with_detail("page", session.kind().name());
         if !outcome.valid {
             step = step.invalid();

@@ -18,7 +18,7 @@ use crate::batch::Sequence;
 use crate::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
 use crate::config::GrpoConfig;
 use crate::loss::LossSums;
-use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std};
+use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std, success_rate};
 use crate::optim::AdamW;
 use crate::sampler::{TaskSampler, TaskSchedule};
 use crate::update::{UpdateSettings, grpo_update};
@@ -217,7 +217,7 @@ impl std::fmt::Debug for Trainer {
 pub struct EvalSummary {
     /// Mean final reward over tasks × samples.
     pub reward_mean: f64,
-    /// Share of rollouts with reward exactly 1.
+    /// Share of rollouts that solved their task ([`Trajectory::success`]).
     pub success_rate: f64,
     /// Rollouts played.
     pub rollouts: usize,
@@ -286,6 +286,7 @@ impl Trainer {
         let mut agent = self.agent(params)?;
         let samples = samples.clamp(1, self.groups[env].len());
         let mut rewards = Vec::new();
+        let mut successes = 0;
         for (i, &task) in tasks.iter().enumerate() {
             agent.set_params(SamplingParams {
                 seed: params.seed.wrapping_add(i as u64),
@@ -295,9 +296,9 @@ impl Trainer {
             let trajectories =
                 rollout_group(envs, task, &mut agent, self.system.as_deref(), &limits)?;
             rewards.extend(trajectories.iter().map(Trajectory::reward));
+            successes += trajectories.iter().filter(|t| t.success()).count();
         }
         let (reward_mean, _) = mean_std(&rewards);
-        let successes = rewards.iter().filter(|&&r| r == 1.0).count();
         Ok(EvalSummary {
             reward_mean,
             success_rate: successes as f64 / rewards.len().max(1) as f64,
@@ -399,8 +400,7 @@ impl Trainer {
             step: self.step,
             reward_mean,
             reward_std,
-            success_rate: rewards.iter().filter(|&&r| r == 1.0).count() as f64
-                / rewards.len().max(1) as f64,
+            success_rate: success_rate(&trajectories),
             reward_by_env: by_env
                 .into_iter()
                 .map(|(k, v)| (k, mean_std(&v).0))

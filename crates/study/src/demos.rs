@@ -20,10 +20,9 @@
 //! randomness). The turn cap is the larger of the env's training and evaluation limits (20 for
 //! all but ALFWorld's 30) unless set with [`Demonstrator::with_max_turns`].
 //!
-//! Success is [`Episode::success`] (final reward 1) everywhere except BabyAI, whose reward on
-//! success is `1 - 0.9 · steps / max_steps` (always below 1): there a demonstration counts as
-//! solved when the env ends the episode (`done`, which it only does on a success worth more than
-//! 0.5) — see [`solved`].
+//! A demonstration counts when the env says it succeeded ([`Episode::success`], e.g. BabyAI's
+//! discounted success worth `1 - 0.9 · steps / max_steps`) and ended the episode — see
+//! [`solved`].
 //!
 //! Cost and oracle success on the first 100 train tasks (release, loaded 2-core machine, default
 //! caps):
@@ -71,14 +70,11 @@ pub fn react_reply(thought: &str, action: &str) -> String {
     format!("Thought:\n{thought}\n\nAction:\n{action}")
 }
 
-/// Whether a demonstration solved its task: [`Episode::success`], except for BabyAI, where the
-/// success reward is below 1 and the env's `done` (a success worth more than 0.5) decides.
+/// Whether a demonstration solved its task: the env says so ([`Episode::success`]) and ended the
+/// episode (BabyAI goes on after a success worth 0.5 or less; such an episode teaches nothing
+/// clean, so it is left out).
 pub fn solved(episode: &Episode) -> bool {
-    if episode.env == "babyai" {
-        episode.done() && episode.score() > 0.0
-    } else {
-        episode.success()
-    }
+    episode.success() && episode.done()
 }
 
 /// Plays oracles of the study's envs and records their episodes as demonstrations.
