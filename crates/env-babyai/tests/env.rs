@@ -1,7 +1,7 @@
 //! The env contract, task generation, the split, and hostile replies.
 
 use crossgym_env_babyai::levels::LEVELS;
-use crossgym_env_babyai::{BabyAi, NUM_TASKS, task_level_seed, task_world};
+use crossgym_env_babyai::{BabyAiEnv, NUM_TASKS, task_level_seed, task_world};
 use crossgym_env_core::check::check_env;
 use crossgym_env_core::parse::MULTIPLE_ACTIONS_ERROR;
 use crossgym_env_core::{Env, EnvError, Split, TaskId};
@@ -9,8 +9,8 @@ use proptest::prelude::*;
 
 const UNKNOWN: &str = "The action is not recognized. Please check valid actions.";
 
-fn env() -> BabyAi {
-    BabyAi::new().expect("env builds")
+fn env() -> BabyAiEnv {
+    BabyAiEnv::new().expect("env builds")
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::action::{Action, last_answer, parse_action};
 use crate::index::SearchIndex;
 use crate::questions::{Question, TaskSet};
 use crate::scoring::exact_match;
-use crate::{ENV_NAME, Result, defaults, messages};
+use crate::{NAME, Result, defaults, messages};
 
 /// How many passages a search returns (the reference's `num=3`).
 pub const TOP_K: usize = 3;
@@ -18,9 +18,9 @@ pub const VERSION: u32 = 0;
 
 /// The env's description: the reference's instruction and acknowledgement, the whole-reply
 /// parser, the paper's turn limits and Table-1 characteristics.
-pub fn env_info() -> EnvInfo {
+pub fn info() -> EnvInfo {
     EnvInfo {
-        name: ENV_NAME.to_owned(),
+        name: NAME.to_owned(),
         version: VERSION,
         instruction: messages::INSTRUCTION.to_owned(),
         acknowledgement: messages::ACKNOWLEDGEMENT.to_owned(),
@@ -70,8 +70,8 @@ struct Episode {
 /// answering with `<answer>…</answer>`.
 ///
 /// The index and the task set are shared (`Arc`), so many envs (one per rollout worker) cost
-/// one index.
-#[derive(Debug)]
+/// one index, and a clone is cheap (it carries the running episode).
+#[derive(Clone, Debug)]
 pub struct SearchQaEnv {
     info: EnvInfo,
     index: Arc<SearchIndex>,
@@ -91,7 +91,7 @@ impl SearchQaEnv {
     /// questions loaded with [`SearchIndex::open_or_build`] and [`TaskSet::load`]).
     pub fn with_data(index: Arc<SearchIndex>, tasks: Arc<TaskSet>) -> Self {
         Self {
-            info: env_info(),
+            info: info(),
             index,
             tasks,
             episode: None,
@@ -112,7 +112,7 @@ impl SearchQaEnv {
     pub fn question(&self, task: TaskId) -> Result<&Question> {
         self.check_task(task)?;
         self.tasks.get(task).ok_or_else(|| EnvError::UnknownTask {
-            env: ENV_NAME.to_owned(),
+            env: NAME.to_owned(),
             task,
             num_tasks: self.tasks.len(),
         })
@@ -140,11 +140,11 @@ impl Env for SearchQaEnv {
 
     fn step(&mut self, reply: &str) -> Result<Step> {
         let episode = self.episode.ok_or_else(|| EnvError::NotReset {
-            env: ENV_NAME.to_owned(),
+            env: NAME.to_owned(),
         })?;
         if episode.done {
             return Err(EnvError::EpisodeFinished {
-                env: ENV_NAME.to_owned(),
+                env: NAME.to_owned(),
                 task: episode.task,
             });
         }

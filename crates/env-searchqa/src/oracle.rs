@@ -48,7 +48,7 @@ pub fn solve(env: &mut SearchQaEnv, task: TaskId) -> Result<bool> {
     let episode = run_episode_capped(env, task, 2, |_| replies.next().unwrap_or_default())?;
     if episode.turns.len() != 2 {
         return Err(EnvError::task(
-            crate::ENV_NAME,
+            crate::NAME,
             task,
             "oracle episode ended early",
         ));

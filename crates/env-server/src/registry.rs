@@ -10,10 +10,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crossgym_env_alfworld::{AlfWorldEnv, Generator};
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::EnvError;
 use crossgym_env_searchqa::{SearchIndex, SearchQaEnv, TaskSet};
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_env_webshop::{Catalogue, WebShopConfig, WebShopEnv};
 
 /// One of the five envs a server can serve.
@@ -83,7 +83,7 @@ pub struct BabyAiData;
 #[derive(Debug)]
 pub struct TextCraftData {
     /// The env (its recipe book is an `Arc` shared with every session's crafting state).
-    pub env: TextCraft,
+    pub env: TextCraftEnv,
 }
 
 /// ALFWorld's shared data: the default task generator (games are generated per reset).
@@ -117,7 +117,7 @@ pub fn babyai_data() -> Result<BabyAiData, EnvError> {
 /// TextCraft's data (the embedded recipe book, built once per process by its crate).
 pub fn textcraft_data() -> Result<TextCraftData, EnvError> {
     Ok(TextCraftData {
-        env: TextCraft::new()?,
+        env: TextCraftEnv::new()?,
     })
 }
 
@@ -145,12 +145,12 @@ pub fn searchqa_data() -> Result<SearchQaData, EnvError> {
 }
 
 /// The in-process BabyAI env.
-pub fn babyai(_data: &BabyAiData) -> Result<BabyAi, EnvError> {
-    BabyAi::new()
+pub fn babyai(_data: &BabyAiData) -> Result<BabyAiEnv, EnvError> {
+    BabyAiEnv::new()
 }
 
 /// The in-process TextCraft env over the same recipe book.
-pub fn textcraft(data: &TextCraftData) -> TextCraft {
+pub fn textcraft(data: &TextCraftData) -> TextCraftEnv {
     data.env.clone()
 }
 

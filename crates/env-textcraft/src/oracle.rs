@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crossgym_env_core::{EnvError, Result};
 
-use crate::ENV_NAME;
+use crate::NAME;
 use crate::book::{NameId, RecipeBook, RecipeId};
 
 /// How deep the planner follows a recipe chain before giving up (the data's deepest is 4).
@@ -158,7 +158,7 @@ impl Planner<'_> {
 
     fn error(&self, item: NameId, why: &str) -> EnvError {
         EnvError::data(
-            ENV_NAME,
+            NAME,
             "recipes",
             format!("oracle cannot obtain {}: {why}", self.book.name(item)),
         )

@@ -13,7 +13,7 @@ pub fn play(env: &mut WebShopEnv, task: TaskId) -> Result<Episode> {
         .catalogue()
         .product(&goal.asin)
         .map(|p| p.title.to_lowercase())
-        .ok_or_else(|| EnvError::task("webshop", task, "goal product missing"))?;
+        .ok_or_else(|| EnvError::task(crate::NAME, task, "goal product missing"))?;
     let target = goal.asin.to_lowercase();
     let mut pending_options: Vec<String> =
         goal.goal_options.0.iter().map(|(_, v)| v.clone()).collect();

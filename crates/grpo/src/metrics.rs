@@ -256,12 +256,12 @@ mod tests {
 
     #[test]
     fn babyai_successes_count_although_their_reward_is_below_one() {
-        use crossgym_env_babyai::{BabyAi, oracle};
+        use crossgym_env_babyai::{BabyAiEnv, oracle};
         use crossgym_env_core::{Env, TaskId};
 
         // The BabyAI oracle's replies for one task, found by playing it closed loop.
         let task = TaskId(1);
-        let mut env = BabyAi::new().unwrap();
+        let mut env = BabyAiEnv::new().unwrap();
         env.reset(task).unwrap();
         let mut solution = Vec::new();
         while let Some(action) = env.session().and_then(oracle::next_action) {
@@ -277,7 +277,7 @@ mod tests {
             scripts: vec![solution.clone(), Vec::new()],
             turns: Vec::new(),
         };
-        let mut envs = [BabyAi::new().unwrap(), BabyAi::new().unwrap()];
+        let mut envs = [BabyAiEnv::new().unwrap(), BabyAiEnv::new().unwrap()];
         let limits = crossgym_policy::RolloutLimits {
             max_turns: solution.len(),
             max_tokens_per_turn: 16,

@@ -55,10 +55,10 @@
 use std::collections::BTreeMap;
 
 use crossgym_env_alfworld::{AlfWorldEnv, expert};
-use crossgym_env_babyai::{BabyAi, oracle as babyai_oracle};
+use crossgym_env_babyai::{BabyAiEnv, oracle as babyai_oracle};
 use crossgym_env_core::{Env, Episode, TaskId, Turn};
 use crossgym_env_searchqa::{SearchQaEnv, TOP_K, oracle as searchqa_oracle};
-use crossgym_env_textcraft::{TextCraft, oracle as textcraft_oracle};
+use crossgym_env_textcraft::{TextCraftEnv, oracle as textcraft_oracle};
 use crossgym_env_webshop::{WebShopEnv, oracle as webshop_oracle};
 
 use crate::envs::{STUDY_ENVS, StudyEnv, unknown_env};
@@ -331,7 +331,7 @@ fn searchqa(env: &mut SearchQaEnv, task: TaskId, cap: usize) -> Result<Option<Ep
 }
 
 /// TextCraft: the crate's plan (gets, then crafts bottom-up), each command voiced.
-fn textcraft(env: &mut TextCraft, task: TaskId, cap: usize) -> Result<Option<Episode>> {
+fn textcraft(env: &mut TextCraftEnv, task: TaskId, cap: usize) -> Result<Option<Episode>> {
     let goal = env.goal(task)?;
     let goal_name = env.book().display(goal).to_owned();
     let actions = textcraft_oracle::plan(env.book(), goal)?;
@@ -452,7 +452,7 @@ fn alfworld_thought(command: &str) -> String {
 }
 
 /// BabyAI: the crate's oracle, closed loop on the env's session, each action voiced.
-fn babyai(env: &mut BabyAi, task: TaskId, cap: usize) -> Result<Option<Episode>> {
+fn babyai(env: &mut BabyAiEnv, task: TaskId, cap: usize) -> Result<Option<Episode>> {
     let mut first = true;
     play(env, task, cap, |env, _| {
         let Some(session) = env.session() else {

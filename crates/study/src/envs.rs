@@ -37,10 +37,10 @@
 //! ```
 
 use crossgym_env_alfworld::AlfWorldEnv;
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::{Env, EnvInfo, Registry, Step, TaskId, TaskSplit};
 use crossgym_env_searchqa::SearchQaEnv;
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_env_webshop::WebShopEnv;
 
 use crate::{Result, StudyError};
@@ -50,7 +50,7 @@ pub const STUDY_ENVS: [&str; 5] = ["webshop", "searchqa", "textcraft", "alfworld
 
 /// One of the five envs, concrete (so the oracles can reach its internals), sharing its heavy
 /// data with every copy made by [`StudyEnv::share`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum StudyEnv {
     /// WebShop over the default catalogue (synthetic, or `$CROSSGYM_WEBSHOP_DATA`).
@@ -58,11 +58,11 @@ pub enum StudyEnv {
     /// SearchQA over the embedded Wikipedia-summaries index and its generated questions.
     SearchQa(SearchQaEnv),
     /// TextCraft over the embedded recipe book.
-    TextCraft(TextCraft),
+    TextCraft(TextCraftEnv),
     /// ALFWorld over the procedural task set.
     AlfWorld(AlfWorldEnv),
     /// BabyAI (40 levels × seeds).
-    BabyAi(Box<BabyAi>),
+    BabyAi(Box<BabyAiEnv>),
 }
 
 impl StudyEnv {
@@ -74,29 +74,19 @@ impl StudyEnv {
         Ok(match name {
             "webshop" => StudyEnv::WebShop(Box::new(WebShopEnv::new()?)),
             "searchqa" => StudyEnv::SearchQa(SearchQaEnv::new()?),
-            "textcraft" => StudyEnv::TextCraft(TextCraft::new()?),
+            "textcraft" => StudyEnv::TextCraft(TextCraftEnv::new()?),
             "alfworld" => StudyEnv::AlfWorld(AlfWorldEnv::new()?),
-            "babyai" => StudyEnv::BabyAi(Box::new(BabyAi::new()?)),
+            "babyai" => StudyEnv::BabyAi(Box::new(BabyAiEnv::new()?)),
             other => return Err(unknown_env(other)),
         })
     }
 
     /// A copy sharing this env's data (cheap: `Arc`s and small per-env tables).
     ///
-    /// The copy also carries this env's running episode, if any (WebShop, TextCraft and ALFWorld
-    /// are cloned), so copy an env that was never reset — as the [`registry`] does with its
-    /// prototypes — or reset the copy before stepping it.
-    pub fn share(&self) -> Result<StudyEnv> {
-        Ok(match self {
-            StudyEnv::WebShop(env) => StudyEnv::WebShop(env.clone()),
-            StudyEnv::SearchQa(env) => StudyEnv::SearchQa(SearchQaEnv::with_data(
-                env.index().clone(),
-                env.task_set().clone(),
-            )),
-            StudyEnv::TextCraft(env) => StudyEnv::TextCraft(env.clone()),
-            StudyEnv::AlfWorld(env) => StudyEnv::AlfWorld(env.clone()),
-            StudyEnv::BabyAi(_) => StudyEnv::BabyAi(Box::new(BabyAi::new()?)),
-        })
+    /// The copy also carries this env's running episode, if any, so copy an env that was never
+    /// reset — as the [`registry`] does with its prototypes — or reset the copy before stepping it.
+    pub fn share(&self) -> StudyEnv {
+        self.clone()
     }
 
     /// The env as a trait object.
@@ -172,23 +162,10 @@ pub fn registry_for(names: &[String]) -> Result<Registry> {
             continue;
         }
         let prototype = StudyEnv::build(name)?;
-        registry.register(name, move || {
-            prototype
-                .share()
-                .map(|env| Box::new(env) as Box<dyn Env>)
-                .map_err(into_env_error)
-        })?;
+        registry.register(
+            name,
+            move || Ok(Box::new(prototype.share()) as Box<dyn Env>),
+        )?;
     }
     Ok(registry)
-}
-
-/// A factory must answer with an `EnvError`; [`StudyEnv::share`] only fails with one.
-fn into_env_error(error: StudyError) -> crossgym_env_core::EnvError {
-    match error {
-        StudyError::Env(error) => error,
-        other => crossgym_env_core::EnvError::Config {
-            env: "study".to_owned(),
-            message: other.to_string(),
-        },
-    }
 }
