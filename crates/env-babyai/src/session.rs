@@ -1,7 +1,7 @@
 //! One episode of AgentGym's BabyAI text interface (`BabyAI` + the server's payload): action
 //! validation, primitive execution with the image-change check, rewards, score and `done`.
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 
 use crate::text::{Rendering, render};
 use crate::world::{Action, Image, World};
@@ -119,7 +119,7 @@ impl TextSession {
 
     /// Applies one action string as the server receives it (it lower-cases and strips it).
     pub fn step(&mut self, action: &str) -> TextStep {
-        let action = python_strip(&action.to_lowercase()).to_owned();
+        let action = py::strip(&action.to_lowercase()).to_owned();
         self.success = false;
         let (text, invalid, primitives) = self.apply(&action);
         self.score += self.reward;

@@ -5,7 +5,8 @@
 //! `The action is not recognized. Please check valid actions.` with the world unchanged.
 
 use crossgym_env_babyai::{BabyAiEnv, NUM_TASKS};
-use crossgym_env_core::parse::{MULTIPLE_ACTIONS_ERROR, python_strip, react_single_line};
+use crossgym_env_core::parse::{MULTIPLE_ACTIONS_ERROR, react_single_line};
+use crossgym_env_core::py;
 use crossgym_env_core::{Env, TaskId};
 use proptest::prelude::*;
 
@@ -43,7 +44,7 @@ fn check_step(env: &mut BabyAiEnv, reply: &str) -> Result<bool, TestCaseError> {
     let parsed = react_single_line(reply);
     let action = parsed
         .as_ref()
-        .map(|a| python_strip(&a.to_lowercase()).to_owned())
+        .map(|a| py::strip(&a.to_lowercase()).to_owned())
         .ok();
     let listed = action
         .as_deref()

@@ -8,6 +8,7 @@
 //!   turn limits, the paper's Table-1 [`Characteristics`]), a task list with a deterministic
 //!   [`TaskSplit`], `reset(task)` and `step(reply) -> Step`. Object-safe and `Send`.
 //! - [`parse`]: the reference's reply parsers (ReAct-last, ReAct-single-line).
+//! - [`py`]: the CPython string semantics the references' texts depend on (`strip`, `repr`).
 //! - [`run_episode`]: play an env with a scripted agent (`|observation| reply`).
 //! - [`conformance`]: replay recordings of the reference and report the first difference.
 //! - [`check::check_env`]: the contract checks every env crate runs.
@@ -38,6 +39,7 @@ mod episode;
 mod error;
 pub mod paper;
 pub mod parse;
+pub mod py;
 mod registry;
 mod task;
 

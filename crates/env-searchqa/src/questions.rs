@@ -4,7 +4,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 use crossgym_env_core::{EnvError, TaskId, TaskSplit};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ impl Question {
     /// A question prepared as the reference's data script prepares them: stripped, with `?`
     /// appended when it does not end with one.
     pub fn new(question: &str, golden_answers: Vec<String>) -> Self {
-        let mut question = python_strip(question).to_owned();
+        let mut question = py::strip(question).to_owned();
         if !question.ends_with('?') {
             question.push('?');
         }
@@ -62,7 +62,7 @@ pub fn read_jsonl(reader: impl BufRead, source: &str) -> Result<Vec<Question>> {
                 ),
             )
         })?;
-        if python_strip(&record.question).is_empty() {
+        if py::strip(&record.question).is_empty() {
             return Err(EnvError::data(
                 NAME,
                 source,

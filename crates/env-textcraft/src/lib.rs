@@ -59,7 +59,7 @@ pub use book::{Ingredient, NameId, Recipe, RecipeBook, RecipeId, SkipReason, dis
 pub use env::{
     ACKNOWLEDGEMENT, DEFAULT_SEED, INSTRUCTION, TextCraftEnv, VERSION, depth_stratified_split, info,
 };
-pub use game::{ActionKind, Crafting, Inventory, Outcome, python_repr};
+pub use game::{ActionKind, Crafting, Inventory, Outcome};
 
 /// The env's registry name.
 pub const NAME: &str = crossgym_env_core::paper::TEXTCRAFT.name;
