@@ -9,6 +9,10 @@
 
 use std::sync::Arc;
 
+use crossgym_env_core::parse::react_reply;
+use crossgym_env_core::{Oracle, Result, TaskId};
+
+use crate::AlfWorldEnv;
 use crate::engine::{Action, Engine};
 use crate::env::MAX_STEPS;
 use crate::game::Game;
@@ -243,4 +247,93 @@ pub fn solve(game: &Arc<Game>) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+impl Oracle for AlfWorldEnv {
+    /// [`solve`]'s commands, each with a short thought by its verb; the first also states the
+    /// task.
+    fn demonstrate(&mut self, task: TaskId, max_turns: usize) -> Result<Option<Vec<String>>> {
+        let game = self.game(task)?;
+        let Some(commands) = solve(&game) else {
+            return Ok(None);
+        };
+        if commands.len() > max_turns {
+            return Ok(None);
+        }
+        let first = self.reset_game(task, game);
+        let goal = task_sentence(&first);
+        let replies = commands
+            .iter()
+            .enumerate()
+            .map(|(index, command)| {
+                let mut thought = thought(command);
+                if index == 0
+                    && let Some(goal) = goal
+                {
+                    thought = format!("My task is to {goal}. {thought}");
+                }
+                react_reply(&thought, command)
+            })
+            .collect();
+        Ok(Some(replies))
+    }
+}
+
+/// The task sentence of ALFWorld's first observation (`Your task is to: …`), without the final
+/// period.
+fn task_sentence(observation: &str) -> Option<&str> {
+    let start = observation.find("Your task is to: ")? + "Your task is to: ".len();
+    let line = observation[start..].lines().next()?;
+    Some(line.trim().trim_end_matches('.'))
+}
+
+/// A short thought for one ALFWorld command, by its verb.
+fn thought(command: &str) -> String {
+    let words: Vec<&str> = command.split(' ').collect();
+    let joined =
+        |from: usize, to: usize| words[from.min(words.len())..to.min(words.len())].join(" ");
+    let split_at = |word: &str| words.iter().position(|w| *w == word);
+    match words.first().copied() {
+        Some("go") => format!("I should go to the {} next.", joined(2, words.len())),
+        Some("open") => format!(
+            "The {} is closed, so I open it to look inside.",
+            joined(1, words.len())
+        ),
+        Some("take") => match split_at("from") {
+            Some(at) => format!(
+                "I see the {} at the {}, so I take it.",
+                joined(1, at),
+                joined(at + 1, words.len())
+            ),
+            None => format!("I take the {}.", joined(1, words.len())),
+        },
+        Some("put") => match split_at("in/on") {
+            Some(at) => format!(
+                "I put the {} in the {}, as the task asks.",
+                joined(1, at),
+                joined(at + 1, words.len())
+            ),
+            None => format!("I put the {} down.", joined(1, words.len())),
+        },
+        Some(verb @ ("heat" | "cool" | "clean")) => {
+            let state = match verb {
+                "heat" => "hot",
+                "cool" => "cool",
+                _ => "clean",
+            };
+            match split_at("with") {
+                Some(at) => format!(
+                    "The task needs the {} {state}, so I {verb} it with the {}.",
+                    joined(1, at),
+                    joined(at + 1, words.len())
+                ),
+                None => format!("The task needs it {state}, so I {verb} it."),
+            }
+        }
+        Some("use") => format!(
+            "I turn on the {} to look at the object in its light.",
+            joined(1, words.len())
+        ),
+        _ => format!("Next I {command}."),
+    }
 }

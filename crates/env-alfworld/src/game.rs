@@ -13,8 +13,6 @@ use crate::names::demangle;
 use crate::sexpr::{Sexpr, parse_all};
 use crate::world::{Ent, Entity, Kind, Pred, State, World, set_insert};
 
-/// The env name used in errors.
-
 /// One playable game: the world, its initial state, the goal and the task sentence.
 #[derive(Clone, Debug)]
 pub struct Game {

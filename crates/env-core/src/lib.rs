@@ -10,6 +10,7 @@
 //! - [`parse`]: the reference's reply parsers (ReAct-last, ReAct-single-line).
 //! - [`py`]: the CPython string semantics the references' texts depend on (`strip`, `repr`).
 //! - [`run_episode`]: play an env with a scripted agent (`|observation| reply`).
+//! - [`Oracle`]: an env's expert, as the replies that solve a task (demonstrations).
 //! - [`conformance`]: replay recordings of the reference and report the first difference.
 //! - [`check::check_env`]: the contract checks every env crate runs.
 //! - [`Registry`]: ask for an env by name.
@@ -37,6 +38,7 @@ pub mod conformance;
 mod env;
 mod episode;
 mod error;
+mod oracle;
 pub mod paper;
 pub mod parse;
 pub mod py;
@@ -46,6 +48,7 @@ mod task;
 pub use env::{ActionList, Characteristics, Env, EnvInfo, Step, StepInfo};
 pub use episode::{Episode, Turn, run_episode, run_episode_capped};
 pub use error::{EnvError, Result};
+pub use oracle::Oracle;
 pub use parse::ParserFamily;
 pub use registry::{EnvFactory, Registry};
 pub use task::{Split, TaskId, TaskSplit};

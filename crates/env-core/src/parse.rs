@@ -52,6 +52,12 @@ pub struct MultipleActions {
     pub count: usize,
 }
 
+/// A ReAct reply in the layout the ReAct envs' instructions ask for:
+/// `Thought:\n{thought}\n\nAction:\n{action}` (what an [`crate::Oracle`] of those envs writes).
+pub fn react_reply(thought: &str, action: &str) -> String {
+    format!("Thought:\n{thought}\n\nAction:\n{action}")
+}
+
 /// Removes one trailing `</s>` if the reply ends with it (ALFWorld's client).
 ///
 /// Some AgentGym client versions slice five characters (`action[:-5]`), dropping the character
