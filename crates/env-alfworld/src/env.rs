@@ -59,16 +59,12 @@ struct Episode {
 /// ALFWorld's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-last parser,
 /// the paper's turn limits and Table-1 characteristics.
 pub fn info() -> EnvInfo {
-    EnvInfo {
-        name: NAME.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactLast,
-        max_turns_train: paper::ALFWORLD.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::ALFWORLD.characteristics,
-    }
+    paper::ALFWORLD.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactLast,
+    )
 }
 
 impl AlfWorldEnv {

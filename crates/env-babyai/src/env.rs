@@ -43,17 +43,12 @@ pub fn task_world(task: TaskId) -> Result<World> {
 /// BabyAI's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-single-line
 /// parser, the paper's turn limits and Table-1 characteristics.
 pub fn info() -> EnvInfo {
-    let row = paper::BABYAI;
-    EnvInfo {
-        name: NAME.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactSingleLine,
-        max_turns_train: row.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: row.characteristics,
-    }
+    paper::BABYAI.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactSingleLine,
+    )
 }
 
 /// BabyAI as served by AgentGym: a MiniGrid world described in text, high-level actions.

@@ -19,16 +19,12 @@ pub const VERSION: u32 = 0;
 /// The env's description: the reference's instruction and acknowledgement, the whole-reply
 /// parser, the paper's turn limits and Table-1 characteristics.
 pub fn info() -> EnvInfo {
-    EnvInfo {
-        name: NAME.to_owned(),
-        version: VERSION,
-        instruction: messages::INSTRUCTION.to_owned(),
-        acknowledgement: messages::ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::WholeReply,
-        max_turns_train: paper::SEARCHQA.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::SEARCHQA.characteristics,
-    }
+    paper::SEARCHQA.info(
+        VERSION,
+        messages::INSTRUCTION,
+        messages::ACKNOWLEDGEMENT,
+        ParserFamily::WholeReply,
+    )
 }
 
 /// Answers one reply for a question with `golden_answers`, searching `index` when the reply

@@ -44,11 +44,11 @@ impl EnvName {
     /// The registry name (`webshop`, `searchqa`, `textcraft`, `alfworld`, `babyai`).
     pub fn as_str(self) -> &'static str {
         match self {
-            EnvName::WebShop => "webshop",
-            EnvName::SearchQa => "searchqa",
-            EnvName::TextCraft => "textcraft",
-            EnvName::AlfWorld => "alfworld",
-            EnvName::BabyAi => "babyai",
+            EnvName::WebShop => crossgym_env_webshop::NAME,
+            EnvName::SearchQa => crossgym_env_searchqa::NAME,
+            EnvName::TextCraft => crossgym_env_textcraft::NAME,
+            EnvName::AlfWorld => crossgym_env_alfworld::NAME,
+            EnvName::BabyAi => crossgym_env_babyai::NAME,
         }
     }
 }
@@ -61,7 +61,7 @@ impl fmt::Display for EnvName {
 
 /// An env name that is not one of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown env {0:?} (known: webshop, searchqa, textcraft, alfworld, babyai)")]
+#[error("unknown env {0:?} (known: {known})", known = EnvName::ALL.map(EnvName::as_str).join(", "))]
 pub struct UnknownEnvName(pub String);
 
 impl FromStr for EnvName {

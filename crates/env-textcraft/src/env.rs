@@ -205,16 +205,12 @@ impl Env for TextCraftEnv {
 
 /// TextCraft's [`EnvInfo`].
 pub fn info() -> EnvInfo {
-    EnvInfo {
-        name: NAME.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactSingleLine,
-        max_turns_train: paper::TEXTCRAFT.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::TEXTCRAFT.characteristics,
-    }
+    paper::TEXTCRAFT.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactSingleLine,
+    )
 }
 
 /// A train/test split with every min-depth band represented in proportion: within each depth,

@@ -30,17 +30,12 @@ pub const VERSION: u32 = 0;
 /// WebShop's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-last parser,
 /// the paper's turn limits and Table-1 characteristics.
 pub fn info() -> EnvInfo {
-    let webshop = paper::WEBSHOP;
-    EnvInfo {
-        name: NAME.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactLast,
-        max_turns_train: webshop.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: webshop.characteristics,
-    }
+    paper::WEBSHOP.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactLast,
+    )
 }
 
 /// The split's seed.
