@@ -150,33 +150,40 @@ mod tests {
 
     #[test]
     fn float_repr_matches_python() {
-        assert_eq!(float_repr(1.0), "1.0");
-        assert_eq!(float_repr(25.0), "25.0");
-        assert_eq!(float_repr(1299.0), "1299.0");
-        assert_eq!(float_repr(19.99), "19.99");
-        assert_eq!(float_repr(0.8333333333333334), "0.8333333333333334");
-        assert_eq!(float_repr(1e16), "1e+16");
-        assert_eq!(float_repr(1.5e-5), "1.5e-05");
-        assert_eq!(float_repr(0.0001), "0.0001");
-        assert_eq!(float_repr(123456789012345.6), "123456789012345.6");
+        let cases: [(f64, &str); 9] = [
+            (1.0, "1.0"),
+            (25.0, "25.0"),
+            (1299.0, "1299.0"),
+            (19.99, "19.99"),
+            (0.8333333333333334, "0.8333333333333334"),
+            (1e16, "1e+16"),
+            (1.5e-5, "1.5e-05"),
+            (0.0001, "0.0001"),
+            (123456789012345.6, "123456789012345.6"),
+        ];
+        for (x, repr) in cases {
+            assert_eq!(float_repr(x), repr);
+        }
     }
 
     #[test]
     fn str_repr_matches_python() {
-        assert_eq!(str_repr("men's"), "\"men's\"");
-        assert_eq!(str_repr("a\nb"), "'a\\nb'");
-        assert_eq!(str_repr("x\u{a0}y"), "'x\\xa0y'");
-        assert_eq!(str_repr("\u{2028}"), "'\\u2028'");
-        assert_eq!(str_repr("both ' and \""), "'both \\' and \"'");
+        let cases = [
+            ("minecraft:stick", "'minecraft:stick'"),
+            ("men's", "\"men's\""),
+            ("a\nb", "'a\\nb'"),
+            ("x\u{a0}y", "'x\\xa0y'"),
+            ("\u{2028}", "'\\u2028'"),
+            ("both ' and \"", "'both \\' and \"'"),
+            ("a'b\"c", "'a\\'b\"c'"),
+            ("a\\b\n\u{1}", "'a\\\\b\\n\\x01'"),
+            ("\u{7f}\u{ad}é", "'\\x7f\\xadé'"),
+        ];
+        for (text, repr) in cases {
+            assert_eq!(str_repr(text), repr, "{text:?}");
+        }
         assert_eq!(tuple_repr(&["color", "men's"]), "('color', \"men's\")");
-    }
-
-    #[test]
-    fn str_repr_escapes_controls_like_python() {
-        assert_eq!(str_repr("minecraft:stick"), "'minecraft:stick'");
-        assert_eq!(str_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(str_repr("a\\b\n\u{1}"), "'a\\\\b\\n\\x01'");
-        assert_eq!(str_repr("\u{7f}\u{ad}é"), "'\\x7f\\xadé'");
+        assert_eq!(tuple_repr(&["one"]), "('one',)");
         assert!(is_alnum('é') && is_alnum('٣') && !is_alnum('_'));
     }
 }
