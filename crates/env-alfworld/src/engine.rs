@@ -142,7 +142,7 @@ impl Engine {
     /// Runs one command (TextWorld's `step`: strip, exact lookup, apply) and returns the raw
     /// feedback, or `None` when the command is not admissible (`Nothing happens.`).
     pub fn execute(&mut self, command: &str) -> Option<String> {
-        let command = crossgym_env_core::parse::python_strip(command);
+        let command = crossgym_env_core::py::strip(command);
         let at = self
             .commands
             .binary_search_by(|(c, _)| c.as_str().cmp(command))

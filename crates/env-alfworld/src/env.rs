@@ -7,8 +7,9 @@ use crossgym_env_core::{
     Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
 };
 
+use crate::NAME;
 use crate::engine::{Engine, NOTHING_HAPPENS};
-use crate::game::{ENV, Game};
+use crate::game::Game;
 use crate::generate::Generator;
 
 /// TextWorld's `max_episode_steps` in AgentGym's config: every step call counts.
@@ -24,19 +25,21 @@ pub const ACKNOWLEDGEMENT: &str =
 /// Behaviour version of this env (bump when texts, rewards or the task list change).
 pub const VERSION: u32 = 0;
 
-/// Where the tasks come from.
+/// Where the tasks come from (shared read-only by every clone of the env).
 #[derive(Clone, Debug)]
 enum Tasks {
     /// The procedural task set (default).
-    Generated(Generator),
+    Generated(Arc<Generator>),
     /// Loaded game files, task `i` = `games[i]`.
-    Games(Vec<Arc<Game>>),
+    Games(Arc<[Arc<Game>]>),
 }
 
 /// ALFWorld as AgentGym serves it (alfworld 0.3.3, TextWorld PDDL engine), with its
 /// post-processing: the banner is dropped from the first observation, which ends with
 /// `\nAVAILABLE ACTIONS: ` and the sorted admissible commands joined by `,`; later observations
 /// are the bare feedback with a leading `You arrive at loc N. ` removed.
+///
+/// Cheap to clone: the task set is shared; a clone carries the running episode.
 #[derive(Clone, Debug)]
 pub struct AlfWorldEnv {
     info: EnvInfo,
@@ -53,17 +56,15 @@ struct Episode {
     done: bool,
 }
 
-fn info() -> EnvInfo {
-    EnvInfo {
-        name: paper::ALFWORLD.name.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactLast,
-        max_turns_train: paper::ALFWORLD.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::ALFWORLD.characteristics,
-    }
+/// ALFWorld's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-last parser,
+/// the paper's turn limits and Table-1 characteristics.
+pub fn info() -> EnvInfo {
+    paper::ALFWORLD.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactLast,
+    )
 }
 
 impl AlfWorldEnv {
@@ -79,7 +80,7 @@ impl AlfWorldEnv {
         Ok(AlfWorldEnv {
             info: info(),
             split,
-            tasks: Tasks::Generated(generator),
+            tasks: Tasks::Generated(Arc::new(generator)),
             episode: None,
         })
     }
@@ -89,7 +90,7 @@ impl AlfWorldEnv {
         AlfWorldEnv {
             info: info(),
             split,
-            tasks: Tasks::Games(games),
+            tasks: Tasks::Games(games.into()),
             episode: None,
         }
     }
@@ -102,7 +103,7 @@ impl AlfWorldEnv {
             .map(|p| Game::load(p).map(Arc::new))
             .collect::<Result<Vec<_>>>()?;
         let n = games.len();
-        let split = TaskSplit::seeded(ENV, n, n.saturating_sub(n_test), n_test.min(n), seed)?;
+        let split = TaskSplit::seeded(NAME, n, n.saturating_sub(n_test), n_test.min(n), seed)?;
         Ok(AlfWorldEnv::from_games(games, split))
     }
 
@@ -186,12 +187,12 @@ impl Env for AlfWorldEnv {
     fn step(&mut self, reply: &str) -> Result<Step> {
         let Some(episode) = self.episode.as_mut() else {
             return Err(EnvError::NotReset {
-                env: ENV.to_owned(),
+                env: NAME.to_owned(),
             });
         };
         if episode.done {
             return Err(EnvError::EpisodeFinished {
-                env: ENV.to_owned(),
+                env: NAME.to_owned(),
                 task: episode.task,
             });
         }
@@ -205,8 +206,9 @@ impl Env for AlfWorldEnv {
             Some(raw) => process_ob(raw),
             None => NOTHING_HAPPENS,
         };
-        let mut step =
-            Step::new(observation, if won { 1.0 } else { 0.0 }, done).with_action(action);
+        let mut step = Step::new(observation, if won { 1.0 } else { 0.0 }, done)
+            .with_action(action)
+            .with_success(won);
         if feedback.is_none() {
             step = step.invalid();
         }

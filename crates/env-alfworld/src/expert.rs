@@ -9,6 +9,10 @@
 
 use std::sync::Arc;
 
+use crossgym_env_core::parse::react_reply;
+use crossgym_env_core::{Oracle, Result, TaskId};
+
+use crate::AlfWorldEnv;
 use crate::engine::{Action, Engine};
 use crate::env::MAX_STEPS;
 use crate::game::Game;
@@ -243,4 +247,130 @@ pub fn solve(game: &Arc<Game>) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+impl Oracle for AlfWorldEnv {
+    /// [`solve`]'s commands, each with a short thought by its verb; the first also states the
+    /// task.
+    fn demonstrate(&mut self, task: TaskId, max_turns: usize) -> Result<Option<Vec<String>>> {
+        let game = self.game(task)?;
+        let Some(commands) = solve(&game) else {
+            return Ok(None);
+        };
+        if commands.len() > max_turns {
+            return Ok(None);
+        }
+        let first = self.reset_game(task, game);
+        let goal = task_sentence(&first);
+        let replies = commands
+            .iter()
+            .enumerate()
+            .map(|(index, command)| {
+                let mut thought = thought(command);
+                if index == 0
+                    && let Some(goal) = goal
+                {
+                    thought = format!("My task is to {goal}. {thought}");
+                }
+                react_reply(&thought, command)
+            })
+            .collect();
+        Ok(Some(replies))
+    }
+}
+
+/// The task sentence of ALFWorld's first observation (`Your task is to: …`), without the final
+/// period.
+fn task_sentence(observation: &str) -> Option<&str> {
+    let start = observation.find("Your task is to: ")? + "Your task is to: ".len();
+    let line = observation[start..].lines().next()?;
+    Some(line.trim().trim_end_matches('.'))
+}
+
+/// A short thought for one ALFWorld command, by its verb.
+fn thought(command: &str) -> String {
+    let words: Vec<&str> = command.split(' ').collect();
+    let joined =
+        |from: usize, to: usize| words[from.min(words.len())..to.min(words.len())].join(" ");
+    let rest = joined(1, words.len());
+    // The words before and after `word` (`take X from Y`, `put X in/on Y`, `heat X with Y`).
+    let around = |word: &str| {
+        let at = words.iter().position(|w| *w == word)?;
+        Some((joined(1, at), joined(at + 1, words.len())))
+    };
+    match words.first().copied() {
+        Some("go") => format!("I should go to the {} next.", joined(2, words.len())),
+        Some("open") => format!("The {rest} is closed, so I open it to look inside."),
+        Some("take") => match around("from") {
+            Some((object, place)) => format!("I see the {object} at the {place}, so I take it."),
+            None => format!("I take the {rest}."),
+        },
+        Some("put") => match around("in/on") {
+            Some((object, place)) => {
+                format!("I put the {object} in the {place}, as the task asks.")
+            }
+            None => format!("I put the {rest} down."),
+        },
+        Some(verb @ ("heat" | "cool" | "clean")) => {
+            let state = match verb {
+                "heat" => "hot",
+                "cool" => "cool",
+                _ => "clean",
+            };
+            match around("with") {
+                Some((object, tool)) => {
+                    format!("The task needs the {object} {state}, so I {verb} it with the {tool}.")
+                }
+                None => format!("The task needs it {state}, so I {verb} it."),
+            }
+        }
+        Some("use") => format!("I turn on the {rest} to look at the object in its light."),
+        _ => format!("Next I {command}."),
+    }
+}
+
+#[cfg(test)]
+mod thought_tests {
+    use super::{task_sentence, thought};
+
+    #[test]
+    fn thoughts_name_the_objects_of_each_verb() {
+        let cases = [
+            ("go to shelf 1", "I should go to the shelf 1 next."),
+            (
+                "open drawer 2",
+                "The drawer 2 is closed, so I open it to look inside.",
+            ),
+            (
+                "take apple 1 from countertop 2",
+                "I see the apple 1 at the countertop 2, so I take it.",
+            ),
+            ("take apple 1", "I take the apple 1."),
+            (
+                "put apple 1 in/on fridge 1",
+                "I put the apple 1 in the fridge 1, as the task asks.",
+            ),
+            ("put apple 1", "I put the apple 1 down."),
+            (
+                "heat mug 1 with microwave 1",
+                "The task needs the mug 1 hot, so I heat it with the microwave 1.",
+            ),
+            ("clean mug 1", "The task needs it clean, so I clean it."),
+            (
+                "use desklamp 1",
+                "I turn on the desklamp 1 to look at the object in its light.",
+            ),
+            ("look", "Next I look."),
+        ];
+        for (command, expected) in cases {
+            assert_eq!(thought(command), expected, "{command}");
+        }
+        assert_eq!(
+            task_sentence(
+                "You are in the middle of a room.\nYour task is to: put a mug in fridge.\n"
+            ),
+            Some("put a mug in fridge")
+        );
+        assert_eq!(task_sentence("no task here"), None);
+    }
 }

@@ -6,13 +6,12 @@ use std::path::Path;
 
 use crossgym_env_core::EnvError;
 
+use crate::NAME;
+
 use crate::goal::{Formula, Term};
 use crate::names::demangle;
 use crate::sexpr::{Sexpr, parse_all};
 use crate::world::{Ent, Entity, Kind, Pred, State, World, set_insert};
-
-/// The env name used in errors.
-pub(crate) const ENV: &str = "alfworld";
 
 /// One playable game: the world, its initial state, the goal and the task sentence.
 #[derive(Clone, Debug)]
@@ -36,13 +35,13 @@ impl Game {
     pub fn load(path: impl AsRef<Path>) -> Result<Game, EnvError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
-            .map_err(|source| EnvError::io(ENV, path.display().to_string(), source))?;
+            .map_err(|source| EnvError::io(NAME, path.display().to_string(), source))?;
         Game::from_tw_pddl(&path.display().to_string(), &text)
     }
 
     /// Parses the text of a `game.tw-pddl` file; `label` names the file in errors.
     pub fn from_tw_pddl(label: &str, text: &str) -> Result<Game, EnvError> {
-        let err = |message: String| EnvError::data(ENV, label, message);
+        let err = |message: String| EnvError::data(NAME, label, message);
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| err(format!("not a JSON game file: {e}")))?;
         let field = |name: &str| -> Result<&str, EnvError> {

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use crossgym_env_core::{EnvError, Result, TaskId, TaskSplit};
 
-use crate::game::{ENV, Game};
+use crate::NAME;
+use crate::game::Game;
 
 const VOCAB: &str = include_str!("../data/vocab.json");
 const DOMAIN: &str = include_str!("../data/alfred.pddl");
@@ -208,12 +209,12 @@ impl Generator {
     /// A task set of 2,420 + 200 games from `seed`.
     pub fn new(seed: u64) -> Result<Generator> {
         let vocab: Vocab = serde_json::from_str(VOCAB)
-            .map_err(|e| EnvError::data(ENV, "data/vocab.json", e.to_string()))?;
+            .map_err(|e| EnvError::data(NAME, "data/vocab.json", e.to_string()))?;
         let (n_train, n_test) = TaskType::ALL
             .iter()
             .map(|t| t.agentgym_counts())
             .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
-        let split = TaskSplit::seeded(ENV, n_train + n_test, n_train, n_test, seed)?;
+        let split = TaskSplit::seeded(NAME, n_train + n_test, n_train, n_test, seed)?;
         let mut types = vec![TaskType::PickAndPlace; n_train + n_test];
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7a5c_7e9e);
         for (ids, pick) in [(split.train(), 0usize), (split.test(), 1)] {
@@ -256,14 +257,14 @@ impl Generator {
     pub fn game(&self, task: TaskId) -> Result<Game> {
         let generated = self.generate(task)?;
         Game::from_problem(&generated.problem, generated.task_line)
-            .map_err(|m| EnvError::task(ENV, task, format!("generated problem: {m}")))
+            .map_err(|m| EnvError::task(NAME, task, format!("generated problem: {m}")))
     }
 
     /// Generates `task`: deterministic in the generator's seed and the task id.
     pub fn generate(&self, task: TaskId) -> Result<GeneratedGame> {
         let task_type = self
             .task_type(task)
-            .ok_or_else(|| EnvError::task(ENV, task, "no such task"))?;
+            .ok_or_else(|| EnvError::task(NAME, task, "no such task"))?;
         let test = self.split.test().binary_search(&task).is_ok();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(task.0 as u64 + 1);
@@ -273,7 +274,7 @@ impl Generator {
             }
         }
         Err(EnvError::task(
-            ENV,
+            NAME,
             task,
             format!("no feasible scene found for {}", task_type.name()),
         ))

@@ -46,9 +46,12 @@ mod text;
 pub mod world;
 
 pub use engine::{Action, Engine, NOTHING_HAPPENS};
-pub use env::{ACKNOWLEDGEMENT, AlfWorldEnv, INSTRUCTION, MAX_STEPS, VERSION, process_ob};
+pub use env::{ACKNOWLEDGEMENT, AlfWorldEnv, INSTRUCTION, MAX_STEPS, VERSION, info, process_ob};
 pub use game::Game;
 pub use generate::{Generator, TaskType};
 pub use goal::{Formula, Term};
 pub use names::demangle;
 pub use text::{join_indefinite, join_list};
+
+/// The env's registry name.
+pub const NAME: &str = crossgym_env_core::paper::ALFWORLD.name;

@@ -5,14 +5,14 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::{Env, TaskId};
 
 const STEPS: u64 = 1_000;
 
 /// Plays `STEPS` steps, choosing listed actions with a fixed pattern and resetting to the next
 /// level after 25 steps or when an episode ends.
-fn play(env: &mut BabyAi, task: &mut usize) {
+fn play(env: &mut BabyAiEnv, task: &mut usize) {
     let mut in_episode = 0;
     let mut k = 0usize;
     for _ in 0..STEPS {
@@ -40,7 +40,7 @@ fn play(env: &mut BabyAi, task: &mut usize) {
 fn bench_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("babyai");
     group.throughput(Throughput::Elements(STEPS));
-    let mut env = BabyAi::new().expect("env");
+    let mut env = BabyAiEnv::new().expect("env");
     let mut task = 0usize;
     group.bench_function("step", |b| b.iter(|| play(&mut env, &mut task)));
     group.finish();

@@ -2,7 +2,7 @@
 //! `/proc/self/stat`), so that other load on a shared machine does not count:
 //! `cargo run --release -p crossgym-env-babyai --example timing`.
 
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::{Env, TaskId};
 
 /// User + system CPU time of this process in seconds (clock ticks of 1/100 s).
@@ -20,7 +20,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let mut env = BabyAi::new().expect("env");
+    let mut env = BabyAiEnv::new().expect("env");
     let (mut task, mut in_episode, mut k) = (0usize, 0, 0usize);
     let steps = 200_000;
     let start = cpu_seconds();

@@ -1,4 +1,4 @@
-//! [`BabyAi`]: the crossgym [`Env`] over the 40 levels and AgentGym's text interface.
+//! [`BabyAiEnv`]: the crossgym [`Env`] over the 40 levels and AgentGym's text interface.
 
 use crossgym_env_core::{
     Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
@@ -9,7 +9,10 @@ use crate::session::TextSession;
 use crate::world::World;
 
 /// The env's registry name.
-pub const NAME: &str = "babyai";
+pub const NAME: &str = paper::BABYAI.name;
+
+/// The behaviour version of [`BabyAiEnv`] (see [`EnvInfo::version`]).
+pub const VERSION: u32 = 0;
 
 /// How many tasks the env has: the paper's 810 train + 90 test.
 pub const NUM_TASKS: usize = 900;
@@ -37,9 +40,22 @@ pub fn task_world(task: TaskId) -> Result<World> {
         .map_err(|reject| EnvError::task(NAME, task, reject.0))
 }
 
+/// BabyAI's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-single-line
+/// parser, the paper's turn limits and Table-1 characteristics.
+pub fn info() -> EnvInfo {
+    paper::BABYAI.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactSingleLine,
+    )
+}
+
 /// BabyAI as served by AgentGym: a MiniGrid world described in text, high-level actions.
-#[derive(Debug)]
-pub struct BabyAi {
+///
+/// Cheap to clone (levels are generated at `reset`); a clone carries the running episode.
+#[derive(Clone, Debug)]
+pub struct BabyAiEnv {
     info: EnvInfo,
     split: TaskSplit,
     session: Option<TextSession>,
@@ -47,24 +63,14 @@ pub struct BabyAi {
     finished: bool,
 }
 
-impl BabyAi {
+impl BabyAiEnv {
     /// The env with its 900 tasks and seeded 810/90 split.
-    pub fn new() -> Result<BabyAi> {
+    pub fn new() -> Result<BabyAiEnv> {
         let row = paper::BABYAI;
-        let info = EnvInfo {
-            name: NAME.to_owned(),
-            version: 0,
-            instruction: INSTRUCTION.to_owned(),
-            acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-            parser: ParserFamily::ReactSingleLine,
-            max_turns_train: row.max_turns,
-            max_turns_eval: paper::EVAL_MAX_TURNS,
-            characteristics: row.characteristics,
-        };
         let split =
             TaskSplit::seeded(NAME, NUM_TASKS, row.train_tasks, row.test_tasks, SPLIT_SEED)?;
-        Ok(BabyAi {
-            info,
+        Ok(BabyAiEnv {
+            info: info(),
             split,
             session: None,
             task: TaskId(0),
@@ -89,7 +95,7 @@ impl BabyAi {
     }
 }
 
-impl Env for BabyAi {
+impl Env for BabyAiEnv {
     fn info(&self) -> &EnvInfo {
         &self.info
     }
@@ -128,6 +134,7 @@ impl Env for BabyAi {
         self.finished = out.done;
         let mut step = Step::new(out.observation, out.score, out.done)
             .with_action(action)
+            .with_success(out.success)
             .with_detail("env_reward", format!("{:?}", out.reward))
             .with_detail("primitives", out.primitives.to_string());
         if out.invalid {

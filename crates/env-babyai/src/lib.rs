@@ -10,15 +10,15 @@
 //! - [`oracle`]: an expert that solves tasks through the same text actions an agent uses.
 //! - [`unsolvable`]: proofs that a task cannot be solved through the text actions (KeyInBox,
 //!   and "open" instructions whose doors must all be crossed first).
-//! - [`BabyAi`]: the [`crossgym_env_core::Env`]: task N plays level `N % 40` with seed `N / 40`.
+//! - [`BabyAiEnv`]: the [`crossgym_env_core::Env`]: task N plays level `N % 40` with seed `N / 40`.
 //!
 //! # Example
 //!
 //! ```
-//! use crossgym_env_babyai::BabyAi;
+//! use crossgym_env_babyai::BabyAiEnv;
 //! use crossgym_env_core::{Env, TaskId};
 //!
-//! let mut env = BabyAi::new()?;
+//! let mut env = BabyAiEnv::new()?;
 //! let first = env.reset(TaskId(1))?; // GoToRedBall, seed 0
 //! assert!(first.starts_with("Your goal: go to the red ball\n"));
 //! let step = env.step("Thought:\nLet me look around.\n\nAction:\nturn left")?;
@@ -40,5 +40,6 @@ pub mod unsolvable;
 pub mod world;
 
 pub use env::{
-    ACKNOWLEDGEMENT, BabyAi, INSTRUCTION, NAME, NUM_TASKS, SPLIT_SEED, task_level_seed, task_world,
+    ACKNOWLEDGEMENT, BabyAiEnv, INSTRUCTION, NAME, NUM_TASKS, SPLIT_SEED, VERSION, info,
+    task_level_seed, task_world,
 };

@@ -15,6 +15,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crossgym_env_core::parse::react_reply;
+use crossgym_env_core::{Env, Oracle, Result, TaskId};
+
+use crate::BabyAiEnv;
 use crate::grid::{DoorState, Kind, Pos};
 use crate::instr::{Instr, SeqKind, Status};
 use crate::session::TextSession;
@@ -674,5 +678,60 @@ impl Reach {
     fn unchanged_without(&self, world: &World, p: Pos) -> bool {
         let after = Reach::of(world, Some(p));
         after.cells + 1 == self.cells && after.faceable == self.faceable
+    }
+}
+
+impl Oracle for BabyAiEnv {
+    /// Plays [`next_action`] closed loop on the env's session, each action with a short thought
+    /// (the first also states the goal); `None` when the oracle has no move or the episode is
+    /// not done within `max_turns`.
+    fn demonstrate(&mut self, task: TaskId, max_turns: usize) -> Result<Option<Vec<String>>> {
+        self.reset(task)?;
+        let mut replies = Vec::new();
+        while replies.len() < max_turns {
+            let Some(session) = self.session() else {
+                return Ok(None);
+            };
+            let Some(action) = next_action(session) else {
+                return Ok(None);
+            };
+            let mut thought = thought(&action);
+            if replies.is_empty() {
+                thought = format!("My goal is to {}. {thought}", session.goal());
+            }
+            let reply = react_reply(&thought, &action);
+            let done = self.step(&reply)?.done;
+            replies.push(reply);
+            if done {
+                return Ok(Some(replies));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A short thought for one BabyAI action.
+fn thought(action: &str) -> String {
+    match action {
+        "turn left" | "turn right" => format!("I {action} to face the next step of my path."),
+        "move forward" => "The way ahead is clear, so I move forward.".to_owned(),
+        "toggle" => "There is a door in front of me that is in my way, so I toggle it.".to_owned(),
+        "drop" => "I drop what I am carrying here.".to_owned(),
+        other => {
+            if let Some(object) = other
+                .strip_prefix("pickup ")
+                .or_else(|| other.strip_prefix("pick up "))
+            {
+                format!("The {object} is in front of me, so I pick it up.")
+            } else if let Some(target) = other.strip_prefix("go to ") {
+                format!("I go to the {target}.")
+            } else if let Some(door) = other.strip_prefix("toggle and go through ") {
+                format!("I open the {door} and go through it.")
+            } else if let Some(door) = other.strip_prefix("go through ") {
+                format!("I go through the open {door}.")
+            } else {
+                format!("Next I {other}.")
+            }
+        }
     }
 }

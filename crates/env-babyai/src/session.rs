@@ -1,7 +1,7 @@
 //! One episode of AgentGym's BabyAI text interface (`BabyAI` + the server's payload): action
 //! validation, primitive execution with the image-change check, rewards, score and `done`.
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 
 use crate::text::{Rendering, render};
 use crate::world::{Action, Image, World};
@@ -17,6 +17,9 @@ pub struct TextStep {
     pub score: f64,
     /// Whether the episode ended (success worth more than 0.5).
     pub done: bool,
+    /// Whether this step achieved the mission, whatever its discounted reward (a success worth
+    /// 0.5 or less does not end the episode, but is a success all the same).
+    pub success: bool,
     /// Whether the action was rejected (unknown, infeasible or empty).
     pub invalid: bool,
     /// How many primitives ran.
@@ -33,6 +36,7 @@ pub struct TextSession {
     reward: f64,
     score: f64,
     done: bool,
+    success: bool,
 }
 
 /// The goal text: the mission with `then` → `and` and `after you` → `and`.
@@ -74,6 +78,7 @@ impl TextSession {
             reward: 0.0,
             score: 0.0,
             done: false,
+            success: false,
         }
     }
 
@@ -114,7 +119,8 @@ impl TextSession {
 
     /// Applies one action string as the server receives it (it lower-cases and strips it).
     pub fn step(&mut self, action: &str) -> TextStep {
-        let action = python_strip(&action.to_lowercase()).to_owned();
+        let action = py::strip(&action.to_lowercase()).to_owned();
+        self.success = false;
         let (text, invalid, primitives) = self.apply(&action);
         self.score += self.reward;
         TextStep {
@@ -122,6 +128,7 @@ impl TextSession {
             reward: self.reward,
             score: self.score,
             done: self.done,
+            success: self.success,
             invalid,
             primitives,
         }
@@ -168,6 +175,8 @@ impl TextSession {
             text.push_str("\n The task is completed.");
         }
         self.reward = outcome.reward;
+        // MiniGrid pays a positive reward exactly when the mission (or a goal square) is reached.
+        self.success = outcome.terminated && outcome.reward > 0.0;
         if self.done && self.reward <= 0.5 {
             self.done = false;
         }

@@ -1,16 +1,16 @@
 //! The env contract, task generation, the split, and hostile replies.
 
 use crossgym_env_babyai::levels::LEVELS;
-use crossgym_env_babyai::{BabyAi, NUM_TASKS, task_level_seed, task_world};
+use crossgym_env_babyai::{BabyAiEnv, NUM_TASKS, task_level_seed, task_world};
 use crossgym_env_core::check::check_env;
 use crossgym_env_core::parse::MULTIPLE_ACTIONS_ERROR;
-use crossgym_env_core::{Env, EnvError, Split, TaskId};
+use crossgym_env_core::{Env, EnvError, Oracle, Split, TaskId};
 use proptest::prelude::*;
 
 const UNKNOWN: &str = "The action is not recognized. Please check valid actions.";
 
-fn env() -> BabyAi {
-    BabyAi::new().expect("env builds")
+fn env() -> BabyAiEnv {
+    BabyAiEnv::new().expect("env builds")
 }
 
 #[test]
@@ -108,6 +108,29 @@ fn reset_observation_has_goal_description_and_actions() {
         .expect("step");
     assert_eq!(two.observation, MULTIPLE_ACTIONS_ERROR);
     assert_eq!(two.reward, 0.0);
+}
+
+#[test]
+fn the_mission_step_is_a_success_whatever_its_discounted_reward() {
+    let mut e = env();
+    let task = TaskId(1);
+    let episode = e
+        .demonstration(task, 20)
+        .expect("plays")
+        .expect("the oracle solves GoToRedBall");
+    let (last, earlier) = episode.turns.split_last().expect("turns");
+    assert!(last.step.info.success && last.step.done);
+    assert!(
+        last.step.reward > 0.0 && last.step.reward < 1.0,
+        "{}",
+        last.step.reward
+    );
+    assert!(earlier.iter().all(|turn| !turn.step.info.success));
+    assert!(episode.success());
+    // Replies that never act reach no success.
+    e.reset(task).unwrap();
+    let idle = e.step("Thought: I wait.").unwrap();
+    assert!(!idle.info.success && !idle.done);
 }
 
 #[test]

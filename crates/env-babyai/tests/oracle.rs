@@ -5,7 +5,7 @@ use crossgym_env_babyai::levels::LEVELS;
 use crossgym_env_babyai::oracle;
 use crossgym_env_babyai::session::TextSession;
 use crossgym_env_babyai::unsolvable::{Unsolvable, text_unsolvable};
-use crossgym_env_babyai::{BabyAi, task_level_seed, task_world};
+use crossgym_env_babyai::{BabyAiEnv, task_level_seed, task_world};
 use crossgym_env_core::{Env, Split, TaskId};
 
 /// Oracle results over some tasks.
@@ -72,7 +72,7 @@ impl Rates {
 }
 
 fn split_tasks(split: Split) -> Vec<TaskId> {
-    BabyAi::new().expect("env").tasks(split).to_vec()
+    BabyAiEnv::new().expect("env").tasks(split).to_vec()
 }
 
 /// Fast sample: the first two seeds of every level are solved, unless proven unsolvable (all

@@ -4,8 +4,9 @@
 //! error text of an infeasible action, or — for anything else that is not a listed action —
 //! `The action is not recognized. Please check valid actions.` with the world unchanged.
 
-use crossgym_env_babyai::{BabyAi, NUM_TASKS};
-use crossgym_env_core::parse::{MULTIPLE_ACTIONS_ERROR, python_strip, react_single_line};
+use crossgym_env_babyai::{BabyAiEnv, NUM_TASKS};
+use crossgym_env_core::parse::{MULTIPLE_ACTIONS_ERROR, react_single_line};
+use crossgym_env_core::py;
 use crossgym_env_core::{Env, TaskId};
 use proptest::prelude::*;
 
@@ -37,13 +38,13 @@ fn reply() -> impl Strategy<Value = String> {
 }
 
 /// Checks one step against the reference's rules; returns whether the episode ended.
-fn check_step(env: &mut BabyAi, reply: &str) -> Result<bool, TestCaseError> {
+fn check_step(env: &mut BabyAiEnv, reply: &str) -> Result<bool, TestCaseError> {
     let session = env.session().expect("reset");
     let before = session.world().clone();
     let parsed = react_single_line(reply);
     let action = parsed
         .as_ref()
-        .map(|a| python_strip(&a.to_lowercase()).to_owned())
+        .map(|a| py::strip(&a.to_lowercase()).to_owned())
         .ok();
     let listed = action
         .as_deref()
@@ -88,7 +89,7 @@ proptest! {
         task in 0usize..NUM_TASKS,
         replies in prop::collection::vec(reply(), 1..8),
     ) {
-        let mut env = BabyAi::new().expect("env");
+        let mut env = BabyAiEnv::new().expect("env");
         env.reset(TaskId(task)).expect("reset");
         for reply in &replies {
             if check_step(&mut env, reply)? {
@@ -106,7 +107,7 @@ proptest! {
         noise in wild_text(20),
         tail in "[!?.*\"'`]{0,3}",
     ) {
-        let mut env = BabyAi::new().expect("env");
+        let mut env = BabyAiEnv::new().expect("env");
         env.reset(TaskId(task)).expect("reset");
         let names: Vec<String> = env
             .session()

@@ -72,7 +72,7 @@ use crate::{ParserFamily, Result, TaskId, TaskSplit};
 ///         };
 ///         if action == "yes" {
 ///             self.active = false;
-///             Ok(Step::new("Well done.", 1.0, true).with_action(action))
+///             Ok(Step::new("Well done.", 1.0, true).with_action(action).with_success(true))
 ///         } else {
 ///             Ok(Step::new("Try again.", 0.0, false).with_action(action).invalid())
 ///         }
@@ -246,6 +246,13 @@ impl Step {
         self
     }
 
+    /// Sets whether this step completed the task ([`StepInfo::success`]).
+    #[must_use]
+    pub fn with_success(mut self, success: bool) -> Self {
+        self.info.success = success;
+        self
+    }
+
     /// Adds one env-specific diagnostic.
     #[must_use]
     pub fn with_detail(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -265,6 +272,18 @@ pub struct StepInfo {
     pub invalid: bool,
     /// Whether `done` came from the env's own step limit (Gymnasium's `truncated`).
     pub truncated: bool,
+    /// Whether this step completed the task: the one definition of success every consumer
+    /// (episodes, trajectories, study records, training metrics) reads, so none of them has to
+    /// guess it from the reward. An episode succeeded when one of its steps did
+    /// ([`crate::Episode::success`]).
+    ///
+    /// Each env sets it as its reference counts success: TextCraft when the goal is crafted
+    /// (reward 1), ALFWorld when the game is won (reward 1), SearchQA on an exact-match answer
+    /// (reward 1), WebShop on a purchase worth reward 1.0, and BabyAI when the mission is
+    /// achieved, whatever the step-discounted reward (`1 − 0.9·steps/max_steps`, always below 1).
+    /// Records written before the field existed read as `false`.
+    #[serde(default)]
+    pub success: bool,
     /// Env-specific diagnostics, e.g. WebShop's reward components or SearchQA's query.
     pub details: BTreeMap<String, String>,
 }

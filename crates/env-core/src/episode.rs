@@ -32,9 +32,10 @@ impl Episode {
         self.turns.last().map_or(0.0, |turn| turn.step.reward)
     }
 
-    /// Whether the episode solved its task (score exactly 1.0, the paper's success).
+    /// Whether the episode solved its task: one of its steps says so
+    /// ([`crate::StepInfo::success`], which each env sets as its reference counts success).
     pub fn success(&self) -> bool {
-        self.score() == 1.0
+        self.turns.iter().any(|turn| turn.step.info.success)
     }
 
     /// Whether the env ended the episode (as opposed to the turn cap).
@@ -92,4 +93,41 @@ where
         first_observation,
         turns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn episode(steps: Vec<Step>) -> Episode {
+        Episode {
+            env: "test".into(),
+            task: TaskId(0),
+            first_observation: String::new(),
+            turns: steps
+                .into_iter()
+                .map(|step| Turn {
+                    reply: String::new(),
+                    step,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn success_is_the_env_flag_not_the_reward() {
+        // A discounted success (BabyAI-style reward below 1) is a success.
+        let discounted = episode(vec![Step::new("done", 0.82, true).with_success(true)]);
+        assert!(discounted.success());
+        assert_eq!(discounted.score(), 0.82);
+        // Partial credit of 1.0 without the env's flag is not.
+        assert!(!episode(vec![Step::new("bought", 1.0, true)]).success());
+        // A success followed by further steps still counts.
+        let later = episode(vec![
+            Step::new("achieved", 0.3, false).with_success(true),
+            Step::new("more", 0.3, true),
+        ]);
+        assert!(later.success());
+        assert!(!episode(Vec::new()).success());
+    }
 }

@@ -8,7 +8,9 @@
 //!   turn limits, the paper's Table-1 [`Characteristics`]), a task list with a deterministic
 //!   [`TaskSplit`], `reset(task)` and `step(reply) -> Step`. Object-safe and `Send`.
 //! - [`parse`]: the reference's reply parsers (ReAct-last, ReAct-single-line).
+//! - [`py`]: the CPython string semantics the references' texts depend on (`strip`, `repr`).
 //! - [`run_episode`]: play an env with a scripted agent (`|observation| reply`).
+//! - [`Oracle`]: an env's expert, as the replies that solve a task (demonstrations).
 //! - [`conformance`]: replay recordings of the reference and report the first difference.
 //! - [`check::check_env`]: the contract checks every env crate runs.
 //! - [`Registry`]: ask for an env by name.
@@ -36,14 +38,17 @@ pub mod conformance;
 mod env;
 mod episode;
 mod error;
+mod oracle;
 pub mod paper;
 pub mod parse;
+pub mod py;
 mod registry;
 mod task;
 
 pub use env::{ActionList, Characteristics, Env, EnvInfo, Step, StepInfo};
 pub use episode::{Episode, Turn, run_episode, run_episode_capped};
 pub use error::{EnvError, Result};
+pub use oracle::Oracle;
 pub use parse::ParserFamily;
 pub use registry::{EnvFactory, Registry};
 pub use task::{Split, TaskId, TaskSplit};

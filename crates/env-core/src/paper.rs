@@ -1,7 +1,7 @@
 //! The five environments as the paper describes them (Table 1 characteristics, Table 5 task-set
 //! sizes, training turn limits), so every env crate states the same facts.
 
-use crate::{ActionList, Characteristics};
+use crate::{ActionList, Characteristics, EnvInfo, ParserFamily};
 
 /// Test-time turn cap K of the paper's evaluation (§3).
 pub const EVAL_MAX_TURNS: usize = 20;
@@ -21,6 +21,30 @@ pub struct PaperEnv {
     pub max_turns: usize,
     /// Table 1 characteristics.
     pub characteristics: Characteristics,
+}
+
+impl PaperEnv {
+    /// The [`EnvInfo`] of this env: its name, training turn limit and characteristics from this
+    /// row, the evaluation cap [`EVAL_MAX_TURNS`], and what only the env crate knows (behaviour
+    /// version, the reference's instruction and acknowledgement, its reply parser).
+    pub fn info(
+        &self,
+        version: u32,
+        instruction: &str,
+        acknowledgement: &str,
+        parser: ParserFamily,
+    ) -> EnvInfo {
+        EnvInfo {
+            name: self.name.to_owned(),
+            version,
+            instruction: instruction.to_owned(),
+            acknowledgement: acknowledgement.to_owned(),
+            parser,
+            max_turns_train: self.max_turns,
+            max_turns_eval: EVAL_MAX_TURNS,
+            characteristics: self.characteristics,
+        }
+    }
 }
 
 /// WebShop.

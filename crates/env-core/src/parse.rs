@@ -15,9 +15,11 @@
 //! SearchQA takes the whole reply and looks for its own tags ([`ParserFamily::WholeReply`]).
 //!
 //! Whitespace follows Python, not Rust: the reference uses `str.strip()` and the regex `\s`,
-//! whose whitespace set ([`is_python_whitespace`]) includes the ASCII separators U+001C..U+001F.
+//! whose whitespace set ([`crate::py::is_space`]) includes the ASCII separators U+001C..U+001F.
 
 use serde::{Deserialize, Serialize};
+
+use crate::py;
 
 /// The marker both ReAct families look for.
 pub const ACTION_MARKER: &str = "Action:";
@@ -50,17 +52,10 @@ pub struct MultipleActions {
     pub count: usize,
 }
 
-/// Python's `str.isspace()` (and so `str.strip()` and the `re` module's `\s` on `str`).
-///
-/// Rust's [`char::is_whitespace`] is Unicode `White_Space`; Python also counts the information
-/// separators U+001C..U+001F.
-pub fn is_python_whitespace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python's `s.strip()`.
-pub fn python_strip(s: &str) -> &str {
-    s.trim_matches(is_python_whitespace)
+/// A ReAct reply in the layout the ReAct envs' instructions ask for:
+/// `Thought:\n{thought}\n\nAction:\n{action}` (what an [`crate::Oracle`] of those envs writes).
+pub fn react_reply(thought: &str, action: &str) -> String {
+    format!("Thought:\n{thought}\n\nAction:\n{action}")
 }
 
 /// Removes one trailing `</s>` if the reply ends with it (ALFWorld's client).
@@ -75,14 +70,14 @@ pub fn strip_trailing_eos(reply: &str) -> &str {
 pub fn react_last(reply: &str) -> Option<&str> {
     reply
         .rfind(ACTION_MARKER)
-        .map(|at| python_strip(&reply[at + ACTION_MARKER.len()..]))
+        .map(|at| py::strip(&reply[at + ACTION_MARKER.len()..]))
 }
 
 /// ALFWorld: strip a trailing `</s>`, then [`react_last`], or the whole trimmed reply when there
 /// is no `Action:` (the client's `reply.split("Action:")[-1].strip()`).
 pub fn react_last_or_whole(reply: &str) -> &str {
     let reply = strip_trailing_eos(reply);
-    react_last(reply).unwrap_or_else(|| python_strip(reply))
+    react_last(reply).unwrap_or_else(|| py::strip(reply))
 }
 
 /// WebShop: [`react_last`], or, when there is no `Action:`, the whole trimmed reply if it
@@ -90,7 +85,7 @@ pub fn react_last_or_whole(reply: &str) -> &str {
 pub fn react_last_or_command(reply: &str) -> &str {
     match react_last(reply) {
         Some(action) => action,
-        None if reply.contains("search[") || reply.contains("click[") => python_strip(reply),
+        None if reply.contains("search[") || reply.contains("click[") => py::strip(reply),
         None => "",
     }
 }
@@ -104,7 +99,7 @@ pub fn single_line_matches(reply: &str) -> Vec<&str> {
     let mut matches = Vec::new();
     let mut rest = reply;
     while let Some(at) = rest.find(ACTION_MARKER) {
-        let after = rest[at + ACTION_MARKER.len()..].trim_start_matches(is_python_whitespace);
+        let after = rest[at + ACTION_MARKER.len()..].trim_start_matches(py::is_space);
         let end = after.find('\n').unwrap_or(after.len());
         matches.push(&after[..end]);
         rest = &after[end..];
@@ -296,18 +291,5 @@ mod tests {
         );
         let many = "Action: a\n".repeat(50_000);
         assert_eq!(react_single_line(&many).unwrap_err().count, 50_000);
-    }
-
-    #[test]
-    fn python_whitespace_matches_python() {
-        for c in [
-            '\t', '\n', '\u{b}', '\u{c}', '\r', ' ', '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}',
-            '\u{3000}',
-        ] {
-            assert!(is_python_whitespace(c), "{c:?}");
-        }
-        for c in ['a', '\u{0}', '\u{200b}', '_'] {
-            assert!(!is_python_whitespace(c), "{c:?}");
-        }
     }
 }

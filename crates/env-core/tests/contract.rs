@@ -81,7 +81,9 @@ impl Env for CountUp {
             *said += 1;
             *done = *said == target;
             let reward = f64::from(*said) / f64::from(target);
-            Ok(Step::new(format!("Said {said}."), reward, *done).with_action(action))
+            Ok(Step::new(format!("Said {said}."), reward, *done)
+                .with_action(action)
+                .with_success(*done))
         } else {
             Ok(Step::new(format!("Expected {}.", *said + 1), 0.0, false)
                 .with_action(action)

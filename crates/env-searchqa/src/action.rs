@@ -8,7 +8,7 @@
 //!
 //! Both are done by hand (Rust's regex has no back-references) in time linear in the reply.
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 
 /// What a reply asks the env to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,9 +45,9 @@ pub fn parse_action(reply: &str) -> Action<'_> {
     let search = first_complete(reply, SEARCH_OPEN, SEARCH_CLOSE);
     let answer = first_complete(reply, ANSWER_OPEN, ANSWER_CLOSE);
     match (search, answer) {
-        (Some((s, query)), Some((a, _))) if s < a => Action::Search(python_strip(query)),
-        (_, Some((_, content))) => Action::Answer(python_strip(content)),
-        (Some((_, query)), None) => Action::Search(python_strip(query)),
+        (Some((s, query)), Some((a, _))) if s < a => Action::Search(py::strip(query)),
+        (_, Some((_, content))) => Action::Answer(py::strip(content)),
+        (Some((_, query)), None) => Action::Search(py::strip(query)),
         (None, None) => Action::Invalid,
     }
 }
@@ -62,7 +62,7 @@ pub fn last_answer(reply: &str) -> Option<&str> {
         let Some(close) = reply[content_start..].find(ANSWER_CLOSE) else {
             break;
         };
-        last = Some(python_strip(&reply[content_start..content_start + close]));
+        last = Some(py::strip(&reply[content_start..content_start + close]));
         rest = content_start + close + ANSWER_CLOSE.len();
     }
     last

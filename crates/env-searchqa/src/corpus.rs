@@ -7,7 +7,7 @@ use std::path::Path;
 use crossgym_env_core::EnvError;
 use serde::Deserialize;
 
-use crate::{ENV_NAME, Result, text};
+use crate::{NAME, Result, text};
 
 /// One retrievable passage in the wiki-18 layout: `contents` is `"Title"\ntext`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,18 +70,14 @@ pub fn read_jsonl(
     for (index, line) in reader.lines().enumerate() {
         let number = index + 1;
         let line = line.map_err(|error| {
-            EnvError::data(
-                ENV_NAME,
-                source,
-                format!("line {number}: cannot read: {error}"),
-            )
+            EnvError::data(NAME, source, format!("line {number}: cannot read: {error}"))
         })?;
         if line.trim().is_empty() {
             continue;
         }
         let record: CorpusLine = serde_json::from_str(&line).map_err(|error| {
             EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!("line {number}: not a corpus record {{\"id\", \"contents\"}}: {error}"),
             )
@@ -91,7 +87,7 @@ pub fn read_jsonl(
             serde_json::Value::Number(id) => id.to_string(),
             other => {
                 return Err(EnvError::data(
-                    ENV_NAME,
+                    NAME,
                     source,
                     format!(
                         "line {number}: field \"id\" must be a string or a number, not {other}"
@@ -111,7 +107,7 @@ pub fn read_jsonl(
 /// Reads a whole corpus file in the reference's layout into memory.
 pub fn load_jsonl(path: &Path) -> Result<Vec<Passage>> {
     let source = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|error| EnvError::io(ENV_NAME, &source, error))?;
+    let file = std::fs::File::open(path).map_err(|error| EnvError::io(NAME, &source, error))?;
     let mut passages = Vec::new();
     read_jsonl(std::io::BufReader::new(file), &source, |passage| {
         passages.push(passage);

@@ -10,7 +10,7 @@ use crate::generate::GeneratedQuestion;
 use crate::index::SearchIndex;
 use crate::questions::{Question, TaskSet};
 use crate::wiki::WikiCorpus;
-use crate::{ENV_NAME, Result};
+use crate::{NAME, Result};
 
 /// The generated questions (JSON lines of [`GeneratedQuestion`], gzip), written by
 /// `cargo run --release --example generate_questions`.
@@ -49,7 +49,7 @@ pub fn parse_generated(text: &str, source: &str) -> Result<Vec<GeneratedQuestion
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(index, line)| {
             serde_json::from_str(line).map_err(|error| {
-                EnvError::data(ENV_NAME, source, format!("line {}: {error}", index + 1))
+                EnvError::data(NAME, source, format!("line {}: {error}", index + 1))
             })
         })
         .collect()
@@ -62,7 +62,7 @@ pub fn task_set(generated: &[GeneratedQuestion], source: &str) -> Result<TaskSet
     for (position, item) in generated.iter().enumerate() {
         if item.id != position {
             return Err(EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!("line {}: id {} out of order", position + 1, item.id),
             ));
@@ -78,7 +78,7 @@ pub fn task_set(generated: &[GeneratedQuestion], source: &str) -> Result<TaskSet
     }
     if questions.is_empty() {
         return Err(EnvError::data(
-            ENV_NAME,
+            NAME,
             source,
             "no questions; run `cargo run --release --example generate_questions`",
         ));
@@ -91,7 +91,7 @@ fn build() -> Result<DefaultData> {
     let mut text = String::new();
     flate2::read::GzDecoder::new(QUESTIONS_GZ)
         .read_to_string(&mut text)
-        .map_err(|error| EnvError::data(ENV_NAME, QUESTIONS_SOURCE, error.to_string()))?;
+        .map_err(|error| EnvError::data(NAME, QUESTIONS_SOURCE, error.to_string()))?;
     let generated = parse_generated(&text, QUESTIONS_SOURCE)?;
     let tasks = task_set(&generated, QUESTIONS_SOURCE)?;
     Ok(DefaultData {
@@ -107,5 +107,5 @@ pub fn default_data() -> Result<&'static DefaultData> {
     static DATA: OnceLock<std::result::Result<DefaultData, String>> = OnceLock::new();
     DATA.get_or_init(|| build().map_err(|error| error.to_string()))
         .as_ref()
-        .map_err(|message| EnvError::data(ENV_NAME, "default data", message.clone()))
+        .map_err(|message| EnvError::data(NAME, "default data", message.clone()))
 }

@@ -8,7 +8,7 @@ use crate::action::{Action, last_answer, parse_action};
 use crate::index::SearchIndex;
 use crate::questions::{Question, TaskSet};
 use crate::scoring::exact_match;
-use crate::{ENV_NAME, Result, defaults, messages};
+use crate::{NAME, Result, defaults, messages};
 
 /// How many passages a search returns (the reference's `num=3`).
 pub const TOP_K: usize = 3;
@@ -18,17 +18,13 @@ pub const VERSION: u32 = 0;
 
 /// The env's description: the reference's instruction and acknowledgement, the whole-reply
 /// parser, the paper's turn limits and Table-1 characteristics.
-pub fn env_info() -> EnvInfo {
-    EnvInfo {
-        name: ENV_NAME.to_owned(),
-        version: VERSION,
-        instruction: messages::INSTRUCTION.to_owned(),
-        acknowledgement: messages::ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::WholeReply,
-        max_turns_train: paper::SEARCHQA.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::SEARCHQA.characteristics,
-    }
+pub fn info() -> EnvInfo {
+    paper::SEARCHQA.info(
+        VERSION,
+        messages::INSTRUCTION,
+        messages::ACKNOWLEDGEMENT,
+        ParserFamily::WholeReply,
+    )
 }
 
 /// Answers one reply for a question with `golden_answers`, searching `index` when the reply
@@ -50,7 +46,7 @@ pub fn respond(index: &SearchIndex, golden_answers: &[String], reply: &str) -> R
             // but the LAST <answer>…</answer> of the reply is what gets scored.
             let scored = last_answer(reply).unwrap_or_default();
             let step = if exact_match(scored, golden_answers) {
-                Step::new(messages::CORRECT, 1.0, true)
+                Step::new(messages::CORRECT, 1.0, true).with_success(true)
             } else {
                 Step::new(messages::INCORRECT, 0.0, false)
             };
@@ -70,8 +66,8 @@ struct Episode {
 /// answering with `<answer>…</answer>`.
 ///
 /// The index and the task set are shared (`Arc`), so many envs (one per rollout worker) cost
-/// one index.
-#[derive(Debug)]
+/// one index, and a clone is cheap (it carries the running episode).
+#[derive(Clone, Debug)]
 pub struct SearchQaEnv {
     info: EnvInfo,
     index: Arc<SearchIndex>,
@@ -91,7 +87,7 @@ impl SearchQaEnv {
     /// questions loaded with [`SearchIndex::open_or_build`] and [`TaskSet::load`]).
     pub fn with_data(index: Arc<SearchIndex>, tasks: Arc<TaskSet>) -> Self {
         Self {
-            info: env_info(),
+            info: info(),
             index,
             tasks,
             episode: None,
@@ -112,7 +108,7 @@ impl SearchQaEnv {
     pub fn question(&self, task: TaskId) -> Result<&Question> {
         self.check_task(task)?;
         self.tasks.get(task).ok_or_else(|| EnvError::UnknownTask {
-            env: ENV_NAME.to_owned(),
+            env: NAME.to_owned(),
             task,
             num_tasks: self.tasks.len(),
         })
@@ -140,11 +136,11 @@ impl Env for SearchQaEnv {
 
     fn step(&mut self, reply: &str) -> Result<Step> {
         let episode = self.episode.ok_or_else(|| EnvError::NotReset {
-            env: ENV_NAME.to_owned(),
+            env: NAME.to_owned(),
         })?;
         if episode.done {
             return Err(EnvError::EpisodeFinished {
-                env: ENV_NAME.to_owned(),
+                env: NAME.to_owned(),
                 task: episode.task,
             });
         }

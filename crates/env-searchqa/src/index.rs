@@ -26,7 +26,7 @@ use tantivy::tokenizer::{
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::corpus::{self, Passage};
-use crate::{ENV_NAME, Result};
+use crate::{NAME, Result};
 
 /// The name the analyzer is registered under in every index this crate builds.
 pub const ANALYZER: &str = "crossgym_en_bm25";
@@ -118,7 +118,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 fn engine_error(source: &str, error: impl std::fmt::Display) -> EnvError {
-    EnvError::data(ENV_NAME, source, format!("search index: {error}"))
+    EnvError::data(NAME, source, format!("search index: {error}"))
 }
 
 /// A BM25 index over passages.
@@ -165,8 +165,8 @@ impl SearchIndex {
     /// is refused rather than overwritten.
     pub fn open_or_build(corpus_path: &Path, index_dir: &Path) -> Result<Self> {
         let source = corpus_path.display().to_string();
-        let metadata = std::fs::metadata(corpus_path)
-            .map_err(|error| EnvError::io(ENV_NAME, &source, error))?;
+        let metadata =
+            std::fs::metadata(corpus_path).map_err(|error| EnvError::io(NAME, &source, error))?;
         let modified = metadata
             .modified()
             .ok()
@@ -190,15 +190,15 @@ impl SearchIndex {
             }
             // Built by this crate from another corpus or format: rebuild.
             std::fs::remove_dir_all(index_dir)
-                .map_err(|error| EnvError::io(ENV_NAME, index_dir.display().to_string(), error))?;
+                .map_err(|error| EnvError::io(NAME, index_dir.display().to_string(), error))?;
         } else if index_dir.is_dir()
             && std::fs::read_dir(index_dir)
-                .map_err(|error| EnvError::io(ENV_NAME, index_dir.display().to_string(), error))?
+                .map_err(|error| EnvError::io(NAME, index_dir.display().to_string(), error))?
                 .next()
                 .is_some()
         {
             return Err(EnvError::Config {
-                env: ENV_NAME.to_owned(),
+                env: NAME.to_owned(),
                 message: format!(
                     "{} is not empty and holds no index built by this crate; choose an empty or new directory",
                     index_dir.display()
@@ -206,14 +206,14 @@ impl SearchIndex {
             });
         }
         std::fs::create_dir_all(index_dir)
-            .map_err(|error| EnvError::io(ENV_NAME, index_dir.display().to_string(), error))?;
+            .map_err(|error| EnvError::io(NAME, index_dir.display().to_string(), error))?;
         let (schema, fields) = schema();
         let index = Index::create_in_dir(index_dir, schema)
             .map_err(|error| engine_error(&index_dir.display().to_string(), error))?;
         index.tokenizers().register(ANALYZER, analyzer());
         let mut writer = new_writer(&index, &source)?;
-        let file = std::fs::File::open(corpus_path)
-            .map_err(|error| EnvError::io(ENV_NAME, &source, error))?;
+        let file =
+            std::fs::File::open(corpus_path).map_err(|error| EnvError::io(NAME, &source, error))?;
         let passages = corpus::read_jsonl(std::io::BufReader::new(file), &source, |passage| {
             add(&mut writer, fields, &passage, &source)
         })?;
@@ -221,7 +221,7 @@ impl SearchIndex {
         let marker = serde_json::to_string_pretty(&wanted(passages as u64))
             .map_err(|error| engine_error(&source, error))?;
         std::fs::write(&marker_path, marker)
-            .map_err(|error| EnvError::io(ENV_NAME, marker_path.display().to_string(), error))?;
+            .map_err(|error| EnvError::io(NAME, marker_path.display().to_string(), error))?;
         Self::from_index(index, fields, &source, IndexOrigin::Built)
     }
 

@@ -62,12 +62,13 @@ pub mod text;
 pub mod wiki;
 
 pub use corpus::Passage;
-pub use env::{SearchQaEnv, TOP_K, VERSION, env_info, respond};
+pub use env::{SearchQaEnv, TOP_K, VERSION, info, respond};
 pub use index::{Hit, IndexOrigin, SearchIndex};
+pub use messages::{ACKNOWLEDGEMENT, INSTRUCTION};
 pub use questions::{Question, TaskSet};
 
 /// The env's name in registries and reports.
-pub const ENV_NAME: &str = "searchqa";
+pub const NAME: &str = crossgym_env_core::paper::SEARCHQA.name;
 
 /// Results of this crate (errors are the env contract's [`crossgym_env_core::EnvError`]).
 pub type Result<T, E = crossgym_env_core::EnvError> = std::result::Result<T, E>;

@@ -1,6 +1,6 @@
 //! The texts of the reference interface (AgentGym's SearchQA client and server), byte for byte.
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 
 /// The instruction the agent receives as its first user turn: the `conversation_start` human
 /// message of AgentGym's `SearchQAEnvClient`.
@@ -26,7 +26,7 @@ pub const INVALID: &str = "Your previous action is invalid. If you want to searc
 ///
 /// Quirk kept from the reference: the space before `Question:`.
 pub fn first_observation(question: &str) -> String {
-    format!("{QUESTION_PROMPT}\n\n Question: {}", python_strip(question))
+    format!("{QUESTION_PROMPT}\n\n Question: {}", py::strip(question))
 }
 
 /// Formats retrieved passages as the reference's `_passages2string` does, then wraps the
@@ -41,7 +41,7 @@ pub fn information<'a>(contents: impl IntoIterator<Item = &'a str>) -> String {
         let (title, text) = content.split_once('\n').unwrap_or((content, ""));
         block.push_str(&format!("Doc {}(Title: {title}) {text}\n", index + 1));
     }
-    format!("<information>{}</information>", python_strip(&block))
+    format!("<information>{}</information>", py::strip(&block))
 }
 
 #[cfg(test)]

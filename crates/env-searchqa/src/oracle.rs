@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crossgym_env_core::{EnvError, TaskId, run_episode_capped};
+use crossgym_env_core::{EnvError, Oracle, TaskId, run_episode_capped};
 
 use crate::env::TOP_K;
 use crate::generate::QUESTION_SUFFIX;
@@ -48,10 +48,50 @@ pub fn solve(env: &mut SearchQaEnv, task: TaskId) -> Result<bool> {
     let episode = run_episode_capped(env, task, 2, |_| replies.next().unwrap_or_default())?;
     if episode.turns.len() != 2 {
         return Err(EnvError::task(
-            crate::ENV_NAME,
+            crate::NAME,
             task,
             "oracle episode ended early",
         ));
     }
     Ok(episode.success())
+}
+
+impl Oracle for SearchQaEnv {
+    /// One search with the question's clue ([`query_of`]), then the answer [`best_title`] finds,
+    /// each with a short thought; `None` when the search finds nothing.
+    fn demonstrate(
+        &mut self,
+        task: TaskId,
+        _max_turns: usize,
+    ) -> crossgym_env_core::Result<Option<Vec<String>>> {
+        let question = self.question(task)?.question.clone();
+        let query = query_of(&question).to_owned();
+        let Some(answer) = best_title(self.index(), &query)? else {
+            return Ok(None);
+        };
+        let hits = self.index().search(&query, TOP_K)?;
+        let docs: Vec<String> = hits
+            .iter()
+            .enumerate()
+            .filter(|(_, hit)| hit.title() == answer)
+            .map(|(rank, _)| format!("Doc {}", rank + 1))
+            .collect();
+        let support = match docs.as_slice() {
+            [only] => format!("{only} is about {answer} and fits the question"),
+            _ => format!(
+                "{} of the {} passages ({}) are about {answer}",
+                docs.len(),
+                hits.len(),
+                docs.join(", ")
+            ),
+        };
+        Ok(Some(vec![
+            format!(
+                "<think>I do not know this for sure, so I will search for the clue.</think>\n<search>{query}</search>"
+            ),
+            format!(
+                "<think>{support}, so the answer is {answer}.</think>\n<answer>{answer}</answer>"
+            ),
+        ]))
+    }
 }

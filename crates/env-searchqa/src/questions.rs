@@ -4,11 +4,11 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 use crossgym_env_core::{EnvError, TaskId, TaskSplit};
 use serde::{Deserialize, Serialize};
 
-use crate::{ENV_NAME, Result};
+use crate::{NAME, Result};
 
 /// One question with the answers that count as correct.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ impl Question {
     /// A question prepared as the reference's data script prepares them: stripped, with `?`
     /// appended when it does not end with one.
     pub fn new(question: &str, golden_answers: Vec<String>) -> Self {
-        let mut question = python_strip(question).to_owned();
+        let mut question = py::strip(question).to_owned();
         if !question.ends_with('?') {
             question.push('?');
         }
@@ -48,34 +48,30 @@ pub fn read_jsonl(reader: impl BufRead, source: &str) -> Result<Vec<Question>> {
     for (index, line) in reader.lines().enumerate() {
         let number = index + 1;
         let line = line.map_err(|error| {
-            EnvError::data(
-                ENV_NAME,
-                source,
-                format!("line {number}: cannot read: {error}"),
-            )
+            EnvError::data(NAME, source, format!("line {number}: cannot read: {error}"))
         })?;
         if line.trim().is_empty() {
             continue;
         }
         let record: QuestionLine = serde_json::from_str(&line).map_err(|error| {
             EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!(
                     "line {number}: not a question record {{\"question\", \"golden_answers\"}}: {error}"
                 ),
             )
         })?;
-        if python_strip(&record.question).is_empty() {
+        if py::strip(&record.question).is_empty() {
             return Err(EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!("line {number}: field \"question\" is empty"),
             ));
         }
         if record.golden_answers.is_empty() {
             return Err(EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!("line {number}: field \"golden_answers\" is empty"),
             ));
@@ -88,7 +84,7 @@ pub fn read_jsonl(reader: impl BufRead, source: &str) -> Result<Vec<Question>> {
 /// Reads a question file in the reference's layout.
 pub fn load_jsonl(path: &Path) -> Result<Vec<Question>> {
     let source = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|error| EnvError::io(ENV_NAME, &source, error))?;
+    let file = std::fs::File::open(path).map_err(|error| EnvError::io(NAME, &source, error))?;
     read_jsonl(std::io::BufReader::new(file), &source)
 }
 
@@ -102,7 +98,7 @@ pub struct TaskSet {
 impl TaskSet {
     /// A task set with an explicit split (checked: ids in range, halves disjoint).
     pub fn new(questions: Vec<Question>, train: Vec<TaskId>, test: Vec<TaskId>) -> Result<Self> {
-        let split = TaskSplit::new(ENV_NAME, questions.len(), train, test)?;
+        let split = TaskSplit::new(NAME, questions.len(), train, test)?;
         Ok(Self { questions, split })
     }
 

@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use crossgym_env_core::parse::is_python_whitespace;
+use crossgym_env_core::py;
 use regex::Regex;
 
 /// Python's `\w` on `str` patterns: letters (`L*`), numbers (`N*`) and the underscore.
@@ -36,7 +36,7 @@ pub fn normalize_answer(text: &str) -> String {
         .collect();
     let without_articles = remove_articles(&without_punctuation);
     without_articles
-        .split(is_python_whitespace)
+        .split(py::is_space)
         .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()
         .join(" ")

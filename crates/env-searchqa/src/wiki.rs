@@ -9,7 +9,7 @@ use crossgym_env_core::EnvError;
 use serde::Deserialize;
 
 use crate::corpus::{Passage, split_article};
-use crate::{ENV_NAME, Result};
+use crate::{NAME, Result};
 
 /// The gzip-compressed summaries, `{title: {title, extract, description, topic}}`.
 pub const SUMMARIES_GZ: &[u8] = include_bytes!(concat!(
@@ -52,7 +52,7 @@ impl WikiCorpus {
         let mut json = String::new();
         flate2::read::GzDecoder::new(SUMMARIES_GZ)
             .read_to_string(&mut json)
-            .map_err(|error| EnvError::data(ENV_NAME, SUMMARIES_SOURCE, error.to_string()))?;
+            .map_err(|error| EnvError::data(NAME, SUMMARIES_SOURCE, error.to_string()))?;
         Self::from_json(&json, SUMMARIES_SOURCE)
     }
 
@@ -60,7 +60,7 @@ impl WikiCorpus {
     pub fn from_json(json: &str, source: &str) -> Result<Self> {
         let by_title: BTreeMap<String, Article> = serde_json::from_str(json).map_err(|error| {
             EnvError::data(
-                ENV_NAME,
+                NAME,
                 source,
                 format!("not a map of {{title, extract, description, topic}}: {error}"),
             )

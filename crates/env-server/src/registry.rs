@@ -10,10 +10,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crossgym_env_alfworld::{AlfWorldEnv, Generator};
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::EnvError;
 use crossgym_env_searchqa::{SearchIndex, SearchQaEnv, TaskSet};
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_env_webshop::{Catalogue, WebShopConfig, WebShopEnv};
 
 /// One of the five envs a server can serve.
@@ -44,11 +44,11 @@ impl EnvName {
     /// The registry name (`webshop`, `searchqa`, `textcraft`, `alfworld`, `babyai`).
     pub fn as_str(self) -> &'static str {
         match self {
-            EnvName::WebShop => "webshop",
-            EnvName::SearchQa => "searchqa",
-            EnvName::TextCraft => "textcraft",
-            EnvName::AlfWorld => "alfworld",
-            EnvName::BabyAi => "babyai",
+            EnvName::WebShop => crossgym_env_webshop::NAME,
+            EnvName::SearchQa => crossgym_env_searchqa::NAME,
+            EnvName::TextCraft => crossgym_env_textcraft::NAME,
+            EnvName::AlfWorld => crossgym_env_alfworld::NAME,
+            EnvName::BabyAi => crossgym_env_babyai::NAME,
         }
     }
 }
@@ -61,7 +61,7 @@ impl fmt::Display for EnvName {
 
 /// An env name that is not one of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown env {0:?} (known: webshop, searchqa, textcraft, alfworld, babyai)")]
+#[error("unknown env {0:?} (known: {known})", known = EnvName::ALL.map(EnvName::as_str).join(", "))]
 pub struct UnknownEnvName(pub String);
 
 impl FromStr for EnvName {
@@ -83,7 +83,7 @@ pub struct BabyAiData;
 #[derive(Debug)]
 pub struct TextCraftData {
     /// The env (its recipe book is an `Arc` shared with every session's crafting state).
-    pub env: TextCraft,
+    pub env: TextCraftEnv,
 }
 
 /// ALFWorld's shared data: the default task generator (games are generated per reset).
@@ -117,7 +117,7 @@ pub fn babyai_data() -> Result<BabyAiData, EnvError> {
 /// TextCraft's data (the embedded recipe book, built once per process by its crate).
 pub fn textcraft_data() -> Result<TextCraftData, EnvError> {
     Ok(TextCraftData {
-        env: TextCraft::new()?,
+        env: TextCraftEnv::new()?,
     })
 }
 
@@ -145,12 +145,12 @@ pub fn searchqa_data() -> Result<SearchQaData, EnvError> {
 }
 
 /// The in-process BabyAI env.
-pub fn babyai(_data: &BabyAiData) -> Result<BabyAi, EnvError> {
-    BabyAi::new()
+pub fn babyai(_data: &BabyAiData) -> Result<BabyAiEnv, EnvError> {
+    BabyAiEnv::new()
 }
 
 /// The in-process TextCraft env over the same recipe book.
-pub fn textcraft(data: &TextCraftData) -> TextCraft {
+pub fn textcraft(data: &TextCraftData) -> TextCraftEnv {
     data.env.clone()
 }
 

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossgym_env_core::{Env, TaskId};
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 
 /// One round of the mix: a get, two crafts (one through a tag ingredient), an inventory.
 const ACTIONS: [&str; 4] = [
@@ -33,7 +33,7 @@ fn bench_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("step");
     group.throughput(Throughput::Elements(ACTIONS.len() as u64));
     let replies = replies();
-    let mut env = TextCraft::new().expect("embedded data loads");
+    let mut env = TextCraftEnv::new().expect("embedded data loads");
     env.reset(TASK).expect("task exists");
     group.bench_function("reply_mix", |b| {
         b.iter(|| {

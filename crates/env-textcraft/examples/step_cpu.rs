@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, TaskId};
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 
 const ACTIONS: [&str; 4] = [
     "get 1 oak logs",
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|a| format!("Thought:\nI need materials for the goal.\n\nAction:\n{a}"))
         .collect();
-    let mut env = TextCraft::new()?;
+    let mut env = TextCraftEnv::new()?;
     env.reset(TaskId(543))?;
     let (ticks, wall) = (cpu_ticks()?, Instant::now());
     for _ in 0..steps / ACTIONS.len() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use crossgym_env_core::EnvError;
 
-use crate::ENV_NAME;
+use crate::NAME;
 use crate::raw::{self, RawRecipe};
 
 /// The embedded recipe data (the compact form of the 860 Minecraft 1.16 recipe files).
@@ -140,7 +140,7 @@ impl RecipeBook {
                 .map_err(|error| error.to_string())
         })
         .clone()
-        .map_err(|message| EnvError::data(ENV_NAME, "data/recipes.tsv (embedded)", message))
+        .map_err(|message| EnvError::data(NAME, "data/recipes.tsv (embedded)", message))
     }
 
     /// Loads a directory of Minecraft recipe JSON files (e.g. a game's `data/minecraft/recipes`).
@@ -368,7 +368,7 @@ impl RecipeBook {
                     UNKNOWN => {}
                     IN_PROGRESS => {
                         return Err(EnvError::data(
-                            ENV_NAME,
+                            NAME,
                             "recipes",
                             format!(
                                 "crafting depth of {} is undefined: its recipes form a cycle",
@@ -385,7 +385,7 @@ impl RecipeBook {
                         let input = input.name.index();
                         if depth[input] == IN_PROGRESS {
                             return Err(EnvError::data(
-                                ENV_NAME,
+                                NAME,
                                 "recipes",
                                 format!(
                                     "crafting depth of {} is undefined: its recipes form a cycle \

@@ -1,4 +1,4 @@
-//! [`TextCraft`]: the [`Env`] implementation (AgentGym's client parsing + server session).
+//! [`TextCraftEnv`]: the [`Env`] implementation (AgentGym's client parsing + server session).
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::ENV_NAME;
+use crate::NAME;
 use crate::book::{NameId, RecipeBook};
 use crate::commands::{self, CommandList};
 use crate::game::{Crafting, Inventory, Outcome};
@@ -24,7 +24,7 @@ pub const ACKNOWLEDGEMENT: &str =
 /// The default seed of the displayed command lists and of the train/test split.
 pub const DEFAULT_SEED: u64 = 42;
 
-/// The behaviour version of [`TextCraft`] (see [`EnvInfo::version`]).
+/// The behaviour version of [`TextCraftEnv`] (see [`EnvInfo::version`]).
 pub const VERSION: u32 = 0;
 
 /// TextCraft: craft a Minecraft item from base items using the crafting commands shown.
@@ -34,7 +34,7 @@ pub const VERSION: u32 = 0;
 /// `TextCraftEnv.step`. Reward 1 and done when the goal is crafted, else 0; the env sets no step
 /// limit of its own (the trainer's turn cap applies).
 #[derive(Clone, Debug)]
-pub struct TextCraft {
+pub struct TextCraftEnv {
     book: Arc<RecipeBook>,
     info: EnvInfo,
     split: TaskSplit,
@@ -50,7 +50,7 @@ struct Session {
     done: bool,
 }
 
-impl TextCraft {
+impl TextCraftEnv {
     /// The env on the embedded recipe data, with [`DEFAULT_SEED`].
     pub fn new() -> Result<Self> {
         Self::with_book(RecipeBook::embedded()?, DEFAULT_SEED)
@@ -89,7 +89,7 @@ impl TextCraft {
         self.check_task(task)?;
         self.book
             .goal_for(task.0)
-            .ok_or_else(|| EnvError::task(ENV_NAME, task, "the recipe book has no goals"))
+            .ok_or_else(|| EnvError::task(NAME, task, "the recipe book has no goals"))
     }
 
     /// The task id the reference's `data_idx` maps to (the reference wraps around: `data_idx %
@@ -129,8 +129,10 @@ impl TextCraft {
     /// `outcome` detail.
     fn step_outcome(outcome: Outcome, action: String) -> Step {
         let kind = outcome.kind;
+        // The goal crafted is the only step worth reward 1: the reference's success.
         let step = Step::new(outcome.observation, f64::from(outcome.reward), outcome.done)
-            .with_action(action);
+            .with_action(action)
+            .with_success(outcome.reward == 1);
         if kind.is_failure() {
             step.invalid().with_detail("outcome", kind.label())
         } else {
@@ -139,7 +141,7 @@ impl TextCraft {
     }
 }
 
-impl Env for TextCraft {
+impl Env for TextCraftEnv {
     fn info(&self) -> &EnvInfo {
         &self.info
     }
@@ -178,12 +180,12 @@ impl Env for TextCraft {
     fn step(&mut self, reply: &str) -> Result<Step> {
         let Some(session) = &mut self.session else {
             return Err(EnvError::NotReset {
-                env: ENV_NAME.to_owned(),
+                env: NAME.to_owned(),
             });
         };
         if session.done {
             return Err(EnvError::EpisodeFinished {
-                env: ENV_NAME.to_owned(),
+                env: NAME.to_owned(),
                 task: session.task,
             });
         }
@@ -203,16 +205,12 @@ impl Env for TextCraft {
 
 /// TextCraft's [`EnvInfo`].
 pub fn info() -> EnvInfo {
-    EnvInfo {
-        name: ENV_NAME.to_owned(),
-        version: VERSION,
-        instruction: INSTRUCTION.to_owned(),
-        acknowledgement: ACKNOWLEDGEMENT.to_owned(),
-        parser: ParserFamily::ReactSingleLine,
-        max_turns_train: paper::TEXTCRAFT.max_turns,
-        max_turns_eval: paper::EVAL_MAX_TURNS,
-        characteristics: paper::TEXTCRAFT.characteristics,
-    }
+    paper::TEXTCRAFT.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactSingleLine,
+    )
 }
 
 /// A train/test split with every min-depth band represented in proportion: within each depth,
@@ -251,7 +249,7 @@ pub fn depth_stratified_split(
         test.extend_from_slice(&band[..*n_test]);
         train.extend_from_slice(&band[*n_test..*n_test + *n_train]);
     }
-    TaskSplit::new(ENV_NAME, num_tasks, train, test)
+    TaskSplit::new(NAME, num_tasks, train, test)
 }
 
 /// Splits `total` over bands in proportion to `sizes` (largest remainder, ties to the first

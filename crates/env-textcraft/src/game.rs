@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crossgym_env_core::parse::python_strip;
+use crossgym_env_core::py;
 
 use crate::amount::Amount;
 use crate::book::{NameId, RecipeBook};
@@ -272,7 +272,7 @@ impl Crafting {
         };
         let output = self.resolve(output_name);
         for piece in inputs_text.split(',') {
-            let piece = python_strip(piece);
+            let piece = py::strip(piece);
             let Some((count, name)) = split_count(piece) else {
                 return failure(
                     ActionKind::WrongItemFormat,
@@ -305,8 +305,8 @@ impl Crafting {
         };
         let Some(recipe) = matched else {
             let (tag, item) = match self.resolve(output_name) {
-                Typed::Tag(_) => (python_repr(&self.scratch), "None".to_owned()),
-                Typed::Item(_) => ("None".to_owned(), python_repr(&self.scratch)),
+                Typed::Tag(_) => (py::str_repr(&self.scratch), "None".to_owned()),
+                Typed::Item(_) => ("None".to_owned(), py::str_repr(&self.scratch)),
             };
             return failure(
                 ActionKind::NoValidRecipe,
@@ -403,48 +403,9 @@ fn failure(kind: ActionKind, observation: String) -> Outcome {
     }
 }
 
-/// Python's `repr()` of a `str`: single quotes unless the text has a `'` and no `"`, with
-/// backslash escapes. Exact for printable ASCII (all a cleaned reply can hold); other characters
-/// are escaped as Python does for the common cases.
-pub fn python_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..=0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repr_matches_python() {
-        assert_eq!(python_repr("minecraft:stick"), "'minecraft:stick'");
-        assert_eq!(python_repr("it's"), "\"it's\"");
-        assert_eq!(python_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(python_repr("a\\b\n\u{1}"), "'a\\\\b\\n\\x01'");
-    }
 
     #[test]
     fn split_count_is_python_regex() {

@@ -6,7 +6,7 @@
 //! 613 recipes from the same 860 Minecraft 1.16 recipe files, the same 544 goals in the same
 //! order, and the same observation for every action.
 //!
-//! - [`TextCraft`]: the [`crossgym_env_core::Env`] (reply parsing, reset, step, the 444/100 split).
+//! - [`TextCraftEnv`]: the [`crossgym_env_core::Env`] (reply parsing, reset, step, the 444/100 split).
 //! - [`RecipeBook`]: the reference's loader rules over the recipe files (embedded in the crate;
 //!   [`RecipeBook::from_json_dir`] reads a directory of recipe JSON instead), goals by depth,
 //!   recipe trees.
@@ -23,10 +23,10 @@
 //! # Example
 //!
 //! ```
-//! use crossgym_env_textcraft::{TextCraft, oracle};
+//! use crossgym_env_textcraft::{TextCraftEnv, oracle};
 //! use crossgym_env_core::{Env, TaskId};
 //!
-//! let mut env = TextCraft::new()?;
+//! let mut env = TextCraftEnv::new()?;
 //! let first = env.reset(TaskId(0))?;
 //! assert!(first.ends_with("Goal: craft acacia planks."));
 //!
@@ -57,9 +57,9 @@ mod reply;
 pub use amount::Amount;
 pub use book::{Ingredient, NameId, Recipe, RecipeBook, RecipeId, SkipReason, display_name};
 pub use env::{
-    ACKNOWLEDGEMENT, DEFAULT_SEED, INSTRUCTION, TextCraft, VERSION, depth_stratified_split, info,
+    ACKNOWLEDGEMENT, DEFAULT_SEED, INSTRUCTION, TextCraftEnv, VERSION, depth_stratified_split, info,
 };
-pub use game::{ActionKind, Crafting, Inventory, Outcome, python_repr};
+pub use game::{ActionKind, Crafting, Inventory, Outcome};
 
 /// The env's registry name.
-pub const ENV_NAME: &str = "textcraft";
+pub const NAME: &str = crossgym_env_core::paper::TEXTCRAFT.name;

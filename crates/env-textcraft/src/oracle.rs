@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
-use crossgym_env_core::{EnvError, Result};
+use crossgym_env_core::parse::react_reply;
+use crossgym_env_core::{EnvError, Oracle, Result, TaskId};
 
-use crate::ENV_NAME;
 use crate::book::{NameId, RecipeBook, RecipeId};
+use crate::{NAME, TextCraftEnv};
 
 /// How deep the planner follows a recipe chain before giving up (the data's deepest is 4).
 const MAX_PLAN_DEPTH: usize = 64;
@@ -36,6 +37,46 @@ pub fn plan(book: &RecipeBook, goal: NameId) -> Result<Vec<String>> {
 /// The reply an agent would send for `action`, in the format the instruction asks for.
 pub fn reply(action: &str) -> String {
     format!("Thought:\nI follow the plan.\n\nAction:\n{action}")
+}
+
+impl Oracle for TextCraftEnv {
+    /// [`plan`]'s commands, each with a short thought about what it gets or crafts and why.
+    fn demonstrate(&mut self, task: TaskId, max_turns: usize) -> Result<Option<Vec<String>>> {
+        let goal = self.goal(task)?;
+        let goal_name = self.book().display(goal).to_owned();
+        let actions = plan(self.book(), goal)?;
+        if actions.len() > max_turns {
+            return Ok(None);
+        }
+        let total = actions.len();
+        let replies = actions
+            .iter()
+            .enumerate()
+            .map(|(index, action)| {
+                let mut thought = if let Some(rest) = action.strip_prefix("get ") {
+                    format!("To craft {goal_name}, I need {rest} from the environment, so I get it.")
+                } else if let Some((output, inputs)) = action
+                    .strip_prefix("craft ")
+                    .and_then(|a| a.split_once(" using "))
+                {
+                    if index + 1 == total {
+                        format!("I have {inputs}, so I can craft {output}, which is the goal.")
+                    } else {
+                        format!("I have {inputs}, so I can craft {output} for the next step.")
+                    }
+                } else {
+                    "I follow the plan.".to_owned()
+                };
+                if index == 0 {
+                    thought = format!(
+                        "The goal is {goal_name}. I will get the base items first, then craft. {thought}"
+                    );
+                }
+                react_reply(&thought, action)
+            })
+            .collect();
+        Ok(Some(replies))
+    }
 }
 
 struct Planner<'a> {
@@ -158,7 +199,7 @@ impl Planner<'_> {
 
     fn error(&self, item: NameId, why: &str) -> EnvError {
         EnvError::data(
-            ENV_NAME,
+            NAME,
             "recipes",
             format!("oracle cannot obtain {}: {why}", self.book.name(item)),
         )

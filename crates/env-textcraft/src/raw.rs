@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::ENV_NAME;
+use crate::NAME;
 
 /// The recipe type TextCraft reads as shaped crafting.
 pub const SHAPED: &str = "minecraft:crafting_shaped";
@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for OrderedMap {
 
 /// Parses one recipe file's JSON text. `file` names the file in errors and in the result.
 pub fn parse_recipe_json(file: &str, text: &str) -> Result<RawRecipe, EnvError> {
-    let bad = |message: String| EnvError::data(ENV_NAME, file, message);
+    let bad = |message: String| EnvError::data(NAME, file, message);
     let json: RecipeJson =
         serde_json::from_str(text).map_err(|error| bad(format!("invalid recipe JSON: {error}")))?;
     let shaped = json.recipe_type == SHAPED;
@@ -217,7 +217,7 @@ fn ingredient_name(ingredient: &Value) -> Result<(bool, String), String> {
 /// Reads every `*.json` file of a recipe directory in alphabetical (byte-wise) file order, the
 /// order the reference's loader must see them in.
 pub fn read_json_dir(dir: &Path) -> Result<Vec<RawRecipe>, EnvError> {
-    let io = |path: &Path, source| EnvError::io(ENV_NAME, path.display().to_string(), source);
+    let io = |path: &Path, source| EnvError::io(NAME, path.display().to_string(), source);
     let mut files: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|source| io(dir, source))? {
         let entry = entry.map_err(|source| io(dir, source))?;
@@ -252,7 +252,7 @@ pub fn to_compact(recipes: &[RawRecipe]) -> Result<String, EnvError> {
         let check = |field: &str, text: &str| {
             if text.contains(['\t', '\n', '\r', ';', '*']) || text.starts_with('#') {
                 Err(EnvError::data(
-                    ENV_NAME,
+                    NAME,
                     &recipe.file,
                     format!("{field} {text:?} cannot be written in the compact form"),
                 ))
@@ -292,7 +292,7 @@ pub fn from_compact(source: &str, text: &str) -> Result<Vec<RawRecipe>, EnvError
             continue;
         }
         let bad = |message: String| {
-            EnvError::data(ENV_NAME, source, format!("line {}: {message}", index + 1))
+            EnvError::data(NAME, source, format!("line {}: {message}", index + 1))
         };
         let fields: Vec<&str> = line.split('\t').collect();
         let recipe = match fields.as_slice() {

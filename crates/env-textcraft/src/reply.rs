@@ -6,14 +6,15 @@
 //! into the output. Replies with several `Action:` lines (rare) go through the shared parser so
 //! the error is exactly its error. A property test checks the two agree on arbitrary replies.
 
-use crossgym_env_core::parse::{self, ACTION_MARKER, MultipleActions, is_python_whitespace};
+use crossgym_env_core::parse::{self, ACTION_MARKER, MultipleActions};
+use crossgym_env_core::py;
 
 /// The action of `reply`, cleaned, as [`parse::react_single_line`] computes it.
 pub fn single_line_action(reply: &str) -> Result<String, MultipleActions> {
     let Some(at) = reply.find(ACTION_MARKER) else {
         return Ok(String::new());
     };
-    let after = reply[at + ACTION_MARKER.len()..].trim_start_matches(is_python_whitespace);
+    let after = reply[at + ACTION_MARKER.len()..].trim_start_matches(py::is_space);
     let end = after.find('\n').unwrap_or(after.len());
     if after[end..].contains(ACTION_MARKER) {
         return parse::react_single_line(reply);

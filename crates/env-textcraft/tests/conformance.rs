@@ -8,7 +8,7 @@ use crossgym_env_core::conformance::{
     replay_steps,
 };
 use crossgym_env_core::{Env, TaskId};
-use crossgym_env_textcraft::{RecipeBook, TextCraft, commands};
+use crossgym_env_textcraft::{RecipeBook, TextCraftEnv, commands};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -59,7 +59,7 @@ fn mismatch(episode: &str, field: &str, expected: String, actual: String) -> Mis
 /// the whole tree; the observation's frame and goal line are the reference's.
 #[test]
 fn goals_depths_and_tree_recipes_match() {
-    let mut env = TextCraft::new().unwrap();
+    let mut env = TextCraftEnv::new().unwrap();
     let book = env.book().clone();
     let mut report = Report::new("textcraft_goals.jsonl");
     for (at, record) in records("textcraft_goals.jsonl") {
@@ -380,7 +380,7 @@ fn items_tags_depths_and_goal_order_match() {
 /// Every step of every recorded episode: observation, reward, done, and the inventory after.
 #[test]
 fn every_episode_step_matches() {
-    let mut env = TextCraft::new().unwrap();
+    let mut env = TextCraftEnv::new().unwrap();
     let mut report = Report::new("textcraft_episodes.jsonl");
     for (at, record) in records("textcraft_episodes.jsonl") {
         let data_idx = usize_of(&record, "data_idx", &at);
@@ -470,7 +470,7 @@ fn every_episode_step_matches() {
 
 #[test]
 fn wrap_around_data_idx_maps_to_task() {
-    let env = TextCraft::new().unwrap();
+    let env = TextCraftEnv::new().unwrap();
     assert_eq!(env.task_for_data_idx(1087), TaskId(543));
     assert_eq!(env.task_for_data_idx(544), TaskId(0));
 }

@@ -3,21 +3,21 @@
 use crossgym_env_core::check::check_env;
 use crossgym_env_core::parse::MULTIPLE_ACTIONS_ERROR;
 use crossgym_env_core::{Env, EnvError, Split, TaskId};
-use crossgym_env_textcraft::{ACKNOWLEDGEMENT, TextCraft};
+use crossgym_env_textcraft::{ACKNOWLEDGEMENT, TextCraftEnv};
 use proptest::prelude::*;
 
 #[test]
 fn check_env_passes() {
-    let env = TextCraft::new().unwrap();
+    let env = TextCraftEnv::new().unwrap();
     let mut tasks: Vec<TaskId> = env.tasks(Split::Train).iter().take(3).copied().collect();
     tasks.extend(env.tasks(Split::Test).iter().take(2));
     tasks.push(TaskId(543));
-    check_env(|| TextCraft::new().unwrap(), &tasks).unwrap_or_else(|p| panic!("{p:#?}"));
+    check_env(|| TextCraftEnv::new().unwrap(), &tasks).unwrap_or_else(|p| panic!("{p:#?}"));
 }
 
 #[test]
 fn info_is_the_reference_conversation_start() {
-    let env = TextCraft::new().unwrap();
+    let env = TextCraftEnv::new().unwrap();
     let info = env.info();
     assert_eq!(info.id(), "textcraft-v0");
     assert!(
@@ -34,8 +34,8 @@ fn info_is_the_reference_conversation_start() {
 
 #[test]
 fn split_is_444_100_disjoint_deterministic_and_covers_every_depth() {
-    let a = TextCraft::new().unwrap();
-    let b = TextCraft::new().unwrap();
+    let a = TextCraftEnv::new().unwrap();
+    let b = TextCraftEnv::new().unwrap();
     assert_eq!(a.split(), b.split());
     assert_eq!(a.split().train().len(), 444);
     assert_eq!(a.split().test().len(), 100);
@@ -65,7 +65,7 @@ fn split_is_444_100_disjoint_deterministic_and_covers_every_depth() {
 
 #[test]
 fn misuse_and_multiple_actions() {
-    let mut env = TextCraft::new().unwrap();
+    let mut env = TextCraftEnv::new().unwrap();
     assert!(matches!(
         env.step("Action: inventory"),
         Err(EnvError::NotReset { .. })
@@ -102,7 +102,7 @@ fn misuse_and_multiple_actions() {
 
 #[test]
 fn quirks_of_the_reference() {
-    let mut env = TextCraft::new().unwrap();
+    let mut env = TextCraftEnv::new().unwrap();
     env.reset(TaskId(0)).unwrap();
     let mut act = |action: &str| env.step(&format!("Action: {action}")).unwrap().observation;
     assert_eq!(act("get 0 oak logs"), "Got 0 oak logs");
@@ -153,7 +153,7 @@ proptest! {
 
     #[test]
     fn arbitrary_replies_never_panic(replies in proptest::collection::vec(any::<String>(), 1..8), task in 0usize..544) {
-        let mut env = TextCraft::new().unwrap();
+        let mut env = TextCraftEnv::new().unwrap();
         env.reset(TaskId(task)).unwrap();
         for reply in &replies {
             match env.step(reply) {
@@ -170,7 +170,7 @@ proptest! {
         body in "[a-z0-9 ,]{0,40}( using [a-z0-9 ,]{0,40})?",
         task in 0usize..544,
     ) {
-        let mut env = TextCraft::new().unwrap();
+        let mut env = TextCraftEnv::new().unwrap();
         env.reset(TaskId(task)).unwrap();
         let step = env.step(&format!("Action: {verb}{body}")).unwrap();
         prop_assert!(!step.observation.is_empty());

@@ -101,7 +101,7 @@ fn embedded_form_matches_the_json_files() {
 #[test]
 fn a_json_directory_loads_and_plays() {
     use crossgym_env_core::{Env, TaskId};
-    use crossgym_env_textcraft::{TextCraft, oracle};
+    use crossgym_env_textcraft::{TextCraftEnv, oracle};
     let dir = std::env::temp_dir().join(format!("crossgym-textcraft-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let files = [
@@ -134,7 +134,7 @@ fn a_json_directory_loads_and_plays() {
         "alphabetical order"
     );
     assert_eq!(book.depth_histogram(), [(1, 1), (2, 1)]);
-    let mut env = TextCraft::with_book(book.clone(), 7).unwrap();
+    let mut env = TextCraftEnv::with_book(book.clone(), 7).unwrap();
     assert_eq!(env.split().train().len() + env.split().test().len(), 2);
     let observation = env.reset(TaskId(1)).unwrap();
     assert!(

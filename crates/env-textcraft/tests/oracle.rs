@@ -1,11 +1,11 @@
 //! The oracle crafts every goal from an empty inventory.
 
 use crossgym_env_core::{Env, TaskId, run_episode_capped};
-use crossgym_env_textcraft::{TextCraft, oracle};
+use crossgym_env_textcraft::{TextCraftEnv, oracle};
 
 #[test]
 fn oracle_solves_all_544_goals() {
-    let mut env = TextCraft::new().unwrap();
+    let mut env = TextCraftEnv::new().unwrap();
     let mut longest = 0;
     for task in 0..env.num_tasks() {
         let goal = env.goal(TaskId(task)).unwrap();

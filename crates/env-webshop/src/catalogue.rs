@@ -10,8 +10,6 @@ use crate::product::{ItemAttributes, Product, RawProduct, skip_reason};
 use crate::py::PyRandom;
 use crate::search::{Bm25Index, STOP_WORDS_FOR_NOUNS};
 
-const ENV: &str = "webshop";
-
 /// Where ranged products get their price.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PriceSource {
@@ -61,7 +59,7 @@ impl Catalogue {
             seen.insert(raw_product.asin.clone());
             let attrs = attributes.get(&raw_product.asin).ok_or_else(|| {
                 EnvError::data(
-                    ENV,
+                    crate::NAME,
                     source,
                     format!(
                         "record {record} (asin {}): no entry in the attributes file",
@@ -71,7 +69,7 @@ impl Catalogue {
             })?;
             let product = Product::from_raw(raw_product, Some(attrs)).map_err(|message| {
                 EnvError::data(
-                    ENV,
+                    crate::NAME,
                     source,
                     format!("record {record} (asin {}): {message}", raw_product.asin),
                 )
@@ -102,7 +100,7 @@ impl Catalogue {
             price_map.insert(product.asin.clone(), price);
         }
         let (goals, _) = task_goals(&products, &price_map)
-            .map_err(|message| EnvError::data(ENV, source, message))?;
+            .map_err(|message| EnvError::data(crate::NAME, source, message))?;
         let contents: Vec<(String, String)> = products
             .iter()
             .map(|p| (p.asin.clone(), p.search_contents()))

@@ -18,6 +18,26 @@ use crate::synth;
 /// AgentGym's ReAct `conversation_start` human message for WebShop.
 pub const INSTRUCTION: &str = "You are web shopping.\nI will give you instructions about what to do.\nYou have to follow the instructions.\nEvery round I will give you an observation and a list of available actions, you have to respond an action based on the state and instruction.\nYou can use search action if search is available.\nYou can click one of the buttons in clickables.\nAn action should be of the following structure:\nsearch[keywords]\nclick[value]\nIf the action is not valid, perform nothing.\nKeywords in search are up to you, but the value in click must be a value in the list of available actions.\nRemember that your keywords in search should be carefully designed.\nYour response should use the following format:\n\nThought:\nI think ... \n\nAction: \nclick[something]";
 
+/// AgentGym's assistant acknowledgement that follows [`INSTRUCTION`].
+pub const ACKNOWLEDGEMENT: &str = "Ok.";
+
+/// The env's registry name.
+pub const NAME: &str = paper::WEBSHOP.name;
+
+/// The behaviour version of [`WebShopEnv`] (see [`EnvInfo::version`]).
+pub const VERSION: u32 = 0;
+
+/// WebShop's [`EnvInfo`]: AgentGym's instruction and acknowledgement, the ReAct-last parser,
+/// the paper's turn limits and Table-1 characteristics.
+pub fn info() -> EnvInfo {
+    paper::WEBSHOP.info(
+        VERSION,
+        INSTRUCTION,
+        ACKNOWLEDGEMENT,
+        ParserFamily::ReactLast,
+    )
+}
+
 /// The split's seed.
 pub const SPLIT_SEED: u64 = 20_260_601;
 
@@ -101,18 +121,8 @@ impl WebShopEnv {
     /// An env over a shared catalogue (cheap to clone for parallel rollouts).
     pub fn from_catalogue(catalogue: Arc<Catalogue>) -> Result<Self> {
         let split = product_disjoint_split(&catalogue)?;
-        let webshop = paper::WEBSHOP;
         Ok(Self {
-            info: EnvInfo {
-                name: webshop.name.to_owned(),
-                version: 0,
-                instruction: INSTRUCTION.to_owned(),
-                acknowledgement: "Ok.".to_owned(),
-                parser: ParserFamily::ReactLast,
-                max_turns_train: webshop.max_turns,
-                max_turns_eval: paper::EVAL_MAX_TURNS,
-                characteristics: webshop.characteristics,
-            },
+            info: info(),
             catalogue,
             split,
             session: None,
@@ -177,12 +187,12 @@ fn product_disjoint_split(catalogue: &Catalogue) -> Result<TaskSplit> {
     };
     if train.len() < n_train {
         return Err(EnvError::Split {
-            env: "webshop".to_owned(),
+            env: NAME.to_owned(),
             message: format!("only {} train goals left for {n_train}", train.len()),
         });
     }
     train.truncate(n_train);
-    TaskSplit::new("webshop", total, train, test)
+    TaskSplit::new(NAME, total, train, test)
 }
 
 impl Env for WebShopEnv {
@@ -224,8 +234,10 @@ impl Env for WebShopEnv {
         let action = parse::react_last_or_command(reply);
         let outcome = session.step(action, &self.catalogue, self.catalogue.index());
         self.done = outcome.done;
+        // The reference counts a purchase as a success only at full reward.
         let mut step = Step::new(outcome.observation, outcome.reward, outcome.done)
             .with_action(action)
+            .with_success(outcome.done && outcome.reward == 1.0)
             .with_detail("page", session.kind().name());
         if !outcome.valid {
             step = step.invalid();

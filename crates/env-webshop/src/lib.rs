@@ -41,7 +41,9 @@ pub mod session;
 pub mod synth;
 
 pub use catalogue::{Catalogue, PriceSource};
-pub use env::{INSTRUCTION, WebShopConfig, WebShopEnv};
+pub use env::{
+    ACKNOWLEDGEMENT, INSTRUCTION, NAME, SPLIT_SEED, VERSION, WebShopConfig, WebShopEnv, info,
+};
 pub use goal::Goal;
 pub use product::Product;
 pub use session::Session;

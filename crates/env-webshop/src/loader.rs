@@ -10,8 +10,6 @@ use serde::Deserialize;
 use crate::catalogue::{Catalogue, NounTable, PriceSource};
 use crate::product::{ItemAttributes, RawProduct};
 
-const ENV: &str = "webshop";
-
 /// The environment variable naming a directory with the reference's files.
 pub const DATA_ENV_VAR: &str = "CROSSGYM_WEBSHOP_DATA";
 
@@ -77,7 +75,8 @@ impl DataFiles {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| EnvError::io(ENV, path.display().to_string(), e))
+    std::fs::read_to_string(path)
+        .map_err(|e| EnvError::io(crate::NAME, path.display().to_string(), e))
 }
 
 /// Parses a products file (a JSON list of raw products).
@@ -106,7 +105,11 @@ pub fn parse_attributes(source: &str, text: &str) -> Result<HashMap<String, Item
                         .map(|e| format!("entry {asin:?}: {e}"))
                 })
             });
-        EnvError::data(ENV, source, detail.unwrap_or_else(|| error.to_string()))
+        EnvError::data(
+            crate::NAME,
+            source,
+            detail.unwrap_or_else(|| error.to_string()),
+        )
     })
 }
 
@@ -134,7 +137,7 @@ pub fn parse_nouns(source: &str, text: &str) -> Result<NounTable> {
     }
     serde_json::from_str::<NounTable>(text).map_err(|error| {
         EnvError::data(
-            ENV,
+            crate::NAME,
             source,
             format!("expected {{title: [nouns]}} or {{\"table\": {{title: {{\"nouns\": [...]}}}}}}: {error}"),
         )
@@ -166,5 +169,9 @@ fn locate(
                 })
             })
         });
-    EnvError::data(ENV, source, detail.unwrap_or_else(|| error.to_string()))
+    EnvError::data(
+        crate::NAME,
+        source,
+        detail.unwrap_or_else(|| error.to_string()),
+    )
 }

@@ -1,121 +1,9 @@
-//! The few CPython behaviours the reference's output depends on: `repr(float)`, `repr(str)`,
-//! `str.strip()`, `str.isalnum()`, Flask's `tojson`, and the `random` module (MT19937).
+//! The CPython behaviours only WebShop's reference depends on: Flask's `tojson` and the `random`
+//! module (MT19937). The string and number semantics every env shares (`repr`, `strip`,
+//! whitespace, `isalnum`) are [`crossgym_env_core::py`], re-exported here so that this crate's
+//! modules find every Python behaviour under `py::`.
 
-use unicode_categories::UnicodeCategories;
-
-/// Python's `repr(float)` (`str(float)` is the same in Python 3): the shortest digits that
-/// round-trip, fixed notation for exponents -4..16, else `1e+16` style.
-pub fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
-    }
-    // Rust's `{:e}` prints the shortest round-trip digits: "1.2345e3", "-5e-7".
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if negative { "-" } else { "" };
-    if (-4..16).contains(&exponent) {
-        let point = exponent + 1; // digits before the decimal point
-        let body = if point <= 0 {
-            format!("0.{}{}", "0".repeat((-point) as usize), digits)
-        } else if point as usize >= digits.len() {
-            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
-        } else {
-            format!(
-                "{}.{}",
-                &digits[..point as usize],
-                &digits[point as usize..]
-            )
-        };
-        format!("{sign}{body}")
-    } else {
-        let mantissa = if digits.len() == 1 {
-            digits
-        } else {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!("{sign}{mantissa}e{exp_sign}{:02}", exponent.abs())
-    }
-}
-
-/// Python's `str.isspace()` (the set `str.strip()` removes).
-pub fn is_space(c: char) -> bool {
-    crossgym_env_core::parse::is_python_whitespace(c)
-}
-
-/// Python's `s.strip()`.
-pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
-}
-
-/// Python's `str.isalnum()` for one character (letters and numbers by general category).
-pub fn is_alnum(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    c.is_letter() || c.is_number()
-}
-
-/// Python's `str.isprintable()` for one character: not a control, format, private-use or
-/// separator character (the ASCII space is printable).
-fn is_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_ascii() {
-        return !c.is_ascii_control();
-    }
-    !(c.is_other_control() || c.is_other_format() || c.is_other_private_use() || c.is_separator())
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds `'` and no `"`, backslash escapes,
-/// and `\xNN` / `\uNNNN` / `\UNNNNNNNN` for non-printable characters.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `str(tuple_of_str)`: `('a', "b's")`, with a trailing comma for one element.
-pub fn tuple_repr(items: &[&str]) -> String {
-    let inner: Vec<String> = items.iter().map(|item| str_repr(item)).collect();
-    if inner.len() == 1 {
-        format!("({},)", inner[0])
-    } else {
-        format!("({})", inner.join(", "))
-    }
-}
+pub use crossgym_env_core::py::{float_repr, is_alnum, is_space, str_repr, strip, tuple_repr};
 
 /// A JSON string literal as Python's `json.dumps` writes it with `ensure_ascii=True`.
 pub fn json_str_ascii(s: &str) -> String {
@@ -318,29 +206,6 @@ impl PyRandom {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float_repr_matches_python() {
-        assert_eq!(float_repr(1.0), "1.0");
-        assert_eq!(float_repr(25.0), "25.0");
-        assert_eq!(float_repr(1299.0), "1299.0");
-        assert_eq!(float_repr(19.99), "19.99");
-        assert_eq!(float_repr(0.8333333333333334), "0.8333333333333334");
-        assert_eq!(float_repr(1e16), "1e+16");
-        assert_eq!(float_repr(1.5e-5), "1.5e-05");
-        assert_eq!(float_repr(0.0001), "0.0001");
-        assert_eq!(float_repr(123456789012345.6), "123456789012345.6");
-    }
-
-    #[test]
-    fn str_repr_matches_python() {
-        assert_eq!(str_repr("men's"), "\"men's\"");
-        assert_eq!(str_repr("a\nb"), "'a\\nb'");
-        assert_eq!(str_repr("x\u{a0}y"), "'x\\xa0y'");
-        assert_eq!(str_repr("\u{2028}"), "'\\u2028'");
-        assert_eq!(str_repr("both ' and \""), "'both \\' and \"'");
-        assert_eq!(tuple_repr(&["color", "men's"]), "('color', \"men's\")");
-    }
 
     #[test]
     fn mt19937_matches_cpython() {

@@ -153,7 +153,10 @@ impl Env for EchoGame {
         } else {
             Self::prompt(episode.colors[episode.turn])
         };
-        let step = Step::new(observation, reward, done).with_action(action);
+        // Every colour answered right is the game's success.
+        let step = Step::new(observation, reward, done)
+            .with_action(action)
+            .with_success(done && episode.hits == turns);
         Ok(if hit { step } else { step.invalid() })
     }
 }

@@ -4,6 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crossgym_policy::Trajectory;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +21,7 @@ pub struct StepMetrics {
     pub reward_mean: f64,
     /// Population standard deviation of those rewards.
     pub reward_std: f64,
-    /// Share of trajectories with reward exactly 1 (the paper's success).
+    /// Share of trajectories that solved their task ([`success_rate`]).
     pub success_rate: f64,
     /// Mean reward per env name, for mixtures.
     pub reward_by_env: std::collections::BTreeMap<String, f64>,
@@ -152,6 +153,15 @@ impl Progress {
     }
 }
 
+/// Share of `trajectories` that solved their task, 0 for none.
+///
+/// Success is the env's own flag ([`Trajectory::success`]), not a reward threshold: BabyAI pays a
+/// success `1 − 0.9·steps/max_steps`, always below 1.
+pub fn success_rate(trajectories: &[Trajectory]) -> f64 {
+    let solved = trajectories.iter().filter(|t| t.success()).count();
+    solved as f64 / trajectories.len().max(1) as f64
+}
+
 /// Mean and population standard deviation (0, 0 for an empty slice).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
@@ -198,5 +208,86 @@ mod tests {
     fn mean_std_is_population() {
         assert_eq!(mean_std(&[1.0, 0.0]), (0.5, 0.5));
         assert_eq!(mean_std(&[]), (0.0, 0.0));
+    }
+
+    /// Replays a fixed script of replies per row, one per turn.
+    struct Replay {
+        scripts: Vec<Vec<String>>,
+        turns: Vec<usize>,
+    }
+
+    impl crossgym_policy::ChatAgent for Replay {
+        fn start(
+            &mut self,
+            n: usize,
+            _messages: &[crossgym_policy::Message],
+        ) -> crossgym_policy::Result<()> {
+            self.turns = vec![0; n];
+            Ok(())
+        }
+        fn add_user(&mut self, _row: usize, _text: &str) -> crossgym_policy::Result<()> {
+            Ok(())
+        }
+        fn reply(
+            &mut self,
+            rows: &[usize],
+            _max_tokens: &[usize],
+        ) -> crossgym_policy::Result<Vec<crossgym_policy::AgentReply>> {
+            Ok(rows
+                .iter()
+                .map(|&row| {
+                    let turn = self.turns[row];
+                    self.turns[row] += 1;
+                    crossgym_policy::AgentReply {
+                        text: self.scripts[row].get(turn).cloned().unwrap_or_default(),
+                        generated_tokens: 1,
+                        truncated: false,
+                    }
+                })
+                .collect())
+        }
+        fn response_tokens(&self, _row: usize) -> usize {
+            0
+        }
+        fn token_record(&self, _row: usize) -> Option<crossgym_policy::TokenRecord> {
+            None
+        }
+    }
+
+    #[test]
+    fn babyai_successes_count_although_their_reward_is_below_one() {
+        use crossgym_env_babyai::{BabyAiEnv, oracle};
+        use crossgym_env_core::{Env, TaskId};
+
+        // The BabyAI oracle's replies for one task, found by playing it closed loop.
+        let task = TaskId(1);
+        let mut env = BabyAiEnv::new().unwrap();
+        env.reset(task).unwrap();
+        let mut solution = Vec::new();
+        while let Some(action) = env.session().and_then(oracle::next_action) {
+            let reply = format!("Thought: go.\nAction: {action}");
+            let done = env.step(&reply).unwrap().done;
+            solution.push(reply);
+            if done {
+                break;
+            }
+        }
+        // Row 0 replays the solution, row 1 never acts.
+        let mut agent = Replay {
+            scripts: vec![solution.clone(), Vec::new()],
+            turns: Vec::new(),
+        };
+        let mut envs = [BabyAiEnv::new().unwrap(), BabyAiEnv::new().unwrap()];
+        let limits = crossgym_policy::RolloutLimits {
+            max_turns: solution.len(),
+            max_tokens_per_turn: 16,
+            max_total_tokens: 1 << 20,
+        };
+        let batch =
+            crossgym_policy::rollout_group(&mut envs, task, &mut agent, None, &limits).unwrap();
+        assert!(batch[0].done() && batch[0].reward() > 0.0 && batch[0].reward() < 1.0);
+        assert!(!batch[1].success());
+        assert_eq!(success_rate(&batch), 0.5);
+        assert_eq!(success_rate(&[]), 0.0);
     }
 }

@@ -17,7 +17,7 @@ use crate::batch::Sequence;
 use crate::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
 use crate::config::GrpoConfig;
 use crate::loss::LossSums;
-use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std};
+use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std, success_rate};
 use crate::optim::AdamW;
 use crate::play::{GroupDraw, Players};
 use crate::sampler::{TaskSampler, TaskSchedule};
@@ -223,7 +223,7 @@ impl std::fmt::Debug for Trainer {
 pub struct EvalSummary {
     /// Mean final reward over tasks × samples.
     pub reward_mean: f64,
-    /// Share of rollouts with reward exactly 1.
+    /// Share of rollouts that solved their task ([`Trajectory::success`]).
     pub success_rate: f64,
     /// Rollouts played.
     pub rollouts: usize,
@@ -313,8 +313,8 @@ impl Trainer {
         let samples = samples.clamp(1, self.config.group_size);
         let trajectories = self.play(&draws, samples, params)?;
         let rewards: Vec<f64> = trajectories.iter().map(Trajectory::reward).collect();
+        let successes = trajectories.iter().filter(|t| t.success()).count();
         let (reward_mean, _) = mean_std(&rewards);
-        let successes = rewards.iter().filter(|&&r| r == 1.0).count();
         Ok(EvalSummary {
             reward_mean,
             success_rate: successes as f64 / rewards.len().max(1) as f64,
@@ -408,8 +408,7 @@ impl Trainer {
             step: self.step,
             reward_mean,
             reward_std,
-            success_rate: rewards.iter().filter(|&&r| r == 1.0).count() as f64
-                / rewards.len().max(1) as f64,
+            success_rate: success_rate(&trajectories),
             reward_by_env: by_env
                 .into_iter()
                 .map(|(k, v)| (k, mean_std(&v).0))

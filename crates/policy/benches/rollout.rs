@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::{DType, Device};
-use crossgym_env_babyai::BabyAi;
+use crossgym_env_babyai::BabyAiEnv;
 use crossgym_env_core::{Env, Split, TaskId};
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{
     EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel, Pretrained, RolloutLimits,
@@ -77,8 +77,8 @@ fn options() -> Options {
 
 fn make_env(name: &str) -> Box<dyn Env> {
     match name {
-        "babyai" => Box::new(BabyAi::new().expect("BabyAI")),
-        "textcraft" => Box::new(TextCraft::new().expect("TextCraft")),
+        "babyai" => Box::new(BabyAiEnv::new().expect("BabyAI")),
+        "textcraft" => Box::new(TextCraftEnv::new().expect("TextCraft")),
         other => panic!("unknown env {other}"),
     }
 }

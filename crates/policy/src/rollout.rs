@@ -83,6 +83,12 @@ impl Trajectory {
         self.steps.last().map_or(0.0, |s| s.reward)
     }
 
+    /// Whether the rollout solved its task: one of its steps says so (the env's
+    /// [`StepInfo::success`], as in [`crossgym_env_core::Episode::success`]).
+    pub fn success(&self) -> bool {
+        self.steps.iter().any(|s| s.info.success)
+    }
+
     /// Number of assistant turns.
     pub fn turns(&self) -> usize {
         self.steps.len()

@@ -1,14 +1,17 @@
 //! The five environments of the study, built once and registered by name.
 //!
+//! This module is the one place that knows which envs the study runs and how each is built
+//! ([`build`]); everything else asks for an env by name and gets a [`StudyEnv`] (the env contract
+//! plus its [`Oracle`]) or a [`Registry`] factory.
+//!
 //! Each env has heavy shared data (WebShop's catalogue and BM25 index, SearchQA's corpus index
-//! and questions, TextCraft's recipe book, ALFWorld's task generator); [`StudyEnv::build`] makes
-//! it once, and every further env is a cheap copy sharing it through `Arc`
-//! ([`StudyEnv::share`]). [`registry`] registers such copies as factories, so
-//! `registry.make(name)` costs microseconds however many envs a trainer or an evaluation asks
-//! for.
+//! and questions, TextCraft's recipe book, ALFWorld's task generator); [`build`] makes it once,
+//! and every further env is a cheap clone sharing it through `Arc` ([`StudyEnv::share`]).
+//! [`registry`] registers such copies as factories, so `registry.make(name)` costs microseconds
+//! however many envs a trainer or an evaluation asks for.
 //!
 //! Build times (release, 2-core machine shared with parallel builds; measured with a scratch
-//! program timing [`StudyEnv::build`] twice and `Registry::make` 1,000 times):
+//! program timing [`build`] twice and `Registry::make` 1,000 times):
 //!
 //! | env | first build | later builds | `make` |
 //! |---|---|---|---|
@@ -19,8 +22,8 @@
 //! | babyai | 0.5 ms (levels are generated at `reset`) | 13 µs | 11 µs (split shuffle) |
 //!
 //! SearchQA's and TextCraft's default data are built once per process by their crates and then
-//! shared by every later build too; WebShop's catalogue is rebuilt by every [`StudyEnv::build`],
-//! so build once and [`StudyEnv::share`] (or use the registry).
+//! shared by every later build too; WebShop's catalogue is rebuilt by every [`build`], so build
+//! once and [`StudyEnv::share`] (or use the registry).
 //!
 //! # Example
 //!
@@ -37,107 +40,54 @@
 //! ```
 
 use crossgym_env_alfworld::AlfWorldEnv;
-use crossgym_env_babyai::BabyAi;
-use crossgym_env_core::{Env, EnvInfo, Registry, Step, TaskId, TaskSplit};
+use crossgym_env_babyai::BabyAiEnv;
+use crossgym_env_core::{Env, Oracle, Registry, paper};
 use crossgym_env_searchqa::SearchQaEnv;
-use crossgym_env_textcraft::TextCraft;
+use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_env_webshop::WebShopEnv;
 
 use crate::{Result, StudyError};
 
 /// The study's envs, in the paper's order (Tables 2 and 3).
-pub const STUDY_ENVS: [&str; 5] = ["webshop", "searchqa", "textcraft", "alfworld", "babyai"];
+pub const STUDY_ENVS: [&str; 5] = [
+    paper::WEBSHOP.name,
+    paper::SEARCHQA.name,
+    paper::TEXTCRAFT.name,
+    paper::ALFWORLD.name,
+    paper::BABYAI.name,
+];
 
-/// One of the five envs, concrete (so the oracles can reach its internals), sharing its heavy
-/// data with every copy made by [`StudyEnv::share`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StudyEnv {
-    /// WebShop over the default catalogue (synthetic, or `$CROSSGYM_WEBSHOP_DATA`).
-    WebShop(Box<WebShopEnv>),
-    /// SearchQA over the embedded Wikipedia-summaries index and its generated questions.
-    SearchQa(SearchQaEnv),
-    /// TextCraft over the embedded recipe book.
-    TextCraft(TextCraft),
-    /// ALFWorld over the procedural task set.
-    AlfWorld(AlfWorldEnv),
-    /// BabyAI (40 levels × seeds).
-    BabyAi(Box<BabyAi>),
-}
-
-impl StudyEnv {
-    /// Builds the env called `name` (one of [`STUDY_ENVS`]) with its default data.
-    ///
-    /// Fails with [`StudyError::Invalid`] for an unknown name and [`StudyError::Env`] when the
-    /// env's data cannot be built.
-    pub fn build(name: &str) -> Result<StudyEnv> {
-        Ok(match name {
-            "webshop" => StudyEnv::WebShop(Box::new(WebShopEnv::new()?)),
-            "searchqa" => StudyEnv::SearchQa(SearchQaEnv::new()?),
-            "textcraft" => StudyEnv::TextCraft(TextCraft::new()?),
-            "alfworld" => StudyEnv::AlfWorld(AlfWorldEnv::new()?),
-            "babyai" => StudyEnv::BabyAi(Box::new(BabyAi::new()?)),
-            other => return Err(unknown_env(other)),
-        })
-    }
-
+/// One of the study's envs: the env contract, its oracle, and cheap copies sharing its data.
+pub trait StudyEnv: Oracle + Sync + std::fmt::Debug {
     /// A copy sharing this env's data (cheap: `Arc`s and small per-env tables).
     ///
-    /// The copy also carries this env's running episode, if any (WebShop, TextCraft and ALFWorld
-    /// are cloned), so copy an env that was never reset — as the [`registry`] does with its
-    /// prototypes — or reset the copy before stepping it.
-    pub fn share(&self) -> Result<StudyEnv> {
-        Ok(match self {
-            StudyEnv::WebShop(env) => StudyEnv::WebShop(env.clone()),
-            StudyEnv::SearchQa(env) => StudyEnv::SearchQa(SearchQaEnv::with_data(
-                env.index().clone(),
-                env.task_set().clone(),
-            )),
-            StudyEnv::TextCraft(env) => StudyEnv::TextCraft(env.clone()),
-            StudyEnv::AlfWorld(env) => StudyEnv::AlfWorld(env.clone()),
-            StudyEnv::BabyAi(_) => StudyEnv::BabyAi(Box::new(BabyAi::new()?)),
-        })
-    }
+    /// The copy also carries this env's running episode, if any, so copy an env that was never
+    /// reset — as the [`registry`] does with its prototypes — or reset the copy before stepping it.
+    fn share(&self) -> Box<dyn StudyEnv>;
+}
 
-    /// The env as a trait object.
-    pub fn as_env(&self) -> &dyn Env {
-        match self {
-            StudyEnv::WebShop(env) => &**env,
-            StudyEnv::SearchQa(env) => env,
-            StudyEnv::TextCraft(env) => env,
-            StudyEnv::AlfWorld(env) => env,
-            StudyEnv::BabyAi(env) => &**env,
-        }
-    }
-
-    /// The env as a mutable trait object.
-    pub fn as_env_mut(&mut self) -> &mut dyn Env {
-        match self {
-            StudyEnv::WebShop(env) => &mut **env,
-            StudyEnv::SearchQa(env) => env,
-            StudyEnv::TextCraft(env) => env,
-            StudyEnv::AlfWorld(env) => env,
-            StudyEnv::BabyAi(env) => &mut **env,
-        }
+impl<E: Oracle + Clone + Sync + std::fmt::Debug + 'static> StudyEnv for E {
+    fn share(&self) -> Box<dyn StudyEnv> {
+        Box::new(self.clone())
     }
 }
 
-impl Env for StudyEnv {
-    fn info(&self) -> &EnvInfo {
-        self.as_env().info()
-    }
-    fn num_tasks(&self) -> usize {
-        self.as_env().num_tasks()
-    }
-    fn split(&self) -> &TaskSplit {
-        self.as_env().split()
-    }
-    fn reset(&mut self, task: TaskId) -> crossgym_env_core::Result<String> {
-        self.as_env_mut().reset(task)
-    }
-    fn step(&mut self, reply: &str) -> crossgym_env_core::Result<Step> {
-        self.as_env_mut().step(reply)
-    }
+/// Builds the env called `name` (one of [`STUDY_ENVS`]) with its default data: WebShop over the
+/// default catalogue (synthetic, or `$CROSSGYM_WEBSHOP_DATA`), SearchQA over the embedded
+/// Wikipedia-summaries index and its questions, TextCraft over the embedded recipe book, ALFWorld
+/// over the procedural task set, BabyAI's 40 levels × seeds.
+///
+/// Fails with [`StudyError::Invalid`] for an unknown name and [`StudyError::Env`] when the env's
+/// data cannot be built.
+pub fn build(name: &str) -> Result<Box<dyn StudyEnv>> {
+    Ok(match name {
+        crossgym_env_webshop::NAME => Box::new(WebShopEnv::new()?),
+        crossgym_env_searchqa::NAME => Box::new(SearchQaEnv::new()?),
+        crossgym_env_textcraft::NAME => Box::new(TextCraftEnv::new()?),
+        crossgym_env_alfworld::NAME => Box::new(AlfWorldEnv::new()?),
+        crossgym_env_babyai::NAME => Box::new(BabyAiEnv::new()?),
+        other => return Err(unknown_env(other)),
+    })
 }
 
 /// The error for a name that is not one of [`STUDY_ENVS`].
@@ -149,6 +99,15 @@ pub(crate) fn unknown_env(name: &str) -> StudyError {
             STUDY_ENVS.join(", ")
         ),
     )
+}
+
+/// Fails with [`StudyError::Invalid`] naming the study's envs when a name is not one of
+/// [`STUDY_ENVS`].
+pub(crate) fn check_names(names: &[String]) -> Result<()> {
+    match names.iter().find(|n| !STUDY_ENVS.contains(&n.as_str())) {
+        Some(bad) => Err(unknown_env(bad)),
+        None => Ok(()),
+    }
 }
 
 /// A registry of all five envs ([`STUDY_ENVS`]), each built once (see the module docs for the
@@ -163,32 +122,17 @@ pub fn registry() -> Result<Registry> {
 /// Fails with [`StudyError::Invalid`] naming the study's envs when a name is not one of
 /// [`STUDY_ENVS`], before anything is built.
 pub fn registry_for(names: &[String]) -> Result<Registry> {
-    if let Some(bad) = names.iter().find(|n| !STUDY_ENVS.contains(&n.as_str())) {
-        return Err(unknown_env(bad));
-    }
+    check_names(names)?;
     let mut registry = Registry::new();
     for name in names {
         if registry.contains(name) {
             continue;
         }
-        let prototype = StudyEnv::build(name)?;
+        let prototype = build(name)?;
         registry.register(name, move || {
-            prototype
-                .share()
-                .map(|env| Box::new(env) as Box<dyn Env>)
-                .map_err(into_env_error)
+            let env: Box<dyn Env> = prototype.share();
+            Ok(env)
         })?;
     }
     Ok(registry)
-}
-
-/// A factory must answer with an `EnvError`; [`StudyEnv::share`] only fails with one.
-fn into_env_error(error: StudyError) -> crossgym_env_core::EnvError {
-    match error {
-        StudyError::Env(error) => error,
-        other => crossgym_env_core::EnvError::Config {
-            env: "study".to_owned(),
-            message: other.to_string(),
-        },
-    }
 }

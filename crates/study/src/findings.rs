@@ -228,7 +228,11 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
     }
 
     // 4. BabyAI's negative transfer.
-    match (&held, envs.iter().position(|e| e == "babyai")) {
+    match (
+        &held,
+        envs.iter()
+            .position(|e| e == crossgym_env_core::paper::BABYAI.name),
+    ) {
         (Some(ds), Some(b)) => {
             let lowest = ds.iter().map(|d| d.held_out).fold(f64::INFINITY, f64::min);
             let babyai = ds[b].held_out;

@@ -48,7 +48,7 @@ pub struct EpisodeRecord {
     pub sample: u32,
     /// The trajectory's final reward (the last step's reward).
     pub reward: f64,
-    /// Whether the task was solved (final reward exactly 1).
+    /// Whether the task was solved ([`Episode::success`]: the env's own success flag).
     pub success: bool,
     /// Whether the env ended the episode (false: the turn cap K cut it).
     pub done: bool,
@@ -65,16 +65,6 @@ pub struct EpisodeRecord {
     /// The whole trajectory, when kept (the HTML report's browser shows a few).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub episode: Option<Episode>,
-}
-
-/// Whether an episode solved its task: a final reward of exactly 1 ([`Episode::success`]), or
-/// in BabyAI — whose success reward is discounted by the steps taken (`1 − 0.9·steps/max_steps`,
-/// always below 1) — the env ending the episode with a positive reward.
-pub fn solved(episode: &Episode) -> bool {
-    episode.success()
-        || (episode.env == crossgym_env_core::paper::BABYAI.name
-            && episode.done()
-            && episode.score() > 0.0)
 }
 
 impl EpisodeRecord {
@@ -95,7 +85,7 @@ impl EpisodeRecord {
             split,
             sample,
             reward: episode.score(),
-            success: solved(episode),
+            success: episode.success(),
             done: episode.done(),
             turns: episode.num_turns(),
             generated_tokens,
@@ -183,21 +173,26 @@ mod tests {
             first_observation: "Your goal: go to the red ball".into(),
             turns: vec![Turn {
                 reply: "Action: turn left".into(),
-                step: Step::new("ok", reward, done).with_action("turn left"),
+                step: Step::new("ok", reward, done)
+                    .with_action("turn left")
+                    .with_success(done),
             }],
         }
     }
 
     #[test]
-    fn babyai_successes_are_discounted_rewards_that_end_the_episode() {
-        assert!(solved(&episode(0.82, true)));
-        assert!(!solved(&episode(0.4, false)));
-        assert!(!solved(&episode(0.0, true)));
-        let mut webshop = episode(0.82, true);
-        webshop.env = "webshop".into();
-        assert!(!solved(&webshop), "partial credit is not a success");
-        webshop.turns[0].step.reward = 1.0;
-        assert!(solved(&webshop));
+    fn records_take_success_from_the_env_not_the_reward() {
+        let discounted = |success| {
+            let mut episode = episode(0.82, true);
+            episode.turns[0].step.info.success = success;
+            EpisodeRecord::from_episode("base", Checkpoint::START, Split::Test, 0, &episode, 1)
+        };
+        // BabyAI's discounted success reward is below 1 and still a success.
+        assert!(discounted(true).success);
+        assert!(
+            !discounted(false).success,
+            "partial credit is not a success"
+        );
     }
 
     #[test]

@@ -85,7 +85,9 @@ impl Env for Toy {
                 } else {
                     0.0
                 };
-                Ok(Step::new(format!("You picked {n}."), reward, true).with_action(action))
+                Ok(Step::new(format!("You picked {n}."), reward, true)
+                    .with_action(action)
+                    .with_success(n == target))
             }
             None => Ok(Step::new("Unknown action.", 0.0, false)
                 .with_action(action)

@@ -66,7 +66,7 @@ impl Env for LetterEnv {
         self.turn = Some(turn + 1);
         if reply.contains('e') {
             self.turn = None;
-            Ok(Step::new("Done.", 1.0, true))
+            Ok(Step::new("Done.", 1.0, true).with_success(true))
         } else {
             Ok(Step::new(
                 format!("Turn {} failed, again.", turn + 1),
