@@ -36,17 +36,21 @@ impl Default for TokenLimits {
     }
 }
 
+/// A candle model in this process: the packed rollout engine where the model allows it (CPU,
+/// f32), else the group rollout agent.
+#[derive(Debug)]
+struct LocalModel {
+    agent: LocalAgent,
+    engine: Option<PackedModel>,
+    tokenizer: Tokenizer,
+    template: ChatTemplate,
+}
+
 /// Where replies come from.
 #[derive(Debug)]
 enum Backend {
-    /// A candle model in this process: the packed rollout engine where the model allows it
-    /// (CPU, f32), else the group rollout agent.
-    Local {
-        agent: Box<LocalAgent>,
-        engine: Option<Box<PackedModel>>,
-        tokenizer: Tokenizer,
-        template: ChatTemplate,
-    },
+    /// A candle model in this process.
+    Local(Box<LocalModel>),
     /// An OpenAI-compatible chat-completions server.
     Remote {
         url: String,
@@ -88,17 +92,17 @@ impl PolicySource {
             SamplingParams::greedy(),
         )?;
         let engine = if PackedModel::supports(decoder) {
-            Some(Box::new(PackedModel::new(decoder)?))
+            Some(PackedModel::new(decoder)?)
         } else {
             None
         };
         Ok(Self {
-            backend: Backend::Local {
-                agent: Box::new(agent),
+            backend: Backend::Local(Box::new(LocalModel {
+                agent,
                 engine,
                 tokenizer,
                 template,
-            },
+            })),
             system,
             limits,
             seed,
@@ -229,12 +233,22 @@ impl EpisodeSource for PolicySource {
         done: &mut EpisodeSink<'_>,
     ) -> Result<()> {
         let limits = self.rollout_limits(max_turns);
-        let Backend::Local {
+        let Backend::Local(local) = &self.backend else {
+            return crate::eval::play_jobs_in_groups(
+                self,
+                registry,
+                jobs,
+                max_turns,
+                temperature,
+                done,
+            );
+        };
+        let LocalModel {
             engine: Some(engine),
             tokenizer,
             template,
             ..
-        } = &self.backend
+        } = local.as_ref()
         else {
             return crate::eval::play_jobs_in_groups(
                 self,
@@ -337,9 +351,9 @@ impl PolicySource {
         let limits = self.rollout_limits(max_turns);
         let system = self.system.as_deref();
         let trajectories = match &mut self.backend {
-            Backend::Local { agent, .. } => {
-                agent.set_params(params);
-                rollout_group(envs, task, agent.as_mut(), system, &limits)?
+            Backend::Local(local) => {
+                local.agent.set_params(params);
+                rollout_group(envs, task, &mut local.agent, system, &limits)?
             }
             Backend::Remote {
                 url,
