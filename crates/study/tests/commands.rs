@@ -9,7 +9,7 @@ use crossgym_study::commands::{self, EvalCommand, EvalModel};
 use crossgym_study::device::DeviceChoice;
 use crossgym_study::envs::registry_for;
 use crossgym_study::policy_source::TokenLimits;
-use crossgym_study::small_base::{SmallBaseSpec, build_small_base};
+use crossgym_study::small_base::build_small_base;
 
 fn dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("crossgym-cmd-{name}-{}", std::process::id()));
@@ -45,13 +45,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     let root = dir("models");
     let envs = vec!["textcraft".to_owned()];
     let registry = registry_for(&envs).unwrap();
-    let mut spec = SmallBaseSpec::new(&envs, 2, 1);
-    spec.vocab_size = 300;
-    spec.hidden_size = 16;
-    spec.layers = 1;
-    spec.heads = 2;
-    spec.kv_heads = 1;
-    spec.sft.batch_size = 2;
+    let spec = crate::toy::tiny_base_spec(&envs, 2, 1);
     build_small_base(&spec, &registry, &root.join("base"), false).unwrap();
     let model = root.join("base/final");
 

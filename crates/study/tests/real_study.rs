@@ -9,7 +9,7 @@ use crossgym_study::envs::registry_for;
 use crossgym_study::plan::{Manifest, Plan};
 use crossgym_study::records::read_jsonl;
 use crossgym_study::runner::{StudyRunner, StudySettings};
-use crossgym_study::small_base::{SmallBaseSpec, build_small_base};
+use crossgym_study::small_base::build_small_base;
 
 fn dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("crossgym-{name}-{}", std::process::id()));
@@ -23,13 +23,7 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
     let registry = Arc::new(registry_for(&envs).unwrap());
     let root = dir("real-study");
 
-    let mut spec = SmallBaseSpec::new(&envs, 2, 2);
-    spec.vocab_size = 300;
-    spec.hidden_size = 16;
-    spec.layers = 1;
-    spec.heads = 2;
-    spec.kv_heads = 1;
-    spec.sft.batch_size = 2;
+    let mut spec = crate::toy::tiny_base_spec(&envs, 2, 2);
     spec.sft.micro_batch_size = 1;
     let (base, record) = build_small_base(&spec, &registry, &root.join("base"), false).unwrap();
     assert_eq!(

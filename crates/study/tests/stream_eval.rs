@@ -10,7 +10,7 @@ use crossgym_study::eval::{EpisodeSink, EpisodeSource, EvalJob, EvalOptions, eva
 use crossgym_study::plan::Plan;
 use crossgym_study::policy_source::{PolicySource, TokenLimits};
 use crossgym_study::records::Checkpoint;
-use crossgym_study::small_base::{SmallBaseSpec, build_small_base};
+use crossgym_study::small_base::build_small_base;
 
 /// A source that forces the grouped path of [`EpisodeSource::play_jobs`].
 struct Grouped(PolicySource);
@@ -86,13 +86,7 @@ fn streamed_and_grouped_evaluations_write_the_same_records() {
     std::fs::remove_dir_all(&root).ok();
     let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];
     let registry = registry_for(&envs).unwrap();
-    let mut spec = SmallBaseSpec::new(&envs, 2, 1);
-    spec.vocab_size = 300;
-    spec.hidden_size = 16;
-    spec.layers = 1;
-    spec.heads = 2;
-    spec.kv_heads = 1;
-    spec.sft.batch_size = 2;
+    let spec = crate::toy::tiny_base_spec(&envs, 2, 1);
     build_small_base(&spec, &registry, &root.join("base"), false).unwrap();
     let bundle = Pretrained::load_dir(
         root.join("base/final"),

@@ -9,6 +9,7 @@ use crossgym_env_core::{
     ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId,
     TaskSplit, parse,
 };
+use crossgym_study::small_base::SmallBaseSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -118,4 +119,17 @@ pub fn agent(skill: f64, seed: u64) -> impl FnMut(&str) -> String {
             _ => "I am not sure what to do.".to_owned(),
         }
     }
+}
+
+/// The smallest real base model a test builds: a 300-token BPE vocabulary, one layer of width
+/// 16, trained with `sft_steps` SFT steps on `demos` demonstrations per env.
+pub fn tiny_base_spec(envs: &[String], demos: usize, sft_steps: usize) -> SmallBaseSpec {
+    let mut spec = SmallBaseSpec::new(envs, demos, sft_steps);
+    spec.vocab_size = 300;
+    spec.hidden_size = 16;
+    spec.layers = 1;
+    spec.heads = 2;
+    spec.kv_heads = 1;
+    spec.sft.batch_size = 2;
+    spec
 }

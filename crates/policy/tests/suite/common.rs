@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use crossgym_policy::{CausalLm, ModelConfig, PolicyError, Pretrained, fetch};
 
 /// The fixture directory (`CROSSGYM_FIXTURES` honoured).
@@ -101,4 +101,28 @@ pub fn amx_or_skip(what: &str) -> bool {
     );
     eprintln!("SKIPPED: {what}: no AMX-BF16 on this CPU (the f32 path was tested)");
     false
+}
+
+/// Last-position logits of `ids` by a full forward pass without cache.
+pub fn full_last_logits(model: &crossgym_policy::CausalLm, ids: &[u32]) -> Vec<f32> {
+    let input = Tensor::new(ids, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let logits = model.inference().forward(&input).unwrap();
+    logits
+        .get(0)
+        .unwrap()
+        .get(ids.len() - 1)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+}
+
+/// The largest absolute difference between two vectors.
+pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }

@@ -1,33 +1,10 @@
 //! The rollout engine (`PackedModel`) agrees with the full forward pass, whatever the batch.
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::DType;
 use crossgym_policy::matmul::MatmulBackend;
-use crossgym_policy::{CausalLm, PackedModel, SeqCache};
+use crossgym_policy::{PackedModel, SeqCache};
 
-use crate::common::{amx_or_skip, tiny};
-
-/// Last-position logits of `ids` by a full forward pass without cache.
-fn full_last_logits(model: &CausalLm, ids: &[u32]) -> Vec<f32> {
-    let input = Tensor::new(ids, &Device::Cpu)
-        .unwrap()
-        .unsqueeze(0)
-        .unwrap();
-    let logits = model.inference().forward(&input).unwrap();
-    logits
-        .get(0)
-        .unwrap()
-        .get(ids.len() - 1)
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
+use crate::common::{amx_or_skip, full_last_logits, max_diff, tiny};
 
 /// Runs `steps` (one chunk per sequence each) and returns every logits row produced.
 fn run(engine: &PackedModel, steps: &[Vec<Vec<u32>>]) -> Vec<Vec<Option<Vec<f32>>>> {

@@ -1,32 +1,9 @@
 //! KV-cached batched inference agrees with the full forward pass; sampling is seeded.
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::DType;
 use crossgym_policy::{Sampler, SamplingParams, Session};
 
-use crate::common::tiny;
-
-/// Last-position logits of `ids` by a full forward pass without cache.
-fn full_last_logits(model: &crossgym_policy::CausalLm, ids: &[u32]) -> Vec<f32> {
-    let input = Tensor::new(ids, &Device::Cpu)
-        .unwrap()
-        .unsqueeze(0)
-        .unwrap();
-    let logits = model.inference().forward(&input).unwrap();
-    logits
-        .get(0)
-        .unwrap()
-        .get(ids.len() - 1)
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
+use crate::common::{full_last_logits, max_diff, tiny};
 
 #[test]
 fn ragged_cached_appends_match_full_forward() {
