@@ -85,6 +85,10 @@ pub enum Command {
         /// Sampling seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Episodes in flight at once, from any tasks (local CPU models; records do not depend
+        /// on it).
+        #[arg(long, default_value_t = crate::policy_source::DEFAULT_CONCURRENCY)]
+        concurrency: usize,
         /// Record file (JSONL); an existing one is resumed.
         #[arg(long)]
         out: PathBuf,
@@ -369,6 +373,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             max_tokens_per_turn,
             max_total_tokens,
             seed,
+            concurrency,
             out: path,
             device,
             quiet,
@@ -394,6 +399,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                     max_total_tokens,
                 },
                 seed,
+                concurrency,
                 out: path,
                 progress: !quiet,
             };

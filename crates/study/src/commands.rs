@@ -128,6 +128,8 @@ pub struct EvalCommand {
     pub tokens: TokenLimits,
     /// Sampling seed.
     pub seed: u64,
+    /// Episodes in flight at once (local CPU models).
+    pub concurrency: usize,
     /// Record file (JSONL; resumed when it exists).
     pub out: PathBuf,
     /// Progress bar.
@@ -149,6 +151,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
                 cmd.tokens,
                 cmd.seed,
             )?
+            .with_concurrency(cmd.concurrency)
         }
         EvalModel::Remote {
             url,

@@ -62,6 +62,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
             max_total_tokens: 64,
         },
         seed: 0,
+        concurrency: 3,
         out: root.join("eval.jsonl"),
         progress: false,
     };
