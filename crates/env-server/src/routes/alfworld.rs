@@ -39,39 +39,32 @@ struct Episode {
 
 type Alf = Shared<AlfWorldData, AlfSession>;
 
-fn unknown(id: i64) -> String {
-    format!("The id {id} is not valid.")
-}
-
 fn not_reset(id: i64) -> String {
     format!("The environment {id} has no game loaded: call /reset with a game first.")
 }
 
 /// The router and its session counters.
 pub fn router(data: Arc<AlfWorldData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Alf = App::new(data, config.max_sessions, config.idle_timeout, unknown);
+    let app: Alf = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        super::invalid_id,
+    );
     let router = Router::new()
         .route(
             "/",
             get(|| async { ok(json!("This is environment AlfWorld.")) }),
         )
-        .route("/create", post(create))
+        .route("/create", post(super::create_empty))
         .route("/step", post(step))
         .route("/reset", post(reset))
         .route("/available_actions", get(available_actions))
         .route("/observation", get(observation))
         .route("/detail", get(detail))
-        .route("/close", post(close))
+        .route("/close", post(super::close_id))
         .with_state(Arc::clone(&app));
     (router, app)
-}
-
-async fn create(State(app): State<Alf>) -> Response {
-    reply(
-        app.create(|_, _, _| Ok(()))
-            .await
-            .map(|(id, ())| json!({ "id": id })),
-    )
 }
 
 async fn step(State(app): State<Alf>, body: Bytes) -> Response {
@@ -205,11 +198,4 @@ async fn detail(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {
         })
     })
     .await
-}
-
-async fn close(State(app): State<Alf>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    finish!(fields);
-    app.close(id)
 }

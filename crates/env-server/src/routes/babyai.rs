@@ -36,37 +36,30 @@ struct Episode {
 
 type Baby = Shared<BabyAiData, BabySession>;
 
-fn unknown(id: i64) -> String {
-    format!("The id {id} is not valid.")
-}
-
 fn not_reset(id: u64) -> String {
     format!("The environment {id} has not been reset: call /reset with a data_idx first.")
 }
 
 /// The router and its session counters.
 pub fn router(data: Arc<BabyAiData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Baby = App::new(data, config.max_sessions, config.idle_timeout, unknown);
+    let app: Baby = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        super::invalid_id,
+    );
     let router = Router::new()
         .route(
             "/",
             get(|| async { ok(json!("This is environment BabyAI.")) }),
         )
-        .route("/create", post(create))
+        .route("/create", post(super::create_empty))
         .route("/step", post(step))
         .route("/reset", post(reset))
         .route("/observation", get(observation))
-        .route("/close", post(close))
+        .route("/close", post(super::close_id))
         .with_state(Arc::clone(&app));
     (router, app)
-}
-
-async fn create(State(app): State<Baby>) -> Response {
-    reply(
-        app.create(|_, _, _| Ok(()))
-            .await
-            .map(|(id, ())| json!({ "id": id })),
-    )
 }
 
 async fn step(State(app): State<Baby>, body: Bytes) -> Response {
@@ -165,11 +158,4 @@ async fn observation(State(app): State<Baby>, RawQuery(query): RawQuery) -> Resp
         })
         .await,
     )
-}
-
-async fn close(State(app): State<Baby>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    finish!(fields);
-    app.close(id)
 }

@@ -10,12 +10,13 @@ pub mod webshop;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::json;
 
-use crate::app::{Stats, ok};
+use crate::app::{Shared, Stats, ok, reply};
 
 /// `GET /crossgym/stats`: live sessions and eviction counters (not in the reference).
 pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
@@ -64,3 +65,56 @@ macro_rules! finish {
 }
 
 pub(crate) use {body_fields, finish, query_fields};
+
+/// The "no such session" text of the envs whose sessions are named by `id`.
+pub(crate) fn invalid_id(id: i64) -> String {
+    format!("The id {id} is not valid.")
+}
+
+/// The "no such session" text of the envs whose sessions are named by `env_idx`.
+pub(crate) fn env_not_found(id: i64) -> String {
+    format!("Env {id} not found")
+}
+
+/// `POST /create` that takes no body and starts an empty session: `{"id": id}`.
+pub(crate) async fn create_empty<D, S>(State(app): State<Shared<D, S>>) -> Response
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+{
+    reply(
+        app.create(|_, _, _| Ok(()))
+            .await
+            .map(|(id, ())| json!({ "id": id })),
+    )
+}
+
+/// `POST /close` of the envs whose sessions are named by `id`.
+pub(crate) async fn close_id<D, S>(State(app): State<Shared<D, S>>, body: Bytes) -> Response
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+{
+    close_named(&app, &body, "id")
+}
+
+/// `POST /close` of the envs whose sessions are named by `env_idx`.
+pub(crate) async fn close_env_idx<D, S>(State(app): State<Shared<D, S>>, body: Bytes) -> Response
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+{
+    close_named(&app, &body, "env_idx")
+}
+
+/// Closes the session the body's field `name` names.
+fn close_named<D, S>(app: &Shared<D, S>, body: &Bytes, name: &str) -> Response
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+{
+    let mut fields = body_fields!(body);
+    let id = fields.int(name);
+    finish!(fields);
+    app.close(id)
+}

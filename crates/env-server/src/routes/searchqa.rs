@@ -27,20 +27,21 @@ pub struct QaSession {
 
 type Qa = Shared<SearchQaData, QaSession>;
 
-fn unknown(id: i64) -> String {
-    format!("Env {id} not found")
-}
-
 /// The router and its session counters.
 pub fn router(data: Arc<SearchQaData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Qa = App::new(data, config.max_sessions, config.idle_timeout, unknown);
+    let app: Qa = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        super::env_not_found,
+    );
     let router = Router::new()
         .route("/", get(|| async { ok(json!("ok")) }))
         .route("/create", post(create))
         .route("/step", post(step))
         .route("/observation", get(observation))
         .route("/reset", post(reset))
-        .route("/close", post(close))
+        .route("/close", post(super::close_env_idx))
         .with_state(Arc::clone(&app));
     (router, app)
 }
@@ -130,11 +131,4 @@ async fn reset(State(app): State<Qa>, body: Bytes) -> Response {
         })
         .await,
     )
-}
-
-async fn close(State(app): State<Qa>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    finish!(fields);
-    app.close(id)
 }

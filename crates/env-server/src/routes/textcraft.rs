@@ -36,13 +36,14 @@ struct Game {
 
 type Craft = Shared<TextCraftData, CraftSession>;
 
-fn unknown(id: i64) -> String {
-    format!("The id {id} is not valid.")
-}
-
 /// The router and its session counters.
 pub fn router(data: Arc<TextCraftData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Craft = App::new(data, config.max_sessions, config.idle_timeout, unknown);
+    let app: Craft = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        super::invalid_id,
+    );
     let router = Router::new()
         .route(
             "/",
@@ -55,7 +56,7 @@ pub fn router(data: Arc<TextCraftData>, config: &ServerConfig) -> (Router, Arc<d
         .route("/commands", get(commands_route))
         .route("/goal", get(goal))
         .route("/detail", get(detail))
-        .route("/close", post(close))
+        .route("/close", post(super::close_id))
         .with_state(Arc::clone(&app));
     (router, app)
 }
@@ -117,7 +118,7 @@ async fn step(State(app): State<Craft>, body: Bytes) -> Response {
     finish!(fields);
     reply(
         app.with(id, move |_, session| {
-            let game = session.game.as_mut().ok_or_else(|| unknown(id))?;
+            let game = session.game.as_mut().ok_or_else(|| super::invalid_id(id))?;
             let outcome = game.crafting.act(&action);
             game.observation = outcome.observation.clone();
             game.reward = outcome.reward;
@@ -163,7 +164,7 @@ async fn read(
                 .game
                 .as_ref()
                 .map(|game| pick(data, game))
-                .ok_or_else(|| unknown(id))
+                .ok_or_else(|| super::invalid_id(id))
         })
         .await,
     )
@@ -194,11 +195,4 @@ async fn detail(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response
         })
     })
     .await
-}
-
-async fn close(State(app): State<Craft>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    finish!(fields);
-    app.close(id)
 }

@@ -30,13 +30,14 @@ pub struct ShopSession {
 
 type Shop = Shared<WebShopData, ShopSession>;
 
-fn unknown(id: i64) -> String {
-    format!("Env {id} not found")
-}
-
 /// The router and its session counters.
 pub fn router(data: Arc<WebShopData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Shop = App::new(data, config.max_sessions, config.idle_timeout, unknown);
+    let app: Shop = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        super::env_not_found,
+    );
     let router = Router::new()
         .route("/", get(|| async { ok(json!("ok")) }))
         .route("/list_envs", get(list_envs))
@@ -47,7 +48,7 @@ pub fn router(data: Arc<WebShopData>, config: &ServerConfig) -> (Router, Arc<dyn
         .route("/observation", get(observation))
         .route("/state", get(state))
         .route("/reset", post(reset))
-        .route("/close", post(close))
+        .route("/close", post(super::close_env_idx))
         .with_state(Arc::clone(&app));
     (router, app)
 }
@@ -89,7 +90,10 @@ async fn step(State(app): State<Shop>, body: Bytes) -> Response {
     finish!(fields);
     reply(
         app.with(id, move |data, shop| {
-            let session = shop.session.as_mut().ok_or_else(|| unknown(id))?;
+            let session = shop
+                .session
+                .as_mut()
+                .ok_or_else(|| super::env_not_found(id))?;
             let catalogue = &data.catalogue;
             let outcome = session.step(&action, catalogue, catalogue.index());
             Ok(json!({
@@ -136,7 +140,7 @@ async fn read(
             shop.session
                 .as_ref()
                 .map(|session| pick(data, session))
-                .ok_or_else(|| unknown(id))
+                .ok_or_else(|| super::env_not_found(id))
         })
         .await,
     )
@@ -178,11 +182,4 @@ async fn state(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
         })
         .await,
     )
-}
-
-async fn close(State(app): State<Shop>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    finish!(fields);
-    app.close(id)
 }
