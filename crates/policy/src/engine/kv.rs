@@ -37,14 +37,6 @@ impl SeqCache {
         self.len == 0
     }
 
-    /// Bytes held by the keys and values.
-    pub fn bytes(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| (l.k.capacity() + l.v.capacity()) * std::mem::size_of::<f32>())
-            .sum()
-    }
-
     /// Width of one token's row (`kv_heads · head_dim`).
     pub(super) fn width(&self) -> usize {
         self.width

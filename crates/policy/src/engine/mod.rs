@@ -164,11 +164,6 @@ impl PackedModel {
         SeqCache::new(self.config.num_hidden_layers, self.kv_width())
     }
 
-    /// Vocabulary size (columns of the logits).
-    pub fn vocab_size(&self) -> usize {
-        self.head.cols()
-    }
-
     /// Width of one token's keys (or values) over all key/value heads.
     fn kv_width(&self) -> usize {
         self.config.kv_heads() * self.config.head_dim()
