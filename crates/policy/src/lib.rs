@@ -99,7 +99,7 @@ pub use inference::{Generation, Session, greedy};
 pub use lm::CausalLm;
 pub use logprobs::{next_token_logprobs, right_pad, token_logprobs, token_logprobs_and_entropy};
 pub use model::{Decoder, parameter_shapes};
-pub use openai::OpenAiAgent;
+pub use openai::{OpenAiAgent, RequestPolicy};
 pub use optim::{FusedAdamW, adamw_step};
 pub use pretrained::Pretrained;
 pub use rollout::{

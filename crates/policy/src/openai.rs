@@ -1,6 +1,10 @@
 //! An evaluation-only [`ChatAgent`] backed by an OpenAI-compatible chat-completions server
 //! (vLLM, SGLang, llama.cpp's server), so big models served elsewhere run through the same
 //! rollout loop. It sees text only: trajectories it produces carry no tokens or log-probs.
+//!
+//! Each request has a timeout and is retried with exponential backoff after a 429, a 5xx or a
+//! connection error ([`RequestPolicy`]); other failures end the episode's evaluation with an
+//! error naming the endpoint.
 
 use std::time::Duration;
 
@@ -9,6 +13,53 @@ use serde_json::{Value, json};
 use crate::agent::{AgentReply, ChatAgent, TokenRecord};
 use crate::{Message, PolicyError, Result, SamplingParams};
 
+/// How an [`OpenAiAgent`] waits for and retries a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestPolicy {
+    /// Longest wait for one request, from connecting to the last byte of the answer.
+    pub timeout: Duration,
+    /// Retries after a 429, a 5xx or a connection error (0: fail at the first).
+    pub max_retries: u32,
+    /// Wait before the first retry, doubled after each one up to `max_backoff`; a longer
+    /// `Retry-After` (in seconds) from the server wins.
+    pub initial_backoff: Duration,
+    /// Longest wait between two tries.
+    pub max_backoff: Duration,
+}
+
+impl Default for RequestPolicy {
+    /// 5 minutes a request; 6 retries waiting 0.5, 1, 2, 4, 8, 16 s.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(300),
+            max_retries: 6,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RequestPolicy {
+    /// The wait before retry number `retry` (0-based), at least the server's `retry_after`.
+    pub fn backoff_for(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let doubled = self
+            .initial_backoff
+            .saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
+            .min(self.max_backoff);
+        retry_after.map_or(doubled, |server| server.max(doubled))
+    }
+}
+
+/// A failed try: whether another may succeed, the server's `Retry-After`, and what went wrong.
+struct Failure {
+    retryable: bool,
+    retry_after: Option<Duration>,
+    message: String,
+}
+
+/// The longest `Retry-After` honoured, so a confused server cannot stall an evaluation.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
 /// A chat-completions client holding the conversations of one group.
 #[derive(Debug)]
 pub struct OpenAiAgent {
@@ -16,6 +67,7 @@ pub struct OpenAiAgent {
     model: String,
     api_key: Option<String>,
     params: SamplingParams,
+    policy: RequestPolicy,
     agent: ureq::Agent,
     conversations: Vec<Vec<Message>>,
     /// Per row: prompt tokens of the first request, and the latest prompt + completion count.
@@ -28,17 +80,14 @@ impl OpenAiAgent {
     /// appended) serving `model`. Row `i` of a group sends `seed + i` as its seed, per call
     /// offset by the call number, so repeated runs ask for the same samples.
     pub fn new(base_url: &str, model: &str, params: SamplingParams) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(600)))
-            .build()
-            .into();
+        let policy = RequestPolicy::default();
         Self {
             url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
             model: model.to_owned(),
             api_key: None,
             params,
-            agent,
+            policy,
+            agent: http_agent(policy.timeout),
             conversations: Vec::new(),
             usage: Vec::new(),
             calls: Vec::new(),
@@ -49,6 +98,14 @@ impl OpenAiAgent {
     #[must_use]
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Waits and retries as `policy` says.
+    #[must_use]
+    pub fn with_request_policy(mut self, policy: RequestPolicy) -> Self {
+        self.policy = policy;
+        self.agent = http_agent(policy.timeout);
         self
     }
 
@@ -79,24 +136,7 @@ impl OpenAiAgent {
             "seed": seed,
             "n": 1,
         });
-        let mut request = self
-            .agent
-            .post(&self.url)
-            .header("Content-Type", "application/json");
-        if let Some(key) = &self.api_key {
-            request = request.header("Authorization", &format!("Bearer {key}"));
-        }
-        let mut response = request
-            .send(body.to_string())
-            .map_err(|e| self.remote(e.to_string()))?;
-        let status = response.status();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| self.remote(e.to_string()))?;
-        if !status.is_success() {
-            return Err(self.remote(format!("HTTP {status}: {text}")));
-        }
+        let text = self.post_with_retries(&body.to_string())?;
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| self.remote(format!("response is not JSON: {e}")))?;
         let choice = value
@@ -127,6 +167,71 @@ impl OpenAiAgent {
             truncated,
         })
     }
+
+    /// Posts `body`, retrying as the request policy allows; the answer's text on success.
+    fn post_with_retries(&self, body: &str) -> Result<String> {
+        let mut retry = 0;
+        loop {
+            match self.post_once(body) {
+                Ok(text) => return Ok(text),
+                Err(failure) if failure.retryable && retry < self.policy.max_retries => {
+                    std::thread::sleep(self.policy.backoff_for(retry, failure.retry_after));
+                    retry += 1;
+                }
+                Err(failure) => {
+                    let tries = if failure.retryable {
+                        format!(" (after {} tries)", retry + 1)
+                    } else {
+                        String::new()
+                    };
+                    return Err(self.remote(format!("{}{tries}", failure.message)));
+                }
+            }
+        }
+    }
+
+    /// One try: the answer's text, or why it failed.
+    fn post_once(&self, body: &str) -> std::result::Result<String, Failure> {
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .header("Content-Type", "application/json");
+        if let Some(key) = &self.api_key {
+            request = request.header("Authorization", &format!("Bearer {key}"));
+        }
+        let transport = |e: ureq::Error| Failure {
+            retryable: true,
+            retry_after: None,
+            message: e.to_string(),
+        };
+        let mut response = request.send(body).map_err(transport)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
+        let text = response.body_mut().read_to_string().map_err(transport)?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        Err(Failure {
+            retryable: status.as_u16() == 429 || status.is_server_error(),
+            retry_after,
+            message: format!("HTTP {status}: {text}"),
+        })
+    }
+}
+
+/// A blocking HTTP client that hands every status back and gives up on a request after `timeout`.
+fn http_agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
 }
 
 impl ChatAgent for OpenAiAgent {
