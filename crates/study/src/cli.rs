@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crossgym_grpo::{GrpoConfig, SftConfig};
+use crossgym_policy::RequestPolicy;
 
 use crate::audit::{AuditMode, audit, render_text};
 use crate::commands;
@@ -61,6 +62,13 @@ pub enum Command {
         /// API key for --url (default: $OPENAI_API_KEY when set).
         #[arg(long)]
         api_key: Option<String>,
+        /// With --url: seconds before one request is abandoned (then retried).
+        #[arg(long, default_value_t = 300)]
+        request_timeout: u64,
+        /// With --url: retries of a request after a 429, a 5xx or a connection error, waiting
+        /// 0.5 s, 1 s, 2 s, … (at most 30 s, or longer when the server says Retry-After).
+        #[arg(long, default_value_t = 6)]
+        max_retries: u32,
         /// Envs, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         envs: Vec<String>,
@@ -85,8 +93,8 @@ pub enum Command {
         /// Sampling seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Episodes in flight at once, from any tasks (local CPU models; records do not depend
-        /// on it).
+        /// Episodes in flight at once, from any tasks: on a local CPU model, or requests to the
+        /// server with --url (records do not depend on it).
         #[arg(long, default_value_t = crate::policy_source::DEFAULT_CONCURRENCY)]
         concurrency: usize,
         /// Record file (JSONL); an existing one is resumed.
@@ -365,6 +373,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             model,
             url,
             api_key,
+            request_timeout,
+            max_retries,
             envs,
             k,
             max_turns,
@@ -383,6 +393,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                     url,
                     model,
                     api_key: api_key.or_else(|| std::env::var("OPENAI_API_KEY").ok()),
+                    requests: RequestPolicy {
+                        timeout: std::time::Duration::from_secs(request_timeout.max(1)),
+                        max_retries,
+                        ..RequestPolicy::default()
+                    },
                 },
                 None => commands::EvalModel::Local(PathBuf::from(model)),
             };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
 use crossgym_grpo::{Demonstration, GrpoConfig, SftConfig, SftTrainer, TrainerBuilder, Verbosity};
-use crossgym_policy::Pretrained;
+use crossgym_policy::{Pretrained, RequestPolicy};
 
 use crate::demos::Demonstrator;
 use crate::device::DeviceChoice;
@@ -104,6 +104,8 @@ pub enum EvalModel {
         model: String,
         /// Bearer token, if the server wants one.
         api_key: Option<String>,
+        /// Timeout and retries of each request.
+        requests: RequestPolicy,
     },
 }
 
@@ -128,7 +130,7 @@ pub struct EvalCommand {
     pub tokens: TokenLimits,
     /// Sampling seed.
     pub seed: u64,
-    /// Episodes in flight at once (local CPU models).
+    /// Episodes in flight at once (local CPU models; requests to a server).
     pub concurrency: usize,
     /// Record file (JSONL; resumed when it exists).
     pub out: PathBuf,
@@ -157,7 +159,10 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
             url,
             model,
             api_key,
-        } => PolicySource::remote(url, model, api_key.clone(), None, cmd.tokens, cmd.seed),
+            requests,
+        } => PolicySource::remote(url, model, api_key.clone(), None, cmd.tokens, cmd.seed)
+            .with_request_policy(*requests)
+            .with_concurrency(cmd.concurrency),
     };
     let run = Run {
         id: "eval".into(),

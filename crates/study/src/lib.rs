@@ -61,6 +61,7 @@ pub mod plan;
 pub mod policy_source;
 pub mod pool;
 pub mod records;
+mod remote_eval;
 pub mod report;
 pub mod reproduce;
 pub mod results;

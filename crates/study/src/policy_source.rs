@@ -5,15 +5,17 @@ use std::collections::HashMap;
 
 use crossgym_env_core::{Env, Episode, Registry, Step, TaskId, Turn};
 use crossgym_policy::{
-    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, OpenAiAgent,
-    PackedModel, RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory,
+    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel,
+    RequestPolicy, RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory,
     rollout_group,
 };
 
 use crate::Result;
 use crate::eval::{EpisodeSink, EpisodeSource, EvalJob};
+use crate::remote_eval::{RemoteEval, RemoteModel};
 
-/// Episodes a local model keeps in flight by default (see [`PolicySource::with_concurrency`]).
+/// Episodes kept in flight by default, on a local model or as requests to a server (see
+/// [`PolicySource::with_concurrency`]).
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Token limits of evaluation episodes (the turn cap comes from the plan's eval spec).
@@ -52,16 +54,12 @@ enum Backend {
     /// A candle model in this process.
     Local(Box<LocalModel>),
     /// An OpenAI-compatible chat-completions server.
-    Remote {
-        url: String,
-        model: String,
-        api_key: Option<String>,
-    },
+    Remote(RemoteModel),
 }
 
 /// Plays evaluation episodes with a model. A local CPU model keeps up to `concurrency` episodes
-/// of any tasks in flight on the rollout engine ([`EpisodeStream`]); other models run the k
-/// samples of a task as one batch.
+/// of any tasks in flight on the rollout engine ([`EpisodeStream`]), a served model as many
+/// requests; other models run the k samples of a task as one batch.
 ///
 /// Sampling is seeded by `(seed, env, task)` only, and sample `i` of a task draws from stream
 /// `i` of that seed, so the same model gives the same episodes in every run that evaluates it
@@ -110,7 +108,7 @@ impl PolicySource {
         })
     }
 
-    /// Keeps up to `concurrency` episodes in flight (at least 1; local CPU models).
+    /// Keeps up to `concurrency` episodes in flight (at least 1; local CPU and served models).
     pub fn with_concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -128,16 +126,26 @@ impl PolicySource {
         seed: u64,
     ) -> Self {
         Self {
-            backend: Backend::Remote {
+            backend: Backend::Remote(RemoteModel {
                 url: url.to_owned(),
                 model: model.to_owned(),
                 api_key,
-            },
+                policy: RequestPolicy::default(),
+            }),
             system,
             limits,
             seed,
             concurrency: DEFAULT_CONCURRENCY,
         }
+    }
+
+    /// Times out and retries each request to a server as `policy` says (no effect on local
+    /// models).
+    pub fn with_request_policy(mut self, policy: RequestPolicy) -> Self {
+        if let Backend::Remote(remote) = &mut self.backend {
+            remote.policy = policy;
+        }
+        self
     }
 
     fn rollout_limits(&self, max_turns: usize) -> RolloutLimits {
@@ -233,15 +241,18 @@ impl EpisodeSource for PolicySource {
         done: &mut EpisodeSink<'_>,
     ) -> Result<()> {
         let limits = self.rollout_limits(max_turns);
-        let Backend::Local(local) = &self.backend else {
-            return crate::eval::play_jobs_in_groups(
-                self,
-                registry,
-                jobs,
-                max_turns,
-                temperature,
-                done,
-            );
+        let local = match &self.backend {
+            Backend::Local(local) => local,
+            Backend::Remote(remote) => {
+                let eval = RemoteEval {
+                    remote,
+                    system: self.system.as_deref(),
+                    limits,
+                    temperature,
+                    seed: self.seed,
+                };
+                return eval.play_jobs(registry, jobs, self.concurrency, done);
+            }
         };
         let LocalModel {
             engine: Some(engine),
@@ -355,16 +366,8 @@ impl PolicySource {
                 local.agent.set_params(params);
                 rollout_group(envs, task, &mut local.agent, system, &limits)?
             }
-            Backend::Remote {
-                url,
-                model,
-                api_key,
-            } => {
-                let mut agent = OpenAiAgent::new(url, model, params);
-                if let Some(key) = api_key {
-                    agent = agent.with_api_key(key.clone());
-                }
-                rollout_group(envs, task, &mut agent, system, &limits)?
+            Backend::Remote(remote) => {
+                rollout_group(envs, task, &mut remote.agent(params), system, &limits)?
             }
         };
         Ok(trajectories

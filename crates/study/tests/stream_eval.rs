@@ -13,7 +13,7 @@ use crossgym_study::records::Checkpoint;
 use crossgym_study::small_base::build_small_base;
 
 /// A source that forces the grouped path of [`EpisodeSource::play_jobs`].
-struct Grouped(PolicySource);
+pub struct Grouped(pub PolicySource);
 
 impl EpisodeSource for Grouped {
     fn play(

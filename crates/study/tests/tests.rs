@@ -9,5 +9,6 @@ mod eval_resume;
 mod gpu;
 mod paper_tables;
 mod real_study;
+mod remote_eval;
 mod stream_eval;
 mod toy;
