@@ -152,7 +152,10 @@ fn served_model_records_do_not_depend_on_requests_in_flight() {
     files.push(std::fs::read_to_string(&grouped).unwrap());
     assert_eq!(files[0].lines().count(), 24);
     assert_eq!(files[0], files[1], "concurrency 1 and 6 differ");
-    assert_eq!(files[0], files[2], "streamed and grouped record files differ");
+    assert_eq!(
+        files[0], files[2],
+        "streamed and grouped record files differ"
+    );
     // Each sample asked with its own seed, so the samples of a task are not all alike.
     let replies: std::collections::HashSet<String> = files[0]
         .lines()

@@ -7,6 +7,7 @@ mod demos;
 mod end_to_end;
 mod eval_resume;
 mod gpu;
+mod llama_server;
 mod paper_tables;
 mod real_study;
 mod remote_eval;
