@@ -21,7 +21,7 @@ use crate::io::read_text;
 use crate::metrics::Bootstrap;
 use crate::plan::Plan;
 use crate::policy_source::TokenLimits;
-use crate::records::{EpisodeRecord, read_jsonl};
+use crate::records::{Checkpoint, EpisodeRecord, read_jsonl};
 use crate::report::write_report;
 use crate::results::StudyResults;
 use crate::small_base::SmallBaseSpec;
@@ -100,6 +100,12 @@ pub enum Command {
         /// Record file (JSONL); an existing one is resumed.
         #[arg(long)]
         out: PathBuf,
+        /// The plan run the records belong to (for `crossgym report`).
+        #[arg(long, default_value = "eval")]
+        run: String,
+        /// The model state evaluated, STAGE:STEP (0:0 is the starting model).
+        #[arg(long, default_value = "0:0")]
+        checkpoint: Checkpoint,
         /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
         #[arg(long, default_value = "cpu")]
         device: DeviceChoice,
@@ -248,6 +254,12 @@ pub enum Command {
         #[arg(long)]
         log_requests: bool,
     },
+    /// Write a plan's runs as launch files of another trainer (see `export agentgym-rl --help`).
+    Export {
+        /// The trainer.
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
     /// List the printed cells of the paper's Tables 2 and 3 that do not follow from the others.
     Audit {
         /// Print a JSON array of {table, model, row, column, printed, recomputed}.
@@ -322,6 +334,34 @@ pub enum Command {
     },
 }
 
+/// Trainers `crossgym export` writes launch files for.
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// AgentGym-RL (verl + Ray + vLLM): item-id files, one launch script per run with the paper's
+    /// hyper-parameters against `crossgym serve`, and the `crossgym eval --url` commands that
+    /// bring the checkpoints back into `crossgym report`.
+    AgentgymRl {
+        /// The plan file (TOML).
+        #[arg(long)]
+        plan: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Difficulty file (for runs on the easy or hard half).
+        #[arg(long)]
+        difficulty: Option<PathBuf>,
+        /// Host of the env servers as the rollout workers reach them.
+        #[arg(long, default_value = "127.0.0.1")]
+        env_host: String,
+        /// The base model as AgentGym-RL loads it (default: the plan's model).
+        #[arg(long)]
+        base_model: Option<String>,
+        /// Epochs over each stage's items.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+    },
+}
+
 /// Every `*.jsonl` file under `paths` (files as given, folders searched recursively, sorted).
 pub fn jsonl_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
@@ -385,6 +425,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             seed,
             concurrency,
             out: path,
+            run,
+            checkpoint,
             device,
             quiet,
         } => {
@@ -416,6 +458,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 seed,
                 concurrency,
                 out: path,
+                run,
+                checkpoint,
                 progress: !quiet,
             };
             commands::eval(&cmd, out)
@@ -512,6 +556,25 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let text = serde_json::to_string_pretty(&report)
                 .map_err(|e| StudyError::parse("gpu-check", e))?;
             emit(out, &format!("{text}\n"))
+        }
+        Command::Export {
+            target:
+                ExportTarget::AgentgymRl {
+                    plan,
+                    out: dir,
+                    difficulty,
+                    env_host,
+                    base_model,
+                    epochs,
+                },
+        } => {
+            let options = crate::export::ExportOptions {
+                env_host,
+                base_model,
+                epochs,
+                ..crate::export::ExportOptions::default()
+            };
+            commands::export_agentgym_rl(&plan, difficulty.as_deref(), &options, &dir, out)
         }
         Command::Serve {
             env,

@@ -134,6 +134,10 @@ pub struct EvalCommand {
     pub concurrency: usize,
     /// Record file (JSONL; resumed when it exists).
     pub out: PathBuf,
+    /// The plan run the records belong to.
+    pub run: String,
+    /// The model state evaluated.
+    pub checkpoint: Checkpoint,
     /// Progress bar.
     pub progress: bool,
 }
@@ -165,7 +169,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
             .with_concurrency(cmd.concurrency),
     };
     let run = Run {
-        id: "eval".into(),
+        id: cmd.run.clone(),
         kind: RunKind::Base,
         init_from: None,
         stages: Vec::new(),
@@ -184,7 +188,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
     }
     let played = evaluate(
         &run,
-        Checkpoint::START,
+        cmd.checkpoint,
         &registry,
         &mut source,
         None,
@@ -422,4 +426,35 @@ pub fn describe_env(env: &dyn Env) -> String {
         env.tasks(Split::Train).len(),
         env.tasks(Split::Test).len()
     )
+}
+
+/// `crossgym export agentgym-rl`: the plan's launch files under `dir`
+/// ([`crate::export::export_agentgym_rl`]).
+pub fn export_agentgym_rl(
+    plan: &Path,
+    difficulty: Option<&Path>,
+    options: &crate::export::ExportOptions,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let plan = Plan::load(plan)?;
+    let difficulty = difficulty
+        .map(crate::difficulty::DifficultyFile::load)
+        .transpose()?;
+    let registry = crate::envs::registry()?;
+    let summary =
+        crate::export::export_agentgym_rl(&plan, &registry, difficulty.as_ref(), options, dir)?;
+    emit(
+        out,
+        &format!(
+            "wrote {} launch scripts and {} item-id files to {}\n",
+            summary.run_scripts.len(),
+            summary.item_files.len(),
+            dir.display()
+        ),
+    )?;
+    for (run, why) in &summary.skipped {
+        emit(out, &format!("not exported: {run}: {why}\n"))?;
+    }
+    Ok(())
 }

@@ -50,6 +50,7 @@ pub mod difficulty;
 pub mod envs;
 mod error;
 pub mod eval;
+pub mod export;
 pub mod failure;
 pub mod findings;
 pub mod gpu_check;

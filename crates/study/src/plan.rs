@@ -35,7 +35,7 @@ impl fmt::Display for Difficulty {
 }
 
 /// Which of an env's training tasks a stage draws from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskPool {
     /// Every training task (U).

@@ -31,6 +31,26 @@ impl Checkpoint {
     pub const START: Checkpoint = Checkpoint { stage: 0, step: 0 };
 }
 
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.stage, self.step)
+    }
+}
+
+impl std::str::FromStr for Checkpoint {
+    type Err = String;
+
+    /// `STAGE:STEP`, e.g. `0:0` (the starting model) or `2:150`.
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        let bad = || format!("{text:?} is not STAGE:STEP (two whole numbers, e.g. 1:150)");
+        let (stage, step) = text.split_once(':').ok_or_else(bad)?;
+        Ok(Self {
+            stage: stage.trim().parse().map_err(|_| bad())?,
+            step: step.trim().parse().map_err(|_| bad())?,
+        })
+    }
+}
+
 /// One evaluated episode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeRecord {

@@ -9,6 +9,7 @@ use crossgym_study::commands::{self, EvalCommand, EvalModel};
 use crossgym_study::device::DeviceChoice;
 use crossgym_study::envs::registry_for;
 use crossgym_study::policy_source::TokenLimits;
+use crossgym_study::records::Checkpoint;
 use crossgym_study::small_base::build_small_base;
 
 fn dir(name: &str) -> PathBuf {
@@ -64,6 +65,8 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
         seed: 0,
         concurrency: 3,
         out: root.join("eval.jsonl"),
+        run: "eval".into(),
+        checkpoint: Checkpoint::START,
         progress: false,
     };
     let mut out = Vec::new();

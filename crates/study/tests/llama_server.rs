@@ -132,6 +132,8 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
         seed: 5,
         concurrency: 4,
         out: out.clone(),
+        run: "served".into(),
+        checkpoint: "1:5".parse().unwrap(),
         progress: false,
     };
     let mut printed = Vec::new();
@@ -141,6 +143,10 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
     let records: Vec<EpisodeRecord> = read_jsonl(&out).unwrap();
     assert_eq!(records.len(), 4);
     for record in &records {
+        assert_eq!(
+            (record.run.as_str(), record.checkpoint.to_string()),
+            ("served", "1:5".into())
+        );
         let episode = record.episode.as_ref().expect("episodes are kept");
         assert!(!episode.turns.is_empty(), "{record:?}");
         assert!(

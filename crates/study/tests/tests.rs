@@ -6,6 +6,7 @@ mod commands;
 mod demos;
 mod end_to_end;
 mod eval_resume;
+mod export;
 mod gpu;
 mod llama_server;
 mod paper_tables;
