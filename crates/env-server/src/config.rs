@@ -25,11 +25,20 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// One JSON line per request on stderr (method, path, status, microseconds).
     pub log_requests: bool,
+    /// Threads that run env steps (tokio's blocking pool in [`crate::run_until_signal`]): a
+    /// fixed pool, so a burst of clients queues instead of adding threads (each new thread
+    /// keeps its own allocator cache, which is what made memory creep up under load).
+    pub step_threads: usize,
+}
+
+/// The default [`ServerConfig::step_threads`]: twice the cores, at least 4.
+pub fn default_step_threads() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4))
 }
 
 impl ServerConfig {
     /// The defaults for `env`: `127.0.0.1:0`, [`DEFAULT_MAX_SESSIONS`], [`DEFAULT_IDLE_TIMEOUT`],
-    /// no request log.
+    /// no request log, [`default_step_threads`].
     pub fn new(env: EnvName) -> Self {
         Self {
             env,
@@ -37,6 +46,7 @@ impl ServerConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             log_requests: false,
+            step_threads: default_step_threads(),
         }
     }
 

@@ -53,6 +53,7 @@
 
 pub mod app;
 mod body;
+pub mod cli;
 mod config;
 pub mod loadgen;
 mod log;
@@ -63,7 +64,7 @@ pub mod sessions;
 
 use std::net::SocketAddr;
 
-pub use config::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, ServerConfig};
+pub use config::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, ServerConfig, default_step_threads};
 pub use registry::{EnvName, UnknownEnvName};
 pub use server::{Routes, Server, router, routes, run_until_signal, serve, shutdown_signal};
 pub use sessions::SessionStats;

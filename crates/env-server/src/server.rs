@@ -182,6 +182,9 @@ pub async fn shutdown_signal() {
 /// `listening on http://ADDR (env NAME)` to `out`, serve until SIGINT/SIGTERM.
 pub fn run_until_signal(config: ServerConfig, out: &mut dyn Write) -> Result<(), ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(config.step_threads.max(1))
+        // Idle step threads stay rather than exit and come back (see `step_threads`).
+        .thread_keep_alive(std::time::Duration::from_secs(3600))
         .enable_all()
         .build()
         .map_err(|e| ServerError::Internal(format!("tokio runtime: {e}")))?;

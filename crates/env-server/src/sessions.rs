@@ -104,8 +104,10 @@ impl<S> Sessions<S> {
             table: Mutex::new(Table {
                 next: 0,
                 live: HashMap::new(),
-                gone: HashMap::new(),
-                gone_order: VecDeque::new(),
+                // Full size from the start: the memory of gone ids is bounded, and a server's
+                // footprint should not creep up while it fills.
+                gone: HashMap::with_capacity(GONE_MEMORY + 1),
+                gone_order: VecDeque::with_capacity(GONE_MEMORY + 1),
                 stats: SessionStats::default(),
             }),
             max_sessions: max_sessions.max(1),

@@ -32,7 +32,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$python" crates/study/tests/llama_server/serve.py --model "$gguf" --port "$port" \
-  --parallel "$parallel" --ctx-per-slot 4096 >"$work/server.out" 2>"$work/server.log" </dev/null &
+  --parallel "$parallel" --ctx-per-slot 4096 --until-signal >"$work/server.out" 2>"$work/server.log" </dev/null &
 server=$!
 for _ in $(seq 600); do
   grep -q listening "$work/server.out" 2>/dev/null && break

@@ -235,24 +235,9 @@ pub enum Command {
     /// Serve one env over AgentGym's HTTP protocol (AgentGym-RL, verl and AgentGym's clients use
     /// it unchanged); stops on SIGINT or SIGTERM.
     Serve {
-        /// The env (webshop, searchqa, textcraft, alfworld, babyai).
-        #[arg(long)]
-        env: String,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: std::net::IpAddr,
-        /// Port to listen on (0 picks a free one; the address is printed).
-        #[arg(long, default_value_t = 8000)]
-        port: u16,
-        /// Most live sessions; beyond it the least recently used one is evicted.
-        #[arg(long, default_value_t = crossgym_env_server::DEFAULT_MAX_SESSIONS)]
-        max_sessions: usize,
-        /// Seconds after which an idle session is evicted.
-        #[arg(long, default_value_t = crossgym_env_server::DEFAULT_IDLE_TIMEOUT.as_secs())]
-        idle_timeout: u64,
-        /// Log one JSON line per request to stderr.
-        #[arg(long)]
-        log_requests: bool,
+        /// The server's options.
+        #[command(flatten)]
+        args: crossgym_env_server::cli::ServeArgs,
     },
     /// Write a plan's runs as launch files of another trainer (see `export agentgym-rl --help`).
     Export {
@@ -576,34 +561,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             commands::export_agentgym_rl(&plan, difficulty.as_deref(), &options, &dir, out)
         }
-        Command::Serve {
-            env,
-            host,
-            port,
-            max_sessions,
-            idle_timeout,
-            log_requests,
-        } => {
-            let name = env
-                .parse()
-                .map_err(
-                    |e: crossgym_env_server::UnknownEnvName| StudyError::Invalid {
-                        context: "--env".to_owned(),
-                        message: e.to_string(),
-                    },
-                )?;
-            let config = crossgym_env_server::ServerConfig {
-                addr: std::net::SocketAddr::new(host, port),
-                max_sessions,
-                idle_timeout: std::time::Duration::from_secs(idle_timeout),
-                log_requests,
-                ..crossgym_env_server::ServerConfig::new(name)
-            };
-            crossgym_env_server::run_until_signal(config, out).map_err(|e| StudyError::Invalid {
-                context: format!("crossgym serve --env {env}"),
+        Command::Serve { args } => crossgym_env_server::run_until_signal(args.config(), out)
+            .map_err(|e| StudyError::Invalid {
+                context: format!("crossgym serve --env {}", args.env),
                 message: e.to_string(),
-            })
-        }
+            }),
         Command::Audit { json, strict } => {
             let mode = if strict {
                 AuditMode::Strict

@@ -1,7 +1,8 @@
 """Serves a GGUF with llama.cpp's OpenAI-compatible HTTP server (PyPI wheel xllamacpp) on
-127.0.0.1 until stdin closes or the process is signalled.
+127.0.0.1 until stdin closes (unless --until-signal) or the process is signalled.
 
 usage: python serve.py --model FILE.gguf --port PORT [--parallel N] [--ctx-per-slot T] [--threads N]
+                       [--until-signal]
 
 Prints one line `listening http://127.0.0.1:PORT` once the model is loaded.
 """
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("--ctx-per-slot", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--alias", default="smollm2")
+    parser.add_argument("--until-signal", action="store_true", help="ignore stdin")
     args = parser.parse_args()
 
     params = xllamacpp.CommonParams()
@@ -40,7 +42,8 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    if not args.until_signal:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     stop.wait()
     del server
 
