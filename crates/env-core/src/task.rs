@@ -45,6 +45,19 @@ impl fmt::Display for Split {
     }
 }
 
+impl std::str::FromStr for Split {
+    type Err = String;
+
+    /// `train` or `test`.
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text.trim() {
+            "train" => Ok(Split::Train),
+            "test" => Ok(Split::Test),
+            other => Err(format!("{other:?} is not a split (train, test)")),
+        }
+    }
+}
+
 /// A train/test partition of an env's task ids: disjoint, sorted, every id in range.
 ///
 /// The paper's sizes (Table 5) are in [`crate::paper`]. Build one with

@@ -81,9 +81,12 @@ pub enum Command {
         /// Sampling temperature.
         #[arg(long, default_value_t = 1.0)]
         temperature: f64,
-        /// Only the first this many test tasks of each env.
+        /// Only the first this many tasks of each split of each env.
         #[arg(long)]
         max_tasks: Option<usize>,
+        /// Which splits' tasks, comma-separated (train as well for `crossgym split`'s input).
+        #[arg(long, value_delimiter = ',', default_value = "test")]
+        splits: Vec<crossgym_env_core::Split>,
         /// Most tokens per reply.
         #[arg(long, default_value_t = 200)]
         max_tokens_per_turn: usize,
@@ -405,6 +408,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             max_turns,
             temperature,
             max_tasks,
+            splits,
             max_tokens_per_turn,
             max_total_tokens,
             seed,
@@ -436,6 +440,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 max_turns,
                 temperature,
                 max_tasks,
+                splits,
                 tokens: TokenLimits {
                     max_tokens_per_turn,
                     max_total_tokens,

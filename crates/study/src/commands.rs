@@ -124,8 +124,10 @@ pub struct EvalCommand {
     pub max_turns: usize,
     /// Sampling temperature.
     pub temperature: f64,
-    /// First this many test tasks per env (all when `None`).
+    /// First this many tasks per split and env (all when `None`).
     pub max_tasks: Option<usize>,
+    /// Which splits' tasks.
+    pub splits: Vec<Split>,
     /// Token limits.
     pub tokens: TokenLimits,
     /// Sampling seed.
@@ -194,7 +196,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
         None,
         &cmd.out,
         &EvalOptions {
-            splits: vec![Split::Test],
+            splits: cmd.splits.clone(),
             keep_episodes: true,
             progress: cmd.progress,
         },

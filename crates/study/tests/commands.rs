@@ -58,6 +58,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
         max_turns: 2,
         temperature: 1.0,
         max_tasks: Some(2),
+        splits: vec![crossgym_env_core::Split::Test],
         tokens: TokenLimits {
             max_tokens_per_turn: 6,
             max_total_tokens: 64,

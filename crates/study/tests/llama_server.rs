@@ -125,6 +125,7 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
         max_turns: 2,
         temperature: 1.0,
         max_tasks: Some(2),
+        splits: vec![crossgym_env_core::Split::Test],
         tokens: TokenLimits {
             max_tokens_per_turn: 16,
             max_total_tokens: 600,
