@@ -235,7 +235,7 @@ impl Trainer {
             .map(|info| RolloutLimits {
                 max_turns: rollout.max_turns.unwrap_or(info.max_turns_train),
                 max_tokens_per_turn: rollout.max_tokens_per_turn,
-                max_total_tokens: rollout.max_response_tokens,
+                max_total_tokens: rollout.max_total_tokens,
             })
             .collect()
     }
