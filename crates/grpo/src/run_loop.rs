@@ -56,6 +56,34 @@ macro_rules! run_settings_methods {
 }
 pub(crate) use run_settings_methods;
 
+/// The public methods a trainer with a `core: RunLoop` field gets from its loop, written once
+/// for [`crate::Trainer`] and [`crate::SftTrainer`] (the trainer implements [`Phase`]).
+macro_rules! run_loop_methods {
+    () => {
+        /// Completed steps.
+        pub fn step(&self) -> u64 {
+            self.core.step
+        }
+
+        /// Trains until the settings' `steps` are done (continuing a resumed run), writing
+        /// checkpoints when a directory is set; returns this call's metrics.
+        pub fn train(&mut self) -> $crate::Result<Vec<$crate::StepMetrics>> {
+            $crate::run_loop::train(self)
+        }
+
+        /// The checkpoint of the current state.
+        pub fn checkpoint(&self) -> $crate::Result<$crate::checkpoint::Checkpoint> {
+            $crate::run_loop::checkpoint(self)
+        }
+
+        /// Writes a checkpoint under the checkpoint directory; returns its path.
+        pub fn save_checkpoint(&self) -> $crate::Result<std::path::PathBuf> {
+            $crate::run_loop::save_checkpoint(self)
+        }
+    };
+}
+pub(crate) use run_loop_methods;
+
 /// Where a training loop stands, and what it writes.
 #[derive(Debug)]
 pub(crate) struct RunLoop {

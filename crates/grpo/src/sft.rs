@@ -15,11 +15,12 @@ use crossgym_policy::{CausalLm, ChatTemplate, Message, Role, Tokenizer, conversa
 use rand::seq::SliceRandom;
 
 use crate::batch::Sequence;
-use crate::checkpoint::Checkpoint;
 use crate::config::SftConfig;
 use crate::metrics::StepMetrics;
 use crate::rng::RngState;
-use crate::run_loop::{self, LoopSpec, Phase, RunLoop, RunSettings, run_settings_methods};
+use crate::run_loop::{
+    LoopSpec, Phase, RunLoop, RunSettings, run_loop_methods, run_settings_methods,
+};
 use crate::sampler::{Cursor, SamplerState};
 use crate::update::sft_update;
 use crate::{GrpoError, Result};
@@ -237,11 +238,6 @@ impl<'m> SftTrainer<'m> {
         self.core.set_checkpoint_dir(dir.into());
     }
 
-    /// Completed steps.
-    pub fn step(&self) -> u64 {
-        self.core.step
-    }
-
     fn next_batch(&mut self) -> Vec<usize> {
         let n = self.records.len();
         let (cursor, rng) = (&mut self.cursor, &mut self.core.rng);
@@ -302,20 +298,7 @@ impl<'m> SftTrainer<'m> {
         Ok(metrics)
     }
 
-    /// Runs until `config.steps` steps are done, checkpointing when a directory is set.
-    pub fn train(&mut self) -> Result<Vec<StepMetrics>> {
-        run_loop::train(self)
-    }
-
-    /// The checkpoint of the current state.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        run_loop::checkpoint(self)
-    }
-
-    /// Writes a checkpoint under the checkpoint directory; returns its path.
-    pub fn save_checkpoint(&self) -> Result<PathBuf> {
-        run_loop::save_checkpoint(self)
-    }
+    run_loop_methods!();
 
     /// Continues from an `sft` checkpoint.
     pub fn resume(&mut self, path: &Path) -> Result<()> {

@@ -2,7 +2,7 @@
 //! advantages, update in mini-batches, log, checkpoint.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, TaskId};
@@ -13,14 +13,15 @@ use rand::Rng;
 
 use crate::advantage::batch_advantages;
 use crate::batch::Sequence;
-use crate::checkpoint::Checkpoint;
 use crate::config::GrpoConfig;
 use crate::loss::LossSums;
 use crate::metrics::{StepMetrics, mean_std, success_rate};
 use crate::optim::AdamW;
 pub use crate::play::EnvMaker;
 use crate::play::{GroupDraw, Players};
-use crate::run_loop::{self, LoopSpec, Phase, RunLoop, RunSettings, run_settings_methods};
+use crate::run_loop::{
+    LoopSpec, Phase, RunLoop, RunSettings, run_loop_methods, run_settings_methods,
+};
 use crate::sampler::{SamplerState, TaskSampler, TaskSchedule};
 use crate::update::{UpdateSettings, grpo_update};
 use crate::{GrpoError, Result};
@@ -208,11 +209,6 @@ impl Trainer {
     /// The settings.
     pub fn config(&self) -> &GrpoConfig {
         &self.config
-    }
-
-    /// Completed steps.
-    pub fn step(&self) -> u64 {
-        self.core.step
     }
 
     /// The optimizer (e.g. to read its step count).
@@ -403,21 +399,7 @@ impl Trainer {
         Ok(metrics)
     }
 
-    /// Trains until `config.steps` steps are done (continuing a resumed run), writing
-    /// checkpoints when a directory is set; returns this call's metrics.
-    pub fn train(&mut self) -> Result<Vec<StepMetrics>> {
-        run_loop::train(self)
-    }
-
-    /// The checkpoint of the current state.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        run_loop::checkpoint(self)
-    }
-
-    /// Writes a checkpoint under the checkpoint directory; returns its path.
-    pub fn save_checkpoint(&self) -> Result<PathBuf> {
-        run_loop::save_checkpoint(self)
-    }
+    run_loop_methods!();
 
     /// Continues from the checkpoint at `path` (a checkpoint or a root with `latest`): weights,
     /// optimizer moments, generators, task sampler and step. The frozen reference stays the
