@@ -15,8 +15,9 @@ pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// The largest absolute element-wise difference of two f32 tensors of the same shape.
-pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+/// The largest absolute element-wise difference of two tensors of the same shape and float
+/// dtype, computed in that dtype and widened to f64.
+pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b)
         .unwrap()
         .abs()
@@ -24,6 +25,8 @@ pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
         .flatten_all()
         .unwrap()
         .max(0)
+        .unwrap()
+        .to_dtype(candle_core::DType::F64)
         .unwrap()
         .to_scalar()
         .unwrap()
@@ -93,18 +96,4 @@ pub(crate) fn check_gradients(vars: &[&Var], loss: impl Fn() -> Tensor) {
             );
         }
     }
-}
-
-/// The largest absolute element-wise difference of two f64 tensors of the same shape.
-pub(crate) fn max_diff_f64(a: &Tensor, b: &Tensor) -> f64 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap()
 }

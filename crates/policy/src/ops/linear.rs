@@ -57,7 +57,7 @@ impl CustomOp2 for Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{check_gradients, max_diff_f64, var, weighted};
+    use crate::test_util::{check_gradients, max_diff, var, weighted};
 
     #[test]
     fn linear_matches_matmul_and_finite_differences() {
@@ -66,7 +66,7 @@ mod tests {
             let w = var(&[3, 37], 18);
             let fused = linear(x.as_tensor(), w.as_tensor()).unwrap();
             let plain = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
-            assert!(max_diff_f64(&fused, &plain) < 1e-12);
+            assert!(max_diff(&fused, &plain) < 1e-12);
             check_gradients(&[&x, &w], || {
                 weighted(&linear(x.as_tensor(), w.as_tensor()).unwrap(), 19)
             });

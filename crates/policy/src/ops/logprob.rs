@@ -218,7 +218,7 @@ mod tests {
     use candle_core::{D, Device, Tensor};
 
     use super::*;
-    use crate::test_util::{check_gradients, max_diff_f64, var, weighted};
+    use crate::test_util::{check_gradients, max_diff, var, weighted};
 
     #[test]
     fn logprob_entropy_matches_elementary_ops_and_finite_differences() {
@@ -239,8 +239,8 @@ mod tests {
             .unwrap()
             .neg()
             .unwrap();
-        assert!(max_diff_f64(&both.narrow(2, 0, 1).unwrap().squeeze(2).unwrap(), &lp) < 1e-12);
-        assert!(max_diff_f64(&both.narrow(2, 1, 1).unwrap().squeeze(2).unwrap(), &entropy) < 1e-12);
+        assert!(max_diff(&both.narrow(2, 0, 1).unwrap().squeeze(2).unwrap(), &lp) < 1e-12);
+        assert!(max_diff(&both.narrow(2, 1, 1).unwrap().squeeze(2).unwrap(), &entropy) < 1e-12);
         // Both terms, and the log-prob alone (the entropy-free fast path of the backward).
         check_gradients(&[&logits], || {
             weighted(&logprob_entropy(&scaled(), &targets).unwrap(), 15)

@@ -47,6 +47,8 @@ pub(crate) trait Real:
     fn of(v: f64) -> Self;
     /// `self` widened to f64.
     fn f64(self) -> f64;
+    /// `√self`.
+    fn sqrt(self) -> Self;
     /// A kernel's output as candle storage of this type.
     fn storage(values: Vec<Self>) -> CpuStorage;
 }
@@ -61,6 +63,9 @@ impl Real for f32 {
     }
     fn f64(self) -> f64 {
         f64::from(self)
+    }
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
     }
     fn storage(values: Vec<Self>) -> CpuStorage {
         CpuStorage::F32(values)
@@ -77,6 +82,9 @@ impl Real for f64 {
     }
     fn f64(self) -> f64 {
         self
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
     }
     fn storage(values: Vec<Self>) -> CpuStorage {
         CpuStorage::F64(values)

@@ -157,7 +157,7 @@ impl CustomOp3 for RmsNormBwd {
 mod tests {
     use super::*;
     use crate::model::rms_norm_elementary;
-    use crate::test_util::{check_gradients, max_diff_f64, var, weighted};
+    use crate::test_util::{check_gradients, max_diff, var, weighted};
 
     #[test]
     fn rms_norm_matches_elementary_ops_and_finite_differences() {
@@ -165,7 +165,7 @@ mod tests {
         let w = var(&[8], 2);
         let fused = rms_norm(x.as_tensor(), w.as_tensor(), 1e-5).unwrap();
         let plain = rms_norm_elementary(x.as_tensor(), w.as_tensor(), 1e-5).unwrap();
-        assert!(max_diff_f64(&fused, &plain) < 1e-12);
+        assert!(max_diff(&fused, &plain) < 1e-12);
         check_gradients(&[&x, &w], || {
             weighted(&rms_norm(x.as_tensor(), w.as_tensor(), 1e-5).unwrap(), 3)
         });

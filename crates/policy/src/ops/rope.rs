@@ -130,7 +130,7 @@ mod tests {
 
     use super::*;
     use crate::model::rope_elementary;
-    use crate::test_util::{check_gradients, max_diff_f64, values_f64, var, weighted};
+    use crate::test_util::{check_gradients, max_diff, values_f64, var, weighted};
 
     #[test]
     fn rope_matches_elementary_ops_and_finite_differences() {
@@ -141,14 +141,14 @@ mod tests {
         let sin = Tensor::from_vec(values_f64(9, 6), (3, 3), &Device::Cpu).unwrap();
         let fused = rope(&view(), &cos, &sin).unwrap();
         let plain = rope_elementary(&view().contiguous().unwrap(), &cos, &sin).unwrap();
-        assert!(max_diff_f64(&fused, &plain) < 1e-12);
+        assert!(max_diff(&fused, &plain) < 1e-12);
         check_gradients(&[&x], || weighted(&rope(&view(), &cos, &sin).unwrap(), 7));
         // Per-row angles `[B, 1, T, D/2]` (the KV-cached session).
         let cos = Tensor::from_vec(values_f64(18, 8), (2, 1, 3, 3), &Device::Cpu).unwrap();
         let sin = Tensor::from_vec(values_f64(18, 9), (2, 1, 3, 3), &Device::Cpu).unwrap();
         let fused = rope(&view(), &cos, &sin).unwrap();
         let plain = rope_elementary(&view().contiguous().unwrap(), &cos, &sin).unwrap();
-        assert!(max_diff_f64(&fused, &plain) < 1e-12);
+        assert!(max_diff(&fused, &plain) < 1e-12);
         check_gradients(&[&x], || weighted(&rope(&view(), &cos, &sin).unwrap(), 10));
     }
 }

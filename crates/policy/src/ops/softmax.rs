@@ -149,7 +149,7 @@ mod tests {
 
     use super::*;
     use crate::model::MASK_VALUE;
-    use crate::test_util::{check_gradients, max_diff_f64, values_f64, var, weighted};
+    use crate::test_util::{check_gradients, max_diff, values_f64, var, weighted};
 
     #[test]
     fn masked_softmax_matches_elementary_ops_and_finite_differences() {
@@ -171,7 +171,7 @@ mod tests {
                 D::Minus1,
             )
             .unwrap();
-            assert!(max_diff_f64(&fused, &plain) < 1e-12);
+            assert!(max_diff(&fused, &plain) < 1e-12);
             check_gradients(&[&x], || {
                 weighted(&masked_softmax(x.as_tensor(), &mask, 0.7).unwrap(), 13)
             });
