@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
-use crossgym_grpo::{Demonstration, GrpoConfig, SftConfig, SftTrainer, TrainerBuilder, Verbosity};
+use crossgym_grpo::{
+    Demonstration, GrpoConfig, SftConfig, SftTrainerBuilder, TrainerBuilder, Verbosity, checkpoint,
+};
 use crossgym_policy::{Pretrained, RequestPolicy};
 
 use crate::demos::Demonstrator;
@@ -260,7 +262,7 @@ pub fn train(
         .template(bundle.template.clone())
         .schedule(crossgym_grpo::TaskSchedule::mixture(&weights))
         .metrics_file(out_dir.join("metrics.jsonl"))
-        .checkpoint_dir(out_dir.join("checkpoints"))
+        .checkpoint_dir(checkpoint::root_in(out_dir))
         .verbosity(verbosity(progress));
     for env in envs {
         let registry = Arc::clone(&registry);
@@ -268,8 +270,7 @@ pub fn train(
         builder = builder.env(move || registry.make(&name));
     }
     let mut trainer = builder.build()?;
-    let checkpoints = out_dir.join("checkpoints");
-    if checkpoints.join("latest").exists() {
+    if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
         trainer.resume(&checkpoints)?;
         emit(out, &format!("resumed at step {}\n", trainer.step()))?;
     }
@@ -325,18 +326,15 @@ pub fn sft(
             conversations.push(Demonstration::from_episode(env.as_ref(), None, &episode));
         }
     }
-    let mut trainer = SftTrainer::new(
-        &bundle.model,
-        &bundle.tokenizer,
-        &bundle.template,
-        &conversations,
-        config,
-    )?;
-    trainer.set_checkpoint_dir(out_dir.join("checkpoints"));
-    trainer.set_verbosity(verbosity(progress));
-    trainer.metrics_file(out_dir.join("metrics.jsonl"))?;
-    if out_dir.join("checkpoints").join("latest").exists() {
-        trainer.resume(&out_dir.join("checkpoints"))?;
+    let mut trainer =
+        SftTrainerBuilder::new(&bundle.model, &bundle.tokenizer, &conversations, config)
+            .template(bundle.template.clone())
+            .metrics_file(out_dir.join("metrics.jsonl"))
+            .checkpoint_dir(checkpoint::root_in(out_dir))
+            .verbosity(verbosity(progress))
+            .build()?;
+    if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
+        trainer.resume(&checkpoints)?;
     }
     let metrics = trainer.train()?;
     drop(trainer);

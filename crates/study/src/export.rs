@@ -395,7 +395,7 @@ impl Launch<'_> {
             ("data.train_file", format!("\"$EXPORT_DIR/AgentItemId/{train_file}\"")),
             ("data.train_batch_size", self.grpo.tasks_per_batch.to_string()),
             ("data.max_prompt_length", "1024".into()),
-            ("data.max_response_length", rollout.max_response_tokens.to_string()),
+            ("data.max_response_length", rollout.max_total_tokens.to_string()),
             ("actor_rollout_ref.agentgym.task_name", source.env.clone()),
             ("actor_rollout_ref.agentgym.env_addr", self.env_url(&source.env)),
             ("actor_rollout_ref.agentgym.timeout", "600".into()),

@@ -33,7 +33,7 @@ impl Default for TokenLimits {
         let rollout = crossgym_grpo::RolloutConfig::default();
         Self {
             max_tokens_per_turn: rollout.max_tokens_per_turn,
-            max_total_tokens: rollout.max_response_tokens,
+            max_total_tokens: rollout.max_total_tokens,
         }
     }
 }

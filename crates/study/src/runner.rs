@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, Registry, Split};
-use crossgym_grpo::{GrpoConfig, TaskSchedule, TrainerBuilder, Verbosity};
+use crossgym_grpo::{GrpoConfig, TaskSchedule, TrainerBuilder, Verbosity, checkpoint};
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
@@ -523,7 +523,7 @@ impl StudyRunner {
             .template(template.clone())
             .schedule(schedule)
             .metrics_file(run_dir.join("metrics.jsonl"))
-            .checkpoint_dir(run_dir.join("checkpoints"))
+            .checkpoint_dir(checkpoint::root_in(&run_dir))
             .verbosity(if self.progress {
                 Verbosity::Progress
             } else {
@@ -546,8 +546,7 @@ impl StudyRunner {
             });
         }
         let mut trainer = builder.build()?;
-        let checkpoints = run_dir.join("checkpoints");
-        if checkpoints.join("latest").exists() {
+        if let Some(checkpoints) = checkpoint::resumable_in(&run_dir) {
             trainer.resume(&checkpoints)?;
         }
         let bundle = |model: crossgym_policy::CausalLm| Pretrained {

@@ -112,7 +112,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     };
     config.rollout.max_turns = Some(2);
     config.rollout.max_tokens_per_turn = 6;
-    config.rollout.max_response_tokens = 64;
+    config.rollout.max_total_tokens = 64;
     let mut out = Vec::new();
     commands::train(
         &model,
