@@ -210,28 +210,35 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
     )?;
     emit(
         out,
-        "env | avg@k (95% CI) | pass@k | turns | tokens | episodes\n--- | --- | --- | --- | --- | ---\n",
+        "env | split | avg@k (95% CI) | pass@k | turns | tokens | episodes\n--- | --- | --- | --- | --- | --- | ---\n",
     )?;
     let bootstrap = Bootstrap::default();
     for env in &cmd.envs {
-        let mine: Vec<_> = records
-            .iter()
-            .filter(|r| &r.env == env && r.run == "eval")
-            .collect();
-        let s = summarize(env, mine, &bootstrap)?;
-        emit(
-            out,
-            &format!(
-                "{env} | {:.2} ({:.2}–{:.2}) | {:.2} | {:.2} | {:.1} | {}\n",
-                s.avg_at_k.value * 100.0,
-                s.avg_at_k.lo * 100.0,
-                s.avg_at_k.hi * 100.0,
-                s.pass_at_k.value * 100.0,
-                s.mean_turns.value,
-                s.mean_tokens.value,
-                s.episodes
-            ),
-        )?;
+        for split in &cmd.splits {
+            let mine: Vec<_> = records
+                .iter()
+                .filter(|r| {
+                    &r.env == env
+                        && r.split == *split
+                        && r.run == cmd.run
+                        && r.checkpoint == cmd.checkpoint
+                })
+                .collect();
+            let s = summarize(env, mine, &bootstrap)?;
+            emit(
+                out,
+                &format!(
+                    "{env} | {split} | {:.2} ({:.2}–{:.2}) | {:.2} | {:.2} | {:.1} | {}\n",
+                    s.avg_at_k.value * 100.0,
+                    s.avg_at_k.lo * 100.0,
+                    s.avg_at_k.hi * 100.0,
+                    s.pass_at_k.value * 100.0,
+                    s.mean_turns.value,
+                    s.mean_tokens.value,
+                    s.episodes
+                ),
+            )?;
+        }
     }
     Ok(())
 }

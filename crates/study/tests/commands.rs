@@ -90,7 +90,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("played 4 episodes; 4 on file"), "{text}");
     assert!(
-        text.lines().any(|l| l.starts_with("textcraft | ")),
+        text.lines().any(|l| l.starts_with("textcraft | test | ")),
         "{text}"
     );
     // Resumed: nothing left to play.

@@ -127,6 +127,7 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
     eval(&cmd, &mut printed).unwrap();
     let text = String::from_utf8(printed).unwrap();
     assert!(text.contains("played 4 episodes"), "{text}");
+    assert!(text.contains("\nbabyai | test | "), "{text}");
     let records: Vec<EpisodeRecord> = read_jsonl(&out).unwrap();
     assert_eq!(records.len(), 4);
     for record in &records {
