@@ -35,10 +35,18 @@ fn concurrent_clients_get_no_errors() {
 }
 
 /// A `crossgym-env-server` process: the soak measures the server alone, apart from this test's
-/// load-generator threads and their allocations.
+/// load-generator threads and their allocations. Killed when dropped (a failed assertion must not
+/// leave it running).
 struct ServerProcess {
     child: Child,
     addr: SocketAddr,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl ServerProcess {
@@ -76,7 +84,7 @@ impl ServerProcess {
     }
 
     /// SIGTERM, then the exit status (a graceful shutdown exits 0).
-    fn terminate(mut self) -> std::process::ExitStatus {
+    fn terminate(&mut self) -> std::process::ExitStatus {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -103,7 +111,7 @@ fn soak_memory_stays_flat() {
     let duration = Duration::from_secs(secs);
     for env in [EnvName::BabyAi, EnvName::TextCraft] {
         let max_sessions = 24;
-        let server = ServerProcess::start(env, max_sessions);
+        let mut server = ServerProcess::start(env, max_sessions);
         // Leaked sessions: created and never closed, so the cap must evict them.
         let mut leaker = Client::connect(server.addr).expect("connect");
         let create_body = if env == EnvName::TextCraft { "{}" } else { "" };
