@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
-use crossgym_grpo::{Demonstration, GrpoConfig, SftConfig, SftTrainer, TrainerBuilder, Verbosity};
+use crossgym_grpo::{
+    Demonstration, GrpoConfig, MetricsLog, SftConfig, SftTrainer, TrainerBuilder, Verbosity,
+};
 use crossgym_policy::{Pretrained, RequestPolicy};
 
 use crate::demos::Demonstrator;
@@ -273,6 +275,8 @@ pub fn train(
         trainer.resume(&checkpoints)?;
         emit(out, &format!("resumed at step {}\n", trainer.step()))?;
     }
+    // Steps a killed run logged after its last checkpoint are done again: drop their lines.
+    MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
     let metrics = trainer.train()?;
     let final_dir = out_dir.join("final");
     save_final(
@@ -338,6 +342,7 @@ pub fn sft(
     if out_dir.join("checkpoints").join("latest").exists() {
         trainer.resume(&out_dir.join("checkpoints"))?;
     }
+    MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
     let metrics = trainer.train()?;
     drop(trainer);
     let final_dir = out_dir.join("final");
