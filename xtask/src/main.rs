@@ -8,6 +8,7 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
 
+mod ci;
 mod cuda;
 
 /// Repository automation for crossgym.
@@ -20,11 +21,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run what CI runs: format check, clippy with warnings denied, the test suite, and docs.
+    /// Run what CI runs (`.ci/run` calls this): format check, clippy with warnings denied, the
+    /// test suite, the ignored correctness tests, AgentGym's clients against the env server, the
+    /// smoke study, the hub test, the CUDA cross-build and the docs.
     Ci {
-        /// Skip `cargo doc` (it is the slowest step after the tests).
+        /// Skip `cargo doc`.
         #[arg(long)]
         no_doc: bool,
+        /// Skip the CUDA cross-build (the slowest step).
+        #[arg(long)]
+        no_cuda: bool,
     },
     /// Run the whole study at a preset scale (see `crossgym reproduce --help`); resumable.
     ///
@@ -91,23 +97,18 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let steps: Vec<Vec<String>> = match cli.command {
-        Task::Ci { no_doc } => {
-            let mut steps = vec![
-                args(&["fmt", "--all", "--check"]),
-                args(&[
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ]),
-                args(&["test", "--workspace"]),
-            ];
-            if !no_doc {
-                steps.push(args(&["doc", "--workspace", "--no-deps"]));
-            }
-            steps
+        Task::Ci { no_doc, no_cuda } => {
+            let options = ci::CiOptions {
+                doc: !no_doc,
+                cuda: !no_cuda,
+            };
+            return match run_ci(&ci::steps(&workspace_root(), options)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("xtask: {message}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Task::Reproduce {
             preset,
@@ -254,6 +255,46 @@ fn workspace_root() -> PathBuf {
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|arg| (*arg).to_owned()).collect()
+}
+
+/// Runs CI's steps in order from the workspace root, stopping at the first failure.
+fn run_ci(steps: &[ci::Step]) -> Result<(), String> {
+    let root = workspace_root();
+    for step in steps {
+        eprintln!("== {}", step.title);
+        let (mut command, shown) = match &step.command {
+            ci::Command::Cargo(arguments) => {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+                let mut command = Command::new(cargo);
+                command.args(arguments);
+                (command, format!("cargo {}", arguments.join(" ")))
+            }
+            ci::Command::Script(script) => {
+                let mut command = Command::new("bash");
+                command.arg(script);
+                (command, format!("bash {script}"))
+            }
+            ci::Command::NonEmpty(files) => {
+                for file in *files {
+                    let len = std::fs::metadata(root.join(file)).map_or(0, |m| m.len());
+                    if len == 0 {
+                        return Err(format!("{file} is missing or empty"));
+                    }
+                }
+                continue;
+            }
+        };
+        eprintln!("xtask: {shown}");
+        let status = command
+            .current_dir(&root)
+            .envs(step.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .status()
+            .map_err(|error| format!("could not start `{shown}`: {error}"))?;
+        if !status.success() {
+            return Err(format!("`{shown}` failed ({status})"));
+        }
+    }
+    Ok(())
 }
 
 fn run_cargo(arguments: &[String]) -> Result<(), String> {

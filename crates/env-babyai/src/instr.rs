@@ -1,8 +1,8 @@
 //! BabyAI missions: object descriptions, instructions, their surface text and success verifiers
 //! (MiniGrid's `verifier.py`, without `BABYAI_DONE_ACTIONS`).
 
+use crate::action::{Action, dir_vec};
 use crate::grid::{Color, DoorState, Grid, Kind, Obj, Pos};
-use crate::world::Action;
 
 /// A location relative to the agent's start pose (`LOC_NAMES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub struct WorldView<'a> {
 
 impl WorldView<'_> {
     fn front_pos(&self) -> Pos {
-        let (dx, dy) = crate::world::dir_vec(self.agent_dir);
+        let (dx, dy) = dir_vec(self.agent_dir);
         (self.agent_pos.0 + dx, self.agent_pos.1 + dy)
     }
 }
@@ -121,7 +121,7 @@ impl ObjDesc {
                     continue;
                 }
                 let v = (pos.0 - world.agent_pos.0, pos.1 - world.agent_pos.1);
-                let d1 = crate::world::dir_vec(world.agent_dir);
+                let d1 = dir_vec(world.agent_dir);
                 let d2 = (-d1.1, d1.0);
                 let ok = match loc {
                     Loc::Left => v.0 * d2.0 + v.1 * d2.1 < 0,

@@ -28,6 +28,7 @@
 //! # Ok::<(), crossgym_env_core::EnvError>(())
 //! ```
 
+pub mod action;
 mod env;
 pub mod grid;
 pub mod instr;

@@ -1,56 +1,12 @@
 //! The MiniGrid world: agent pose, carried object, primitive actions with MiniGrid's semantics,
 //! the mission verifier, and the 7×7 egocentric view with occlusion.
 
+pub use crate::action::{Action, dir_vec};
 use crate::grid::{DoorState, Grid, Kind, Obj, Pos};
 use crate::instr::{Instr, RoomRect, Status, WorldView};
 
 /// The side of the agent's square view.
 pub const VIEW_SIZE: i32 = 7;
-
-/// MiniGrid's primitive actions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// Turn left (0).
-    Left,
-    /// Turn right (1).
-    Right,
-    /// Move forward (2).
-    Forward,
-    /// Pick up the object in front (3).
-    Pickup,
-    /// Drop the carried object in front (4).
-    Drop,
-    /// Toggle the object in front (5).
-    Toggle,
-    /// Done (6): does nothing.
-    Done,
-}
-
-impl Action {
-    /// The action for MiniGrid's index.
-    pub fn from_index(index: u8) -> Option<Action> {
-        Some(match index {
-            0 => Action::Left,
-            1 => Action::Right,
-            2 => Action::Forward,
-            3 => Action::Pickup,
-            4 => Action::Drop,
-            5 => Action::Toggle,
-            6 => Action::Done,
-            _ => return None,
-        })
-    }
-}
-
-/// The unit vector of a direction (`DIR_TO_VEC`).
-pub fn dir_vec(dir: u8) -> Pos {
-    match dir & 3 {
-        0 => (1, 0),
-        1 => (0, 1),
-        2 => (-1, 0),
-        _ => (0, -1),
-    }
-}
 
 /// The agent's 7×7 view: `image[i][j]` is the encoding of view column `i` (left to right) and
 /// row `j` (farthest first; the agent is at `(3, 6)`), `[0, 0, 0]` where occluded.

@@ -93,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rollout: RolloutConfig {
             max_turns: Some(TURNS),
             max_tokens_per_turn: 8,
-            max_response_tokens: 256,
+            max_total_tokens: 256,
             temperature: 1.0,
             top_p: 1.0,
             concurrency: 32,

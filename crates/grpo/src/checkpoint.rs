@@ -1,6 +1,7 @@
 //! Checkpoints: weights, optimizer state, RNG state and step, written atomically.
 //!
-//! A checkpoint is a directory `step-00000042/` under a run's checkpoint root:
+//! A run's checkpoint root is `checkpoints/` in its output folder ([`root_in`]); a checkpoint
+//! is a directory `step-00000042/` under it:
 //!
 //! - `model.safetensors`: the trainable weights under their Hugging Face names;
 //! - `optimizer.safetensors`: AdamW's moments (`exp_avg.<name>`, `exp_avg_sq.<name>`);
@@ -17,9 +18,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use crate::rng::RngState;
 use crate::sampler::SamplerState;
 use crate::{GrpoError, Result};
 
@@ -31,50 +32,6 @@ pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 pub const STATE_FILE: &str = "state.json";
 /// File in the checkpoint root naming the newest checkpoint directory.
 pub const LATEST_FILE: &str = "latest";
-
-/// The exact state of a ChaCha8 generator (seed, stream, position), portable across machines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RngState {
-    /// The 32-byte key, hex.
-    pub seed: String,
-    /// The stream number.
-    pub stream: u64,
-    /// The position in the stream, in 32-bit words (decimal: JSON numbers cannot hold u128).
-    pub word_pos: String,
-}
-
-impl RngState {
-    /// Captures `rng`'s state.
-    pub fn capture(rng: &ChaCha8Rng) -> Self {
-        Self {
-            seed: rng.get_seed().iter().map(|b| format!("{b:02x}")).collect(),
-            stream: rng.get_stream(),
-            word_pos: rng.get_word_pos().to_string(),
-        }
-    }
-
-    /// Rebuilds the generator, continuing exactly where the captured one was.
-    pub fn restore(&self) -> Result<ChaCha8Rng> {
-        use rand::SeedableRng;
-        let bad = |what: &str| GrpoError::Input(format!("rng state: {what}"));
-        if self.seed.len() != 64 {
-            return Err(bad("seed must be 64 hex digits"));
-        }
-        let mut seed = [0u8; 32];
-        for (i, byte) in seed.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&self.seed[2 * i..2 * i + 2], 16)
-                .map_err(|_| bad("seed is not hex"))?;
-        }
-        let word_pos: u128 = self
-            .word_pos
-            .parse()
-            .map_err(|_| bad("word_pos is not a number"))?;
-        let mut rng = ChaCha8Rng::from_seed(seed);
-        rng.set_stream(self.stream);
-        rng.set_word_pos(word_pos);
-        Ok(rng)
-    }
-}
 
 /// What `state.json` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,6 +62,22 @@ pub struct Checkpoint {
     pub optimizer: HashMap<String, Tensor>,
     /// Step, RNG and sampler state.
     pub state: CheckpointState,
+}
+
+/// The folder of a run's output folder that holds its checkpoint root.
+const RUN_CHECKPOINTS_DIR: &str = "checkpoints";
+
+/// The checkpoint root of a run whose outputs (metrics, final model) live in `run_dir`:
+/// where its trainer writes checkpoints, and where a restarted run resumes from.
+pub fn root_in(run_dir: &Path) -> PathBuf {
+    run_dir.join(RUN_CHECKPOINTS_DIR)
+}
+
+/// The checkpoint root of the run in `run_dir` ([`root_in`]) when it names a checkpoint to
+/// resume from (its [`LATEST_FILE`] exists), else `None`.
+pub fn resumable_in(run_dir: &Path) -> Option<PathBuf> {
+    let root = root_in(run_dir);
+    root.join(LATEST_FILE).exists().then_some(root)
 }
 
 /// The directory name of the checkpoint of `step`.
@@ -236,7 +209,8 @@ pub(crate) fn is_due(step: u64, total: u64, every: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
 
     use super::*;
 
@@ -247,20 +221,16 @@ mod tests {
     }
 
     #[test]
-    fn rng_state_continues_exactly() {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        rng.set_stream(3);
-        let _: u64 = rng.random();
-        let _: u32 = rng.random();
-        let state = RngState::capture(&rng);
-        let json = serde_json::to_string(&state).unwrap();
-        let mut back = serde_json::from_str::<RngState>(&json)
-            .unwrap()
-            .restore()
-            .unwrap();
-        for _ in 0..10 {
-            assert_eq!(rng.random::<u64>(), back.random::<u64>());
-        }
+    fn a_run_folder_is_resumable_once_latest_exists() {
+        let run = scratch("run");
+        let root = root_in(&run);
+        assert_eq!(root, run.join("checkpoints"));
+        assert_eq!(resumable_in(&run), None);
+        fs::create_dir_all(&root).unwrap();
+        assert_eq!(resumable_in(&run), None);
+        fs::write(root.join(LATEST_FILE), "step-00000001").unwrap();
+        assert_eq!(resumable_in(&run), Some(root));
+        fs::remove_dir_all(&run).unwrap();
     }
 
     #[test]

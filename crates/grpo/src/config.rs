@@ -134,8 +134,12 @@ pub struct RolloutConfig {
     pub max_turns: Option<usize>,
     /// Cap on the tokens of one assistant turn.
     pub max_tokens_per_turn: usize,
-    /// Cap on all tokens after the prompt (assistant turns and observations).
-    pub max_response_tokens: usize,
+    /// Cap on all tokens after the prompt (assistant turns and observations); the name of
+    /// [`crossgym_policy::RolloutLimits::max_total_tokens`]. Written to TOML as
+    /// `max_response_tokens` (the key existing configs and study settings use, so files keep
+    /// their bytes); both keys are read.
+    #[serde(rename = "max_response_tokens", alias = "max_total_tokens")]
+    pub max_total_tokens: usize,
     /// Sampling temperature.
     pub temperature: f64,
     /// Nucleus sampling threshold (1.0: off).
@@ -150,7 +154,7 @@ impl Default for RolloutConfig {
         Self {
             max_turns: None,
             max_tokens_per_turn: 200,
-            max_response_tokens: 4096,
+            max_total_tokens: 4096,
             temperature: 1.0,
             top_p: 1.0,
             concurrency: 32,
@@ -302,7 +306,7 @@ impl RolloutConfig {
             ));
         }
         at_least_one("max_tokens_per_turn", self.max_tokens_per_turn)?;
-        at_least_one("max_response_tokens", self.max_response_tokens)?;
+        at_least_one("max_response_tokens", self.max_total_tokens)?;
         finite_positive("temperature", self.temperature)?;
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
             return Err(out_of_range("top_p", self.top_p, "(0, 1]"));
@@ -388,7 +392,7 @@ mod tests {
         assert_eq!(c.optimizer.lr, 1e-6);
         assert_eq!((c.optimizer.beta1, c.optimizer.beta2), (0.9, 0.999));
         assert_eq!(c.rollout.max_tokens_per_turn, 200);
-        assert_eq!(c.rollout.max_response_tokens, 4096);
+        assert_eq!(c.rollout.max_total_tokens, 4096);
         c.validate().unwrap();
     }
 
@@ -405,6 +409,17 @@ mod tests {
         assert_eq!(partial.seed, 3);
         assert_eq!(partial.loss.kl_coef, 0.0);
         assert_eq!(partial.loss.clip_eps, 0.2);
+    }
+
+    #[test]
+    fn the_total_token_cap_reads_both_keys_and_writes_the_old_one() {
+        let old = GrpoConfig::from_toml_str("[rollout]\nmax_response_tokens = 77\n").unwrap();
+        let new = GrpoConfig::from_toml_str("[rollout]\nmax_total_tokens = 77\n").unwrap();
+        assert_eq!(old.rollout.max_total_tokens, 77);
+        assert_eq!(new, old);
+        let text = old.to_toml_string().unwrap();
+        assert!(text.contains("max_response_tokens = 77"), "{text}");
+        assert!(!text.contains("max_total_tokens"), "{text}");
     }
 
     #[test]

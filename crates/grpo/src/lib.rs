@@ -14,7 +14,9 @@
 //! - [`TrainerBuilder`] → [`Trainer`]: rollouts with [`crossgym_policy::rollout_group`],
 //!   updates, JSON-lines [`StepMetrics`], progress bar or quiet, [`checkpoint`]s and exact
 //!   resume.
-//! - [`SftTrainer`]: the supervised warm start on [`Demonstration`]s.
+//! - [`SftTrainerBuilder`] → [`SftTrainer`]: the supervised warm start on [`Demonstration`]s,
+//!   built like the GRPO trainer and run by the same loop core (step counter, optimizer,
+//!   generator, metrics log, checkpoints, resume).
 //! - [`games::EchoGame`]: a tiny few-turn word game with a dense reward for tests and examples.
 //!
 //! # The key design choice
@@ -63,6 +65,8 @@ pub mod loss;
 pub mod metrics;
 pub mod optim;
 mod play;
+pub mod rng;
+mod run_loop;
 pub mod sampler;
 pub mod sft;
 pub mod trainer;
@@ -75,6 +79,6 @@ pub use loss::{LossInputs, LossOutput, LossSums, grpo_loss, sft_loss};
 pub use metrics::{MetricsLog, StepMetrics, Verbosity};
 pub use optim::{AdamW, Gradients};
 pub use sampler::{TaskSampler, TaskSchedule};
-pub use sft::{Demonstration, SftTrainer};
+pub use sft::{Demonstration, SftTrainer, SftTrainerBuilder};
 pub use trainer::{EvalSummary, Trainer, TrainerBuilder};
 pub use update::{UpdateSettings, UpdateStats, grpo_update, sft_update};

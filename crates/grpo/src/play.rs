@@ -9,7 +9,9 @@ use crossgym_policy::{
 };
 
 use crate::Result;
-use crate::trainer::EnvMaker;
+
+/// Builds a fresh env; called `group_size` times per env so a group's rollouts run side by side.
+pub type EnvMaker = Box<dyn Fn() -> crossgym_env_core::Result<Box<dyn Env>>>;
 
 /// One group to play: `samples` episodes of `task` in env `env`, sampled from `seed` (sample
 /// `s` from ChaCha8 stream `s`).

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::RngState;
+use crate::rng::RngState;
 use crate::{GrpoError, Result};
 
 /// One env of a mixture and its weight.

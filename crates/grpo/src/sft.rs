@@ -12,17 +12,16 @@ use std::time::Instant;
 
 use crossgym_env_core::{Env, Episode};
 use crossgym_policy::{CausalLm, ChatTemplate, Message, Role, Tokenizer, conversation_start};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 
 use crate::batch::Sequence;
-use crate::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
 use crate::config::SftConfig;
-use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity};
-use crate::optim::AdamW;
+use crate::metrics::StepMetrics;
+use crate::rng::RngState;
+use crate::run_loop::{
+    LoopSpec, Phase, RunLoop, RunSettings, run_loop_methods, run_settings_methods,
+};
 use crate::sampler::{Cursor, SamplerState};
-use crate::trainer::load_weights;
 use crate::update::sft_update;
 use crate::{GrpoError, Result};
 
@@ -82,45 +81,83 @@ impl Demonstration {
     }
 }
 
+/// The cursor name of the demonstration order in the checkpoint's sampler state.
 const CURSOR: &str = "demonstrations";
 
-/// The warm-start loop over a fixed set of demonstrations, in shuffled passes.
-pub struct SftTrainer<'m> {
+/// Everything an [`SftTrainer`] is made of, collected like [`crate::TrainerBuilder`]'s.
+///
+/// ```
+/// use candle_core::{DType, Device};
+/// use crossgym_env_core::{Env, TaskId, run_episode};
+/// use crossgym_grpo::games::{EchoGame, echo_tokenizer};
+/// use crossgym_grpo::{Demonstration, SftConfig, SftTrainerBuilder};
+/// use crossgym_policy::{CausalLm, ModelConfig};
+///
+/// let tokenizer = echo_tokenizer(300)?;
+/// let config = ModelConfig::tiny_llama(tokenizer.vocab_size(), 16, 1, 2, 1);
+/// let model = CausalLm::random(&config, 0, DType::F32, &Device::Cpu)?;
+/// let mut game = EchoGame::new(2, 10, 0)?;
+/// let episode = run_episode(&mut game, TaskId(0), |_| "Action: red".to_owned())?;
+/// let demos = [Demonstration::from_episode(&game, None, &episode)];
+/// let settings = SftConfig::from_toml_str("steps = 1\nbatch_size = 1\n")?;
+/// let mut trainer = SftTrainerBuilder::new(&model, &tokenizer, &demos, settings).build()?;
+/// assert_eq!(trainer.train()?[0].step, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub struct SftTrainerBuilder<'m, 'd> {
     model: &'m CausalLm,
-    records: Vec<(Vec<u32>, Vec<u8>, Vec<f32>)>,
+    tokenizer: &'d Tokenizer,
+    demonstrations: &'d [Demonstration],
     config: SftConfig,
-    optimizer: AdamW,
-    rng: ChaCha8Rng,
-    cursor: Cursor,
-    step: u64,
-    log: MetricsLog,
-    verbosity: Verbosity,
-    checkpoint_dir: Option<PathBuf>,
+    template: ChatTemplate,
+    run: RunSettings,
 }
 
-impl std::fmt::Debug for SftTrainer<'_> {
+impl std::fmt::Debug for SftTrainerBuilder<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SftTrainer")
-            .field("step", &self.step)
-            .field("demonstrations", &self.records.len())
+        f.debug_struct("SftTrainerBuilder")
             .field("config", &self.config)
+            .field("demonstrations", &self.demonstrations.len())
             .finish_non_exhaustive()
     }
 }
 
-impl<'m> SftTrainer<'m> {
-    /// A warm start of `model` (updated in place) on `demonstrations`.
+impl<'m, 'd> SftTrainerBuilder<'m, 'd> {
+    /// Starts a warm start of `model` (updated in place) on `demonstrations`, tokenized with
+    /// `tokenizer`; ChatML without a default system prompt.
     pub fn new(
         model: &'m CausalLm,
-        tokenizer: &Tokenizer,
-        template: &ChatTemplate,
-        demonstrations: &[Demonstration],
+        tokenizer: &'d Tokenizer,
+        demonstrations: &'d [Demonstration],
         config: SftConfig,
-    ) -> Result<Self> {
+    ) -> Self {
+        Self {
+            model,
+            tokenizer,
+            demonstrations,
+            config,
+            template: ChatTemplate::chatml(None),
+            run: RunSettings::default(),
+        }
+    }
+
+    /// The chat template the demonstrations are laid out with (the model's own).
+    pub fn template(mut self, template: ChatTemplate) -> Self {
+        self.template = template;
+        self
+    }
+
+    run_settings_methods!();
+
+    /// Validates the settings, tokenizes the demonstrations and builds the trainer with a
+    /// fresh optimizer and the seeded demonstration order.
+    pub fn build(self) -> Result<SftTrainer<'m>> {
+        let config = self.config;
         config.validate()?;
-        let mut records = Vec::with_capacity(demonstrations.len());
-        for (i, demo) in demonstrations.iter().enumerate() {
-            let (tokens, mut mask) = demo.tokenize(tokenizer, template)?;
+        let mut records = Vec::with_capacity(self.demonstrations.len());
+        for (i, demo) in self.demonstrations.iter().enumerate() {
+            let (tokens, mut mask) = demo.tokenize(self.tokenizer, &self.template)?;
             if !mask.iter().skip(1).any(|&m| m != 0) {
                 return Err(GrpoError::Input(format!(
                     "demonstration {i} has no assistant turn to learn"
@@ -138,58 +175,84 @@ impl<'m> SftTrainer<'m> {
                 "the warm start needs demonstrations".into(),
             ));
         }
-        let optimizer = AdamW::new(model.named_vars()?, config.optimizer)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        rng.set_stream(0x5f7);
-        Ok(Self {
-            model,
+        let spec = LoopSpec {
+            phase: "sft",
+            steps: config.steps,
+            checkpoint_every: config.checkpoint_every,
+            optimizer: config.optimizer,
+            seed: config.seed,
+            stream: 0x5f7,
+        };
+        let core = RunLoop::new(self.model, spec, self.run)?;
+        Ok(SftTrainer {
+            model: self.model,
             records,
             config,
-            optimizer,
-            rng,
             cursor: Cursor::default(),
-            step: 0,
-            log: MetricsLog::none(),
-            verbosity: Verbosity::Quiet,
-            checkpoint_dir: None,
+            core,
         })
     }
+}
 
-    /// Appends per-step metrics as JSON lines to `path`.
-    pub fn metrics_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        self.log = MetricsLog::append(path)?;
-        Ok(())
+/// The warm-start loop over a fixed set of demonstrations, in shuffled passes; build one with
+/// [`SftTrainerBuilder`] (or [`SftTrainer::new`]).
+pub struct SftTrainer<'m> {
+    model: &'m CausalLm,
+    records: Vec<(Vec<u32>, Vec<u8>, Vec<f32>)>,
+    config: SftConfig,
+    /// Where the current pass over the demonstrations stands.
+    cursor: Cursor,
+    /// Step, optimizer, generator, metrics log and checkpoints.
+    core: RunLoop,
+}
+
+impl std::fmt::Debug for SftTrainer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SftTrainer")
+            .field("step", &self.core.step)
+            .field("demonstrations", &self.records.len())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m> SftTrainer<'m> {
+    /// A warm start of `model` (updated in place) on `demonstrations` laid out with
+    /// `template`, without metrics file or checkpoints: the same as
+    /// `SftTrainerBuilder::new(model, tokenizer, demonstrations, config).template(..).build()`.
+    pub fn new(
+        model: &'m CausalLm,
+        tokenizer: &Tokenizer,
+        template: &ChatTemplate,
+        demonstrations: &[Demonstration],
+        config: SftConfig,
+    ) -> Result<Self> {
+        SftTrainerBuilder::new(model, tokenizer, demonstrations, config)
+            .template(template.clone())
+            .build()
     }
 
-    /// Progress bar or quiet.
-    pub fn set_verbosity(&mut self, verbosity: Verbosity) {
-        self.verbosity = verbosity;
-    }
-
-    /// Writes checkpoints under `dir`.
+    /// Writes checkpoints under `dir` from now on (as [`SftTrainerBuilder::checkpoint_dir`]
+    /// does from the start).
     pub fn set_checkpoint_dir(&mut self, dir: impl Into<PathBuf>) {
-        self.checkpoint_dir = Some(dir.into());
-    }
-
-    /// Completed steps.
-    pub fn step(&self) -> u64 {
-        self.step
+        self.core.set_checkpoint_dir(dir.into());
     }
 
     fn next_batch(&mut self) -> Vec<usize> {
         let n = self.records.len();
+        let (cursor, rng) = (&mut self.cursor, &mut self.core.rng);
         (0..self.config.batch_size)
             .map(|_| {
-                if self.cursor.next >= self.cursor.order.len() {
-                    if !self.cursor.order.is_empty() {
-                        self.cursor.epoch += 1;
+                if cursor.next >= cursor.order.len() {
+                    if !cursor.order.is_empty() {
+                        cursor.epoch += 1;
                     }
-                    self.cursor.order = (0..n).collect();
-                    self.cursor.order.shuffle(&mut self.rng);
-                    self.cursor.next = 0;
+                    cursor.order = (0..n).collect();
+                    cursor.order.shuffle(rng);
+                    cursor.next = 0;
                 }
-                self.cursor.next += 1;
-                self.cursor.order[self.cursor.next - 1]
+                cursor.next += 1;
+                cursor.order[cursor.next - 1]
             })
             .collect()
     }
@@ -211,16 +274,15 @@ impl<'m> SftTrainer<'m> {
             .collect();
         let stats = sft_update(
             self.model,
-            &mut self.optimizer,
+            &mut self.core.optimizer,
             &sequences,
             self.config.micro_batch_size,
             self.config.optimizer.max_grad_norm,
             crossgym_policy::Recompute::Auto,
         )?;
-        self.step += 1;
         let metrics = StepMetrics {
             phase: "sft".into(),
-            step: self.step,
+            step: self.core.advance(),
             loss: stats.loss,
             grad_norm: stats.grad_norm,
             updates: u64::from(stats.applied),
@@ -232,88 +294,44 @@ impl<'m> SftTrainer<'m> {
             seconds: start.elapsed().as_secs_f64(),
             ..StepMetrics::default()
         };
-        self.log.write(&metrics)?;
+        self.core.record(&metrics)?;
         Ok(metrics)
     }
 
-    /// Runs until `config.steps` steps are done, checkpointing when a directory is set.
-    pub fn train(&mut self) -> Result<Vec<StepMetrics>> {
-        let total = self.config.steps as u64;
-        let progress = Progress::new(self.verbosity, "sft", self.step, total);
-        let mut all = Vec::new();
-        while self.step < total {
-            let metrics = self.train_step()?;
-            progress.step(&metrics);
-            all.push(metrics);
-            if self.checkpoint_dir.is_some()
-                && crate::checkpoint::is_due(self.step, total, self.config.checkpoint_every)
-            {
-                self.save_checkpoint()?;
-            }
-        }
-        progress.finish();
-        Ok(all)
-    }
-
-    /// The checkpoint of the current state.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        Ok(Checkpoint {
-            weights: self
-                .optimizer
-                .params()
-                .iter()
-                .map(|(name, var)| (name.clone(), var.as_detached_tensor()))
-                .collect(),
-            optimizer: self.optimizer.state_tensors()?,
-            state: CheckpointState {
-                format: CHECKPOINT_FORMAT,
-                phase: "sft".into(),
-                step: self.step,
-                optimizer_step: self.optimizer.step_count(),
-                rng: RngState::capture(&self.rng),
-                sampler: Some(SamplerState {
-                    rng: RngState::capture(&self.rng),
-                    cursors: [(CURSOR.to_owned(), self.cursor.clone())].into(),
-                }),
-            },
-        })
-    }
-
-    /// Writes a checkpoint under the checkpoint directory; returns its path.
-    pub fn save_checkpoint(&self) -> Result<PathBuf> {
-        let root = self
-            .checkpoint_dir
-            .as_deref()
-            .ok_or_else(|| GrpoError::config("checkpoint_dir", "not set"))?;
-        checkpoint::save(root, &self.checkpoint()?)
-    }
+    run_loop_methods!();
 
     /// Continues from an `sft` checkpoint.
     pub fn resume(&mut self, path: &Path) -> Result<()> {
-        let ckpt = checkpoint::load(path, self.model.device())?;
-        if ckpt.state.phase != "sft" {
-            return Err(GrpoError::checkpoint(
-                path,
-                format!("was written by the {} loop, not sft", ckpt.state.phase),
-            ));
-        }
-        load_weights(&self.optimizer, &ckpt, path)?;
-        self.optimizer
-            .load_state(ckpt.optimizer, ckpt.state.optimizer_step)?;
-        self.rng = ckpt.state.rng.restore()?;
-        self.cursor = ckpt
-            .state
-            .sampler
-            .as_ref()
-            .and_then(|s| s.cursors.get(CURSOR).cloned())
-            .unwrap_or_default();
-        if self.cursor.order.iter().any(|&i| i >= self.records.len()) {
-            return Err(GrpoError::checkpoint(
-                path,
-                "its demonstration order does not fit these demonstrations",
-            ));
-        }
-        self.step = ckpt.state.step;
-        Ok(())
+        let (cursor, records) = (&mut self.cursor, self.records.len());
+        self.core.resume(path, self.model.device(), |state| {
+            *cursor = state
+                .and_then(|s| s.cursors.get(CURSOR).cloned())
+                .unwrap_or_default();
+            if cursor.order.iter().any(|&i| i >= records) {
+                return Err(GrpoError::checkpoint(
+                    path,
+                    "its demonstration order does not fit these demonstrations",
+                ));
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Phase for SftTrainer<'_> {
+    fn run_loop(&self) -> &RunLoop {
+        &self.core
+    }
+
+    fn one_step(&mut self) -> Result<StepMetrics> {
+        self.train_step()
+    }
+
+    /// The demonstration order, under the trainer's own generator (which draws it).
+    fn sampler_state(&self) -> Option<SamplerState> {
+        Some(SamplerState {
+            rng: RngState::capture(&self.core.rng),
+            cursors: [(CURSOR.to_owned(), self.cursor.clone())].into(),
+        })
     }
 }

@@ -2,30 +2,29 @@
 //! advantages, update in mini-batches, log, checkpoint.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, TaskId};
 use crossgym_policy::{
     CausalLm, ChatTemplate, Decoder, RolloutLimits, SamplingParams, Tokenizer, Trajectory,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
 use crate::advantage::batch_advantages;
 use crate::batch::Sequence;
-use crate::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
 use crate::config::GrpoConfig;
 use crate::loss::LossSums;
-use crate::metrics::{MetricsLog, Progress, StepMetrics, Verbosity, mean_std, success_rate};
+use crate::metrics::{StepMetrics, mean_std, success_rate};
 use crate::optim::AdamW;
+pub use crate::play::EnvMaker;
 use crate::play::{GroupDraw, Players};
-use crate::sampler::{TaskSampler, TaskSchedule};
+use crate::run_loop::{
+    LoopSpec, Phase, RunLoop, RunSettings, run_loop_methods, run_settings_methods,
+};
+use crate::sampler::{SamplerState, TaskSampler, TaskSchedule};
 use crate::update::{UpdateSettings, grpo_update};
 use crate::{GrpoError, Result};
-
-/// Builds a fresh env; called `group_size` times per env so a group's rollouts run side by side.
-pub type EnvMaker = Box<dyn Fn() -> crossgym_env_core::Result<Box<dyn Env>>>;
 
 /// Everything a [`Trainer`] is made of; see [`TrainerBuilder`].
 #[must_use]
@@ -37,9 +36,7 @@ pub struct TrainerBuilder {
     system: Option<String>,
     makers: Vec<EnvMaker>,
     schedule: Option<TaskSchedule>,
-    metrics: Option<PathBuf>,
-    verbosity: Verbosity,
-    checkpoint_dir: Option<PathBuf>,
+    run: RunSettings,
 }
 
 impl std::fmt::Debug for TrainerBuilder {
@@ -64,9 +61,7 @@ impl TrainerBuilder {
             system: None,
             makers: Vec::new(),
             schedule: None,
-            metrics: None,
-            verbosity: Verbosity::Quiet,
-            checkpoint_dir: None,
+            run: RunSettings::default(),
         }
     }
 
@@ -97,24 +92,7 @@ impl TrainerBuilder {
         self
     }
 
-    /// Appends per-step metrics as JSON lines to `path`.
-    pub fn metrics_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.metrics = Some(path.into());
-        self
-    }
-
-    /// Progress bar or quiet (the default, for CI).
-    pub fn verbosity(mut self, verbosity: Verbosity) -> Self {
-        self.verbosity = verbosity;
-        self
-    }
-
-    /// Writes checkpoints under `dir` (every `checkpoint_every` steps and at the end of
-    /// [`Trainer::train`]).
-    pub fn checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.checkpoint_dir = Some(dir.into());
-        self
-    }
+    run_settings_methods!();
 
     /// Validates everything and builds the trainer: `group_size` instances of every env, the
     /// frozen reference (when `kl_coef > 0`), a fresh optimizer and the seeded generators.
@@ -159,13 +137,15 @@ impl TrainerBuilder {
         } else {
             None
         };
-        let optimizer = AdamW::new(self.model.named_vars()?, self.config.optimizer)?;
-        let log = match &self.metrics {
-            Some(path) => MetricsLog::append(path)?,
-            None => MetricsLog::none(),
+        let spec = LoopSpec {
+            phase: "grpo",
+            steps: self.config.steps,
+            checkpoint_every: self.config.checkpoint_every,
+            optimizer: self.config.optimizer,
+            seed: self.config.seed,
+            stream: 0x6772_706f,
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
-        rng.set_stream(0x6772_706f);
+        let core = RunLoop::new(&self.model, spec, self.run)?;
         Ok(Trainer {
             config: self.config,
             model: self.model,
@@ -177,12 +157,7 @@ impl TrainerBuilder {
             groups,
             makers: self.makers,
             sampler,
-            optimizer,
-            rng,
-            step: 0,
-            log,
-            verbosity: self.verbosity,
-            checkpoint_dir: self.checkpoint_dir,
+            core,
         })
     }
 }
@@ -201,18 +176,14 @@ pub struct Trainer {
     groups: Vec<Vec<Box<dyn Env>>>,
     makers: Vec<EnvMaker>,
     sampler: TaskSampler,
-    optimizer: AdamW,
-    rng: ChaCha8Rng,
-    step: u64,
-    log: MetricsLog,
-    verbosity: Verbosity,
-    checkpoint_dir: Option<PathBuf>,
+    /// Step, optimizer, generator, metrics log and checkpoints.
+    core: RunLoop,
 }
 
 impl std::fmt::Debug for Trainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trainer")
-            .field("step", &self.step)
+            .field("step", &self.core.step)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -240,14 +211,9 @@ impl Trainer {
         &self.config
     }
 
-    /// Completed steps.
-    pub fn step(&self) -> u64 {
-        self.step
-    }
-
     /// The optimizer (e.g. to read its step count).
     pub fn optimizer(&self) -> &AdamW {
-        &self.optimizer
+        &self.core.optimizer
     }
 
     fn env_index(&self, name: &str) -> Result<usize> {
@@ -265,7 +231,7 @@ impl Trainer {
             .map(|info| RolloutLimits {
                 max_turns: rollout.max_turns.unwrap_or(info.max_turns_train),
                 max_tokens_per_turn: rollout.max_tokens_per_turn,
-                max_total_tokens: rollout.max_response_tokens,
+                max_total_tokens: rollout.max_total_tokens,
             })
             .collect()
     }
@@ -327,12 +293,12 @@ impl Trainer {
     pub fn rollout_batch(&mut self) -> Result<Vec<Trajectory>> {
         let draws: Vec<GroupDraw> = self
             .sampler
-            .next_batch(self.step as usize, self.config.tasks_per_batch)
+            .next_batch(self.core.step as usize, self.config.tasks_per_batch)
             .into_iter()
             .map(|draw| GroupDraw {
                 env: draw.env,
                 task: draw.task,
-                seed: self.rng.random::<u64>(),
+                seed: self.core.rng.random::<u64>(),
             })
             .collect();
         let params = SamplingParams {
@@ -378,7 +344,7 @@ impl Trainer {
             let stats = grpo_update(
                 &self.model,
                 self.reference.as_ref(),
-                &mut self.optimizer,
+                &mut self.core.optimizer,
                 seqs,
                 advs,
                 &self.config.loss,
@@ -395,7 +361,7 @@ impl Trainer {
             skipped += u64::from(stats.skipped_nonfinite);
         }
         let update_seconds = update_start.elapsed().as_secs_f64();
-        self.step += 1;
+        let step = self.core.advance();
 
         let (reward_mean, reward_std) = mean_std(&rewards);
         let mut by_env: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -405,7 +371,7 @@ impl Trainer {
         let turns: Vec<f64> = trajectories.iter().map(|t| t.turns() as f64).collect();
         let metrics = StepMetrics {
             phase: "grpo".into(),
-            step: self.step,
+            step,
             reward_mean,
             reward_std,
             success_rate: success_rate(&trajectories),
@@ -429,103 +395,35 @@ impl Trainer {
             update_seconds,
             seconds: start.elapsed().as_secs_f64(),
         };
-        self.log.write(&metrics)?;
+        self.core.record(&metrics)?;
         Ok(metrics)
     }
 
-    /// Trains until `config.steps` steps are done (continuing a resumed run), writing
-    /// checkpoints when a directory is set; returns this call's metrics.
-    pub fn train(&mut self) -> Result<Vec<StepMetrics>> {
-        let total = self.config.steps as u64;
-        let progress = Progress::new(self.verbosity, "grpo", self.step, total);
-        let mut all = Vec::new();
-        while self.step < total {
-            let metrics = self.train_step()?;
-            progress.step(&metrics);
-            all.push(metrics);
-            if self.checkpoint_dir.is_some()
-                && crate::checkpoint::is_due(self.step, total, self.config.checkpoint_every)
-            {
-                self.save_checkpoint()?;
-            }
-        }
-        progress.finish();
-        Ok(all)
-    }
-
-    /// The checkpoint of the current state.
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        Ok(Checkpoint {
-            weights: self
-                .optimizer
-                .params()
-                .iter()
-                .map(|(name, var)| (name.clone(), var.as_detached_tensor()))
-                .collect(),
-            optimizer: self.optimizer.state_tensors()?,
-            state: CheckpointState {
-                format: CHECKPOINT_FORMAT,
-                phase: "grpo".into(),
-                step: self.step,
-                optimizer_step: self.optimizer.step_count(),
-                rng: RngState::capture(&self.rng),
-                sampler: Some(self.sampler.state()),
-            },
-        })
-    }
-
-    /// Writes a checkpoint under the checkpoint directory; returns its path.
-    pub fn save_checkpoint(&self) -> Result<PathBuf> {
-        let root = self
-            .checkpoint_dir
-            .as_deref()
-            .ok_or_else(|| GrpoError::config("checkpoint_dir", "not set"))?;
-        checkpoint::save(root, &self.checkpoint()?)
-    }
+    run_loop_methods!();
 
     /// Continues from the checkpoint at `path` (a checkpoint or a root with `latest`): weights,
     /// optimizer moments, generators, task sampler and step. The frozen reference stays the
     /// model the trainer was built with, so build it from the run's *starting* model.
     pub fn resume(&mut self, path: &Path) -> Result<()> {
-        let device = self.model.device().clone();
-        let ckpt = checkpoint::load(path, &device)?;
-        if ckpt.state.phase != "grpo" {
-            return Err(GrpoError::checkpoint(
-                path,
-                format!("was written by the {} loop, not grpo", ckpt.state.phase),
-            ));
-        }
-        load_weights(&self.optimizer, &ckpt, path)?;
-        self.optimizer
-            .load_state(ckpt.optimizer, ckpt.state.optimizer_step)?;
-        self.rng = ckpt.state.rng.restore()?;
-        if let Some(sampler) = &ckpt.state.sampler {
-            self.sampler.restore(sampler)?;
-        }
-        self.step = ckpt.state.step;
-        Ok(())
+        let sampler = &mut self.sampler;
+        self.core
+            .resume(path, self.model.device(), |state| match state {
+                Some(state) => sampler.restore(state),
+                None => Ok(()),
+            })
     }
 }
 
-/// Copies a checkpoint's weights into the optimizer's variables (every one must be there, with
-/// its shape).
-pub(crate) fn load_weights(optimizer: &AdamW, ckpt: &Checkpoint, path: &Path) -> Result<()> {
-    for (name, var) in optimizer.params() {
-        let tensor = ckpt
-            .weights
-            .get(name)
-            .ok_or_else(|| GrpoError::checkpoint(path, format!("weight {name} is missing")))?;
-        if tensor.dims() != var.dims() {
-            return Err(GrpoError::checkpoint(
-                path,
-                format!(
-                    "weight {name} has shape {:?}, the model {:?}",
-                    tensor.dims(),
-                    var.dims()
-                ),
-            ));
-        }
-        var.set(&tensor.to_dtype(var.dtype())?)?;
+impl Phase for Trainer {
+    fn run_loop(&self) -> &RunLoop {
+        &self.core
     }
-    Ok(())
+
+    fn one_step(&mut self) -> Result<StepMetrics> {
+        self.train_step()
+    }
+
+    fn sampler_state(&self) -> Option<SamplerState> {
+        Some(self.sampler.state())
+    }
 }

@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
 use crate::matmul::{MatRef, matmul_serial};
-use crate::ops::{Real, slice, unsupported};
+use crate::ops::{Real, per_float, slice, unsupported};
 
 /// Query rows per task and tile. 64 rows × 64 keys × 4 bytes = 16 KiB per score tile, so a query
 /// block, a key block, a value block (each 64 × `D` = 16 KiB at `D` = 64) and the score tile
@@ -561,31 +561,17 @@ impl CustomOp3 for FlashAttention {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let dims = Dims::of(l1, l2, l3, 1)?;
         let name = self.name();
-        let (out, lse) = match s1.dtype() {
-            DType::F32 => {
-                let (o, l) = forward::<f32>(
-                    slice(s1, l1, name)?,
-                    slice(s2, l2, name)?,
-                    slice(s3, l3, name)?,
-                    dims,
-                    self.scale,
-                    &self.stats,
-                );
-                (CpuStorage::F32(o), CpuStorage::F32(l))
-            }
-            DType::F64 => {
-                let (o, l) = forward::<f64>(
-                    slice(s1, l1, name)?,
-                    slice(s2, l2, name)?,
-                    slice(s3, l3, name)?,
-                    dims,
-                    self.scale,
-                    &self.stats,
-                );
-                (CpuStorage::F64(o), CpuStorage::F64(l))
-            }
-            d => return Err(unsupported(name, d)),
-        };
+        let (out, lse) = per_float!(s1.dtype(), name, |F| {
+            let (o, l) = forward::<F>(
+                slice(s1, l1, name)?,
+                slice(s2, l2, name)?,
+                slice(s3, l3, name)?,
+                dims,
+                self.scale,
+                &self.stats,
+            );
+            (F::storage(o), F::storage(l))
+        });
         self.stats
             .saved
             .store(dims.b * dims.hq * dims.t, Ordering::Relaxed);
@@ -673,23 +659,20 @@ impl CustomOp3 for FlashBackward<'_> {
             );
         }
         let name = self.name();
-        let out = match (s1.dtype(), self.lse) {
-            (DType::F32, CpuStorage::F32(lse)) => CpuStorage::F32(self.run(
+        let out = per_float!(s1.dtype(), name, |F| {
+            // The forward pass saved the log-sum-exp at the inputs' dtype.
+            let lse = self
+                .lse
+                .as_slice::<F>()
+                .map_err(|_| unsupported(name, s1.dtype()))?;
+            F::storage(self.run(
                 slice(s1, l1, name)?,
                 slice(s2, l2, name)?,
                 slice(s3, l3, name)?,
                 lse,
                 dims,
-            )?),
-            (DType::F64, CpuStorage::F64(lse)) => CpuStorage::F64(self.run(
-                slice(s1, l1, name)?,
-                slice(s2, l2, name)?,
-                slice(s3, l3, name)?,
-                lse,
-                dims,
-            )?),
-            (d, _) => return Err(unsupported(name, d)),
-        };
+            )?)
+        });
         let n = l1.shape().elem_count() + l2.shape().elem_count();
         Ok((out, Shape::from(n)))
     }
@@ -697,31 +680,17 @@ impl CustomOp3 for FlashBackward<'_> {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Var};
+    use candle_core::{DType, Device, Var};
 
     use super::*;
     use crate::ModelConfig;
     use crate::matmul::{MatmulBackend, backend};
     use crate::model::{MASK_VALUE, attention};
-
-    /// Deterministic pseudo-random values in [-1, 1).
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_util::values_f64;
 
     fn tensor(shape: &[usize], seed: u64, scale: f64, dtype: DType) -> Tensor {
         let n = shape.iter().product();
-        let v: Vec<f64> = values(n, seed).into_iter().map(|x| x * scale).collect();
+        let v: Vec<f64> = values_f64(n, seed).into_iter().map(|x| x * scale).collect();
         Tensor::from_vec(v, shape, &Device::Cpu)
             .unwrap()
             .to_dtype(dtype)

@@ -12,6 +12,7 @@ use candle_core::{CpuStorage, DType, InplaceOp2, InplaceOp3, Layout, Tensor, Var
 use candle_nn::{Optimizer, ParamsAdamW};
 use rayon::prelude::*;
 
+use crate::ops::Real;
 use crate::{PolicyError, Result};
 
 /// One AdamW step for one parameter: updates `param`, `exp_avg` and `exp_avg_sq` in place from
@@ -171,7 +172,7 @@ struct Moment {
 }
 
 impl Moment {
-    fn run<T: candle_core::WithDType + num_like::Float>(&self, m: &mut [T], g: &[T]) {
+    fn run<T: Real>(&self, m: &mut [T], g: &[T]) {
         let (beta, rest) = (T::of(self.beta), T::of(1.0 - self.beta));
         let square = self.square;
         m.par_chunks_mut(CHUNK)
@@ -217,7 +218,7 @@ struct Update {
 }
 
 impl Update {
-    fn run<T: candle_core::WithDType + num_like::Float>(&self, p: &mut [T], m: &[T], v: &[T]) {
+    fn run<T: Real>(&self, p: &mut [T], m: &[T], v: &[T]) {
         let (lr, decay, eps) = (T::of(self.lr), T::of(self.decay), T::of(self.eps));
         let (scale_m, scale_v) = (T::of(self.scale_m), T::of(self.scale_v));
         p.par_chunks_mut(CHUNK)
@@ -252,40 +253,6 @@ impl InplaceOp3 for Update {
             d => candle_core::bail!("adamw: unsupported dtype {:?}", d.dtype()),
         }
         Ok(())
-    }
-}
-
-/// The two float types, with the few operations the kernels need.
-mod num_like {
-    pub trait Float:
-        Copy
-        + Send
-        + Sync
-        + std::ops::Add<Output = Self>
-        + std::ops::Sub<Output = Self>
-        + std::ops::Mul<Output = Self>
-        + std::ops::Div<Output = Self>
-    {
-        fn of(v: f64) -> Self;
-        fn sqrt(self) -> Self;
-    }
-
-    impl Float for f32 {
-        fn of(v: f64) -> Self {
-            v as f32
-        }
-        fn sqrt(self) -> Self {
-            f32::sqrt(self)
-        }
-    }
-
-    impl Float for f64 {
-        fn of(v: f64) -> Self {
-            v
-        }
-        fn sqrt(self) -> Self {
-            f64::sqrt(self)
-        }
     }
 }
 

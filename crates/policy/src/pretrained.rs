@@ -33,6 +33,38 @@ impl Pretrained {
         })
     }
 
+    /// Loads a model directory ([`Pretrained::load_dir`]) or a `.gguf` file
+    /// ([`Pretrained::load_gguf`]), whichever `path` is.
+    pub fn load(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            Self::load_dir(path, dtype, device)
+        } else if path.extension().is_some_and(|e| e == "gguf") {
+            Self::load_gguf(path, dtype, device)
+        } else {
+            Err(PolicyError::Config(format!(
+                "{} is neither a model directory nor a .gguf file",
+                path.display()
+            )))
+        }
+    }
+
+    /// Saves as [`Pretrained::save`] does, atomically: into `DIR.tmp`, then renamed over `dir`,
+    /// so an interrupted save leaves the previous model (or none), never a partial one.
+    pub fn save_atomic(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        let tmp = dir.with_extension("tmp");
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| PolicyError::io(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| PolicyError::io(&tmp, e))?;
+        self.save(&tmp)?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| PolicyError::io(dir, e))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(|e| PolicyError::io(dir, e))
+    }
+
     /// Loads a GGUF file (see [`crate::load_gguf`]).
     pub fn load_gguf(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Result<Self> {
         crate::load_gguf(path, dtype, device)

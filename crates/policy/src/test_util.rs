@@ -1,6 +1,6 @@
 //! Helpers shared by the unit tests of the CPU kernels.
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor, Var};
 
 /// Deterministic pseudo-random f32 values in [-1, 1) (xorshift from `seed`).
 pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
@@ -15,8 +15,9 @@ pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// The largest absolute element-wise difference of two f32 tensors of the same shape.
-pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+/// The largest absolute element-wise difference of two tensors of the same shape and float
+/// dtype, computed in that dtype and widened to f64.
+pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b)
         .unwrap()
         .abs()
@@ -25,6 +26,74 @@ pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
         .max(0)
         .unwrap()
+        .to_dtype(candle_core::DType::F64)
+        .unwrap()
         .to_scalar()
         .unwrap()
+}
+
+/// Deterministic pseudo-random f64 values in [-1, 1) (a 64-bit LCG from `seed`).
+pub(crate) fn values_f64(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// An f64 CPU variable of `shape` filled with [`values_f64`].
+pub(crate) fn var(shape: &[usize], seed: u64) -> Var {
+    let n = shape.iter().product();
+    Var::from_tensor(&Tensor::from_vec(values_f64(n, seed), shape, &Device::Cpu).unwrap()).unwrap()
+}
+
+/// A fixed random weighting of `y`, summed: a scalar loss that exercises every output.
+pub(crate) fn weighted(y: &Tensor, seed: u64) -> Tensor {
+    let w = Tensor::from_vec(values_f64(y.elem_count(), seed), y.shape(), &Device::Cpu).unwrap();
+    (y * w).unwrap().sum_all().unwrap()
+}
+
+/// Checks the backward pass of `loss` against central finite differences for every element
+/// of every var (f64).
+pub(crate) fn check_gradients(vars: &[&Var], loss: impl Fn() -> Tensor) {
+    let grads = loss().backward().unwrap();
+    let eps = 1e-6;
+    for (i, var) in vars.iter().enumerate() {
+        let g = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("var {i} has no gradient"))
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let original = var
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        for k in 0..original.len() {
+            let at = |delta: f64| {
+                let mut v = original.clone();
+                v[k] += delta;
+                var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
+                loss().to_scalar::<f64>().unwrap()
+            };
+            let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+            var.set(&Tensor::from_vec(original.clone(), var.shape(), &Device::Cpu).unwrap())
+                .unwrap();
+            assert!(
+                (numeric - g[k]).abs() <= 1e-7 + 1e-6 * g[k].abs(),
+                "var {i}[{k}]: analytic {} vs numeric {numeric}",
+                g[k]
+            );
+        }
+    }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
 use crossgym_grpo::{
-    Demonstration, GrpoConfig, MetricsLog, SftConfig, SftTrainer, TrainerBuilder, Verbosity,
+    Demonstration, GrpoConfig, MetricsLog, SftConfig, SftTrainerBuilder, TrainerBuilder, Verbosity,
+    checkpoint,
 };
 use crossgym_policy::{Pretrained, RequestPolicy};
 
@@ -210,28 +211,35 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
     )?;
     emit(
         out,
-        "env | avg@k (95% CI) | pass@k | turns | tokens | episodes\n--- | --- | --- | --- | --- | ---\n",
+        "env | split | avg@k (95% CI) | pass@k | turns | tokens | episodes\n--- | --- | --- | --- | --- | --- | ---\n",
     )?;
     let bootstrap = Bootstrap::default();
     for env in &cmd.envs {
-        let mine: Vec<_> = records
-            .iter()
-            .filter(|r| &r.env == env && r.run == "eval")
-            .collect();
-        let s = summarize(env, mine, &bootstrap)?;
-        emit(
-            out,
-            &format!(
-                "{env} | {:.2} ({:.2}–{:.2}) | {:.2} | {:.2} | {:.1} | {}\n",
-                s.avg_at_k.value * 100.0,
-                s.avg_at_k.lo * 100.0,
-                s.avg_at_k.hi * 100.0,
-                s.pass_at_k.value * 100.0,
-                s.mean_turns.value,
-                s.mean_tokens.value,
-                s.episodes
-            ),
-        )?;
+        for split in &cmd.splits {
+            let mine: Vec<_> = records
+                .iter()
+                .filter(|r| {
+                    &r.env == env
+                        && r.split == *split
+                        && r.run == cmd.run
+                        && r.checkpoint == cmd.checkpoint
+                })
+                .collect();
+            let s = summarize(env, mine, &bootstrap)?;
+            emit(
+                out,
+                &format!(
+                    "{env} | {split} | {:.2} ({:.2}–{:.2}) | {:.2} | {:.2} | {:.1} | {}\n",
+                    s.avg_at_k.value * 100.0,
+                    s.avg_at_k.lo * 100.0,
+                    s.avg_at_k.hi * 100.0,
+                    s.pass_at_k.value * 100.0,
+                    s.mean_turns.value,
+                    s.mean_tokens.value,
+                    s.episodes
+                ),
+            )?;
+        }
     }
     Ok(())
 }
@@ -262,7 +270,7 @@ pub fn train(
         .template(bundle.template.clone())
         .schedule(crossgym_grpo::TaskSchedule::mixture(&weights))
         .metrics_file(out_dir.join("metrics.jsonl"))
-        .checkpoint_dir(out_dir.join("checkpoints"))
+        .checkpoint_dir(checkpoint::root_in(out_dir))
         .verbosity(verbosity(progress));
     for env in envs {
         let registry = Arc::clone(&registry);
@@ -270,8 +278,7 @@ pub fn train(
         builder = builder.env(move || registry.make(&name));
     }
     let mut trainer = builder.build()?;
-    let checkpoints = out_dir.join("checkpoints");
-    if checkpoints.join("latest").exists() {
+    if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
         trainer.resume(&checkpoints)?;
         emit(out, &format!("resumed at step {}\n", trainer.step()))?;
     }
@@ -329,18 +336,15 @@ pub fn sft(
             conversations.push(Demonstration::from_episode(env.as_ref(), None, &episode));
         }
     }
-    let mut trainer = SftTrainer::new(
-        &bundle.model,
-        &bundle.tokenizer,
-        &bundle.template,
-        &conversations,
-        config,
-    )?;
-    trainer.set_checkpoint_dir(out_dir.join("checkpoints"));
-    trainer.set_verbosity(verbosity(progress));
-    trainer.metrics_file(out_dir.join("metrics.jsonl"))?;
-    if out_dir.join("checkpoints").join("latest").exists() {
-        trainer.resume(&out_dir.join("checkpoints"))?;
+    let mut trainer =
+        SftTrainerBuilder::new(&bundle.model, &bundle.tokenizer, &conversations, config)
+            .template(bundle.template.clone())
+            .metrics_file(out_dir.join("metrics.jsonl"))
+            .checkpoint_dir(checkpoint::root_in(out_dir))
+            .verbosity(verbosity(progress))
+            .build()?;
+    if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
+        trainer.resume(&checkpoints)?;
     }
     MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
     let metrics = trainer.train()?;

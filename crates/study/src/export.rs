@@ -386,74 +386,34 @@ impl Launch<'_> {
             .map_or(crossgym_env_core::paper::EVAL_MAX_TURNS, |p| p.max_turns);
         let experiment = dir.replace('/', "-");
         let rollout = &self.grpo.rollout;
+        let train_file = item_file_name(&source.env, Split::Train, source.pool);
+        #[rustfmt::skip]
         let keys: Vec<(&str, String)> = vec![
             ("algorithm.adv_estimator", "grpo".into()),
             ("algorithm.rounds_ctrl.type", "fixed".into()),
             ("algorithm.rounds_ctrl.rounds", rounds.to_string()),
-            (
-                "data.train_file",
-                format!(
-                    "\"$EXPORT_DIR/AgentItemId/{}\"",
-                    item_file_name(&source.env, Split::Train, source.pool)
-                ),
-            ),
-            (
-                "data.train_batch_size",
-                self.grpo.tasks_per_batch.to_string(),
-            ),
+            ("data.train_file", format!("\"$EXPORT_DIR/AgentItemId/{train_file}\"")),
+            ("data.train_batch_size", self.grpo.tasks_per_batch.to_string()),
             ("data.max_prompt_length", "1024".into()),
-            (
-                "data.max_response_length",
-                rollout.max_response_tokens.to_string(),
-            ),
+            ("data.max_response_length", rollout.max_total_tokens.to_string()),
             ("actor_rollout_ref.agentgym.task_name", source.env.clone()),
-            (
-                "actor_rollout_ref.agentgym.env_addr",
-                self.env_url(&source.env),
-            ),
+            ("actor_rollout_ref.agentgym.env_addr", self.env_url(&source.env)),
             ("actor_rollout_ref.agentgym.timeout", "600".into()),
             ("actor_rollout_ref.model.path", "\"$model\"".into()),
             ("actor_rollout_ref.actor.use_kl_loss", "True".into()),
-            (
-                "actor_rollout_ref.actor.kl_loss_coef",
-                self.grpo.loss.kl_coef.to_string(),
-            ),
+            ("actor_rollout_ref.actor.kl_loss_coef", self.grpo.loss.kl_coef.to_string()),
             ("actor_rollout_ref.actor.kl_loss_type", "low_var_kl".into()),
-            (
-                "actor_rollout_ref.rollout.gpu_memory_utilization",
-                "0.7".into(),
-            ),
-            (
-                "actor_rollout_ref.rollout.n",
-                self.grpo.group_size.to_string(),
-            ),
+            ("actor_rollout_ref.rollout.gpu_memory_utilization", "0.7".into()),
+            ("actor_rollout_ref.rollout.n", self.grpo.group_size.to_string()),
             ("actor_rollout_ref.rollout.max_model_len", "32768".into()),
-            (
-                "actor_rollout_ref.rollout.max_tokens",
-                rollout.max_tokens_per_turn.to_string(),
-            ),
-            (
-                "actor_rollout_ref.rollout.tensor_model_parallel_size",
-                "1".into(),
-            ),
+            ("actor_rollout_ref.rollout.max_tokens", rollout.max_tokens_per_turn.to_string()),
+            ("actor_rollout_ref.rollout.tensor_model_parallel_size", "1".into()),
             ("actor_rollout_ref.actor.ppo_epochs", "1".into()),
-            (
-                "actor_rollout_ref.actor.optim.lr",
-                self.grpo.optimizer.lr.to_string(),
-            ),
+            ("actor_rollout_ref.actor.optim.lr", self.grpo.optimizer.lr.to_string()),
             ("actor_rollout_ref.actor.ppo_mini_batch_size", "8".into()),
-            (
-                "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu",
-                "1".into(),
-            ),
-            (
-                "actor_rollout_ref.rollout.rollout_log_dir",
-                format!("\"$SAVE_DIR/{dir}/executer_logs\""),
-            ),
-            (
-                "algorithm.kl_ctrl.kl_coef",
-                self.grpo.loss.kl_coef.to_string(),
-            ),
+            ("actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu", "1".into()),
+            ("actor_rollout_ref.rollout.rollout_log_dir", format!("\"$SAVE_DIR/{dir}/executer_logs\"")),
+            ("algorithm.kl_ctrl.kl_coef", self.grpo.loss.kl_coef.to_string()),
             ("trainer.default_local_dir", format!("\"$SAVE_DIR/{dir}\"")),
             ("trainer.project_name", "\"$PROJECT\"".into()),
             ("trainer.experiment_name", experiment),

@@ -48,6 +48,7 @@ pub mod demos;
 pub mod device;
 pub mod difficulty;
 pub mod envs;
+mod episodes;
 mod error;
 pub mod eval;
 pub mod export;

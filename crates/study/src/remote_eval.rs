@@ -10,8 +10,8 @@ use crossgym_env_core::{Env, Episode, Registry};
 use crossgym_policy::{OpenAiAgent, RequestPolicy, RolloutLimits, SamplingParams, rollout_group};
 
 use crate::Result;
+use crate::episodes::{episode_of, task_seed};
 use crate::eval::{EpisodeSink, EvalJob};
-use crate::policy_source::{episode_of, task_seed};
 
 /// A model served over the OpenAI chat-completions API.
 #[derive(Clone, Debug)]

@@ -115,7 +115,7 @@ impl Preset {
                     rollout: RolloutConfig {
                         max_turns: Some(2),
                         max_tokens_per_turn: 12,
-                        max_response_tokens: 256,
+                        max_total_tokens: 256,
                         ..RolloutConfig::default()
                     },
                     ..GrpoConfig::default()
@@ -143,7 +143,7 @@ impl Preset {
                         // Demonstrated replies (thought + action) run to 60-90 tokens of this
                         // tokenizer; a tighter cap cuts them before the action.
                         max_tokens_per_turn: 96,
-                        max_response_tokens: 1024,
+                        max_total_tokens: 1024,
                         ..RolloutConfig::default()
                     },
                     ..GrpoConfig::default()

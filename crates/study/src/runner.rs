@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, Registry, Split};
-use crossgym_grpo::{GrpoConfig, MetricsLog, TaskSchedule, TrainerBuilder, Verbosity};
+use crossgym_grpo::{GrpoConfig, MetricsLog, TaskSchedule, TrainerBuilder, Verbosity, checkpoint};
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
@@ -537,7 +537,7 @@ impl StudyRunner {
             .template(template.clone())
             .schedule(schedule)
             .metrics_file(run_dir.join("metrics.jsonl"))
-            .checkpoint_dir(run_dir.join("checkpoints"))
+            .checkpoint_dir(checkpoint::root_in(&run_dir))
             .verbosity(if self.progress {
                 Verbosity::Progress
             } else {
@@ -560,8 +560,7 @@ impl StudyRunner {
             });
         }
         let mut trainer = builder.build()?;
-        let checkpoints = run_dir.join("checkpoints");
-        if checkpoints.join("latest").exists() {
+        if let Some(checkpoints) = checkpoint::resumable_in(&run_dir) {
             trainer.resume(&checkpoints)?;
         }
         // Steps a killed run logged after its last checkpoint are done again: drop their lines.
@@ -711,38 +710,15 @@ pub fn eval_point(lengths: &[usize], step: usize, every: Option<usize>) -> Optio
     None
 }
 
-/// Writes a trained model as a loadable directory, atomically (a temporary folder renamed).
+/// Writes a trained model as a loadable directory, atomically ([`Pretrained::save_atomic`]).
 pub fn save_final(bundle: &Pretrained, dir: &Path) -> Result<()> {
-    let tmp = dir.with_extension("tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| StudyError::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| StudyError::io(&tmp, e))?;
-    bundle.save(&tmp)?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
-    }
-    std::fs::rename(&tmp, dir).map_err(|e| StudyError::io(dir, e))
+    Ok(bundle.save_atomic(dir)?)
 }
 
 /// Loads a model onto `device` (f32 on the CPU, bf16 on CUDA): a directory (`config.json`,
-/// safetensors, `tokenizer.json`) or a `.gguf` file.
+/// safetensors, `tokenizer.json`) or a `.gguf` file ([`Pretrained::load`]).
 pub fn load_model(path: &Path, device: crate::device::DeviceChoice) -> Result<Pretrained> {
-    let dtype = device.dtype();
-    let device = device.open()?;
-    if path.is_dir() {
-        Ok(Pretrained::load_dir(path, dtype, &device)?)
-    } else if path.extension().is_some_and(|e| e == "gguf") {
-        Ok(Pretrained::load_gguf(path, dtype, &device)?)
-    } else {
-        Err(StudyError::invalid(
-            "model",
-            format!(
-                "{} is neither a model directory nor a .gguf file",
-                path.display()
-            ),
-        ))
-    }
+    Ok(Pretrained::load(path, device.dtype(), &device.open()?)?)
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_core::{Episode, Registry, Split};
-use crossgym_grpo::{Demonstration, MetricsLog, SftConfig, SftTrainer, StepMetrics, Verbosity};
+use crossgym_grpo::{
+    Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
+};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -176,22 +178,18 @@ pub fn build_small_base(
     let config = spec.model_config(tokenizer.vocab_size());
     let model = CausalLm::random(&config, spec.seed, DType::F32, &Device::Cpu)?;
     let sft_dir = dir.join("sft");
-    let mut trainer = SftTrainer::new(
-        &model,
-        &tokenizer,
-        &template,
-        &conversations,
-        spec.sft.clone(),
-    )?;
-    trainer.set_checkpoint_dir(sft_dir.join("checkpoints"));
-    trainer.set_verbosity(if progress {
-        Verbosity::Progress
-    } else {
-        Verbosity::Quiet
-    });
-    trainer.metrics_file(sft_dir.join("metrics.jsonl"))?;
-    if sft_dir.join("checkpoints").join("latest").exists() {
-        trainer.resume(&sft_dir.join("checkpoints"))?;
+    let mut trainer = SftTrainerBuilder::new(&model, &tokenizer, &conversations, spec.sft.clone())
+        .template(template.clone())
+        .metrics_file(sft_dir.join("metrics.jsonl"))
+        .checkpoint_dir(checkpoint::root_in(&sft_dir))
+        .verbosity(if progress {
+            Verbosity::Progress
+        } else {
+            Verbosity::Quiet
+        })
+        .build()?;
+    if let Some(checkpoints) = checkpoint::resumable_in(&sft_dir) {
+        trainer.resume(&checkpoints)?;
     }
     let metrics_path = sft_dir.join("metrics.jsonl");
     MetricsLog::truncate_to_step(&metrics_path, trainer.step())?;

@@ -41,6 +41,30 @@ fn play_reads_replies_line_by_line_and_stops_on_an_empty_line() {
     assert!(err.to_string().contains("nope"));
 }
 
+/// `crossgym eval` of the first 2 test tasks of `envs`, k = 2, 2 turns, 3 episodes in flight.
+pub fn small_eval(model: EvalModel, envs: Vec<String>, out: PathBuf) -> EvalCommand {
+    EvalCommand {
+        model,
+        device: DeviceChoice::Cpu,
+        envs,
+        k: 2,
+        max_turns: 2,
+        temperature: 1.0,
+        max_tasks: Some(2),
+        splits: vec![crossgym_env_core::Split::Test],
+        tokens: TokenLimits {
+            max_tokens_per_turn: 16,
+            max_total_tokens: 600,
+        },
+        seed: 0,
+        concurrency: 3,
+        out,
+        run: "eval".into(),
+        checkpoint: Checkpoint::START,
+        progress: false,
+    }
+}
+
 #[test]
 fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     let root = dir("models");
@@ -51,31 +75,22 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     let model = root.join("base/final");
 
     let cmd = EvalCommand {
-        model: EvalModel::Local(model.clone()),
-        device: DeviceChoice::Cpu,
-        envs: envs.clone(),
-        k: 2,
-        max_turns: 2,
-        temperature: 1.0,
-        max_tasks: Some(2),
-        splits: vec![crossgym_env_core::Split::Test],
         tokens: TokenLimits {
             max_tokens_per_turn: 6,
             max_total_tokens: 64,
         },
-        seed: 0,
-        concurrency: 3,
-        out: root.join("eval.jsonl"),
-        run: "eval".into(),
-        checkpoint: Checkpoint::START,
-        progress: false,
+        ..small_eval(
+            EvalModel::Local(model.clone()),
+            envs.clone(),
+            root.join("eval.jsonl"),
+        )
     };
     let mut out = Vec::new();
     commands::eval(&cmd, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("played 4 episodes; 4 on file"), "{text}");
     assert!(
-        text.lines().any(|l| l.starts_with("textcraft | ")),
+        text.lines().any(|l| l.starts_with("textcraft | test | ")),
         "{text}"
     );
     // Resumed: nothing left to play.
@@ -97,7 +112,7 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     };
     config.rollout.max_turns = Some(2);
     config.rollout.max_tokens_per_turn = 6;
-    config.rollout.max_response_tokens = 64;
+    config.rollout.max_total_tokens = 64;
     let mut out = Vec::new();
     commands::train(
         &model,

@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use crossgym_policy::RequestPolicy;
 use crossgym_study::commands::{EvalCommand, EvalModel, eval};
-use crossgym_study::device::DeviceChoice;
-use crossgym_study::policy_source::TokenLimits;
 use crossgym_study::records::{EpisodeRecord, read_jsonl};
 
 const HERE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/llama_server");
@@ -112,35 +110,24 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
     let out =
         std::env::temp_dir().join(format!("crossgym-llama-eval-{}.jsonl", std::process::id()));
     std::fs::remove_file(&out).ok();
+    let model = EvalModel::Remote {
+        url: server.url.clone(),
+        model: "smollm2".into(),
+        api_key: None,
+        requests: RequestPolicy::default(),
+    };
     let cmd = EvalCommand {
-        model: EvalModel::Remote {
-            url: server.url.clone(),
-            model: "smollm2".into(),
-            api_key: None,
-            requests: RequestPolicy::default(),
-        },
-        device: DeviceChoice::default(),
-        envs: vec!["babyai".into()],
-        k: 2,
-        max_turns: 2,
-        temperature: 1.0,
-        max_tasks: Some(2),
-        splits: vec![crossgym_env_core::Split::Test],
-        tokens: TokenLimits {
-            max_tokens_per_turn: 16,
-            max_total_tokens: 600,
-        },
         seed: 5,
         concurrency: 4,
-        out: out.clone(),
         run: "served".into(),
         checkpoint: "1:5".parse().unwrap(),
-        progress: false,
+        ..crate::commands::small_eval(model, vec!["babyai".into()], out.clone())
     };
     let mut printed = Vec::new();
     eval(&cmd, &mut printed).unwrap();
     let text = String::from_utf8(printed).unwrap();
     assert!(text.contains("played 4 episodes"), "{text}");
+    assert!(text.contains("\nbabyai | test | "), "{text}");
     let records: Vec<EpisodeRecord> = read_jsonl(&out).unwrap();
     assert_eq!(records.len(), 4);
     for record in &records {

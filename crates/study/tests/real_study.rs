@@ -52,7 +52,7 @@ fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
     settings.grpo.micro_batch_size = 2;
     settings.grpo.rollout.max_turns = Some(2);
     settings.grpo.rollout.max_tokens_per_turn = 6;
-    settings.grpo.rollout.max_response_tokens = 128;
+    settings.grpo.rollout.max_total_tokens = 128;
     settings.eval_tokens.max_tokens_per_turn = 6;
     settings.eval_tokens.max_total_tokens = 128;
 

@@ -58,7 +58,8 @@ impl EpisodeSource for Grouped {
     }
 }
 
-fn run_eval(source: &mut dyn EpisodeSource, registry: &Registry, envs: &[String], out: &Path) {
+/// Evaluates the first 3 test tasks of each of `envs`, k = 3, 3 turns, into `out` (replaced).
+pub fn run_eval(source: &mut dyn EpisodeSource, registry: &Registry, envs: &[String], out: &Path) {
     let mut plan = Plan::paper("stream", envs, None, 0);
     plan.runs[0].eval.k = 3;
     plan.runs[0].eval.max_turns = 3;

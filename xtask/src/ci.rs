@@ -1,0 +1,145 @@
+//! `cargo xtask ci`: every check CI runs, in order; `.ci/run` only prepares the machine and
+//! calls it, so the checks are defined once.
+
+use std::path::Path;
+
+/// One CI step: a cargo command or a script, with extra environment variables.
+pub struct Step {
+    /// What the log says before the step runs.
+    pub title: &'static str,
+    /// `cargo` and its arguments, or a script run with `bash`.
+    pub command: Command,
+    /// Environment variables of the step.
+    pub env: Vec<(&'static str, String)>,
+}
+
+/// What a step runs.
+pub enum Command {
+    /// `cargo ARGS`.
+    Cargo(Vec<String>),
+    /// `bash SCRIPT` (relative to the workspace root).
+    Script(&'static str),
+    /// Fails unless each file exists and is not empty.
+    NonEmpty(&'static [&'static str]),
+}
+
+/// Which of the optional steps run.
+#[derive(Clone, Copy, Debug)]
+pub struct CiOptions {
+    /// `cargo doc` with warnings denied.
+    pub doc: bool,
+    /// The CUDA cross-build (the slowest step).
+    pub cuda: bool,
+}
+
+fn cargo(title: &'static str, args: &[&str]) -> Step {
+    Step {
+        title,
+        command: Command::Cargo(args.iter().map(|a| (*a).to_owned()).collect()),
+        env: Vec::new(),
+    }
+}
+
+/// The ignored tests that guard correctness and fit CI's time: SearchQA's committed questions
+/// equal the generator's output, the ALFWorld expert solves all 2,620 games, 100,000 fuzzed
+/// request bodies, and the env server's soak (30 s here).
+const IGNORED_CORRECTNESS: [&str; 4] = [
+    "the_committed_questions_are_what_the_generator_makes",
+    "expert_solves_every_generated_game",
+    "fuzz_100k",
+    "soak_memory_stays_flat",
+];
+
+/// Every step, in order, for a checkout at `root`.
+pub fn steps(root: &Path, options: CiOptions) -> Vec<Step> {
+    let mut steps = vec![
+        cargo("cargo fmt", &["fmt", "--all", "--check"]),
+        cargo(
+            "cargo clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        cargo(
+            "cargo test --workspace (README test command)",
+            &["test", "--workspace"],
+        ),
+    ];
+    // With `--workspace`, as the suite above, so nothing is rebuilt for other features.
+    let mut ignored: Vec<String> = ["test", "--workspace", "--", "--ignored"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    ignored.extend(IGNORED_CORRECTNESS.iter().map(|t| (*t).to_owned()));
+    steps.push(Step {
+        title: "the ignored correctness tests",
+        command: Command::Cargo(ignored),
+        env: vec![("CROSSGYM_SOAK_SECS", "30".to_owned())],
+    });
+    let reference = root.join("../shared/reference/agentgym");
+    steps.push(Step {
+        title: "env server: AgentGym's own Python clients against crossgym serve (all five envs)",
+        command: Command::Script("crates/env-server/tests/agentgym_clients.sh"),
+        // Without the reference folder the script prints SKIPPED loudly.
+        env: if reference.is_dir() {
+            vec![("AGENTGYM_REFERENCE", reference.display().to_string())]
+        } else {
+            Vec::new()
+        },
+    });
+    steps.push(cargo(
+        "cargo xtask reproduce --preset smoke (the whole study at toy scale, all five envs)",
+        &[
+            "run",
+            "--package",
+            "crossgym-study",
+            "--bin",
+            "crossgym",
+            "--",
+            "reproduce",
+            "--preset",
+            "smoke",
+            "--quiet",
+            "--out",
+            "target/reproduce/smoke",
+        ],
+    ));
+    steps.push(Step {
+        title: "the smoke study wrote its summary and report",
+        command: Command::NonEmpty(&[
+            "target/reproduce/smoke/summary.md",
+            "target/reproduce/smoke/report.html",
+        ]),
+        env: Vec::new(),
+    });
+    steps.push(cargo(
+        "hub models offline through hf-hub",
+        &[
+            "test",
+            "-p",
+            "crossgym-policy",
+            "--features",
+            "hub",
+            "--test",
+            "tests",
+            "hub",
+        ],
+    ));
+    if options.cuda {
+        steps.push(cargo(
+            "cargo xtask build-cuda (the CUDA binary for GPU machines, cross-built without a GPU)",
+            &["xtask", "build-cuda"],
+        ));
+    }
+    if options.doc {
+        let mut doc = cargo("cargo doc", &["doc", "--workspace", "--no-deps", "--quiet"]);
+        doc.env.push(("RUSTDOCFLAGS", "-D warnings".to_owned()));
+        steps.push(doc);
+    }
+    steps
+}
