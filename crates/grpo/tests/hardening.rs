@@ -6,8 +6,15 @@
 //! - The metrics file of a resumed run: [`MetricsLog::truncate_to_step`] keeps the lines of the
 //!   checkpointed steps, drops later ones and a torn last line, and refuses a file that lost a
 //!   checkpointed step's line.
+//! - A checkpoint root whose `latest` file is missing resumes from its newest checkpoint, not
+//!   from scratch.
 
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor};
+use crossgym_grpo::checkpoint::{self, CHECKPOINT_FORMAT, Checkpoint, CheckpointState, RngState};
 use crossgym_grpo::{GrpoConfig, MetricsLog, SftConfig, StepMetrics};
+use rand::SeedableRng;
 
 /// The key of the total-token cap of `[rollout]`.
 const TOTAL_TOKENS: &str = "max_response_tokens";
@@ -253,4 +260,39 @@ fn metrics_of_steps_after_the_checkpoint_and_a_torn_line_are_cut() {
         .to_string();
     assert!(err.contains("metrics.jsonl:2"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_root_without_latest_resumes_from_its_newest_checkpoint() {
+    let run = std::env::temp_dir().join(format!("crossgym-grpo-latest-{}", std::process::id()));
+    std::fs::remove_dir_all(&run).ok();
+    assert_eq!(checkpoint::resumable_in(&run), None);
+    let root = checkpoint::root_in(&run);
+    let weights = Tensor::new(&[1.0f32, 2.0], &Device::Cpu).unwrap();
+    for step in [2, 10, 4] {
+        let ckpt = Checkpoint {
+            weights: HashMap::from([("w".to_owned(), (&weights * step as f64).unwrap())]),
+            optimizer: HashMap::from([("exp_avg.w".to_owned(), weights.clone())]),
+            state: CheckpointState {
+                format: CHECKPOINT_FORMAT,
+                phase: "grpo".into(),
+                step,
+                optimizer_step: step,
+                rng: RngState::capture(&rand_chacha::ChaCha8Rng::seed_from_u64(step)),
+                sampler: None,
+            },
+        };
+        checkpoint::save(&root, &ckpt).unwrap();
+    }
+    // `latest` names the last one saved (step 4); without it, the highest step is the truth.
+    assert_eq!(checkpoint::load(&root, &Device::Cpu).unwrap().state.step, 4);
+    std::fs::remove_file(root.join(checkpoint::LATEST_FILE)).unwrap();
+    std::fs::create_dir_all(root.join(".step-00000011.tmp")).unwrap(); // an unfinished save
+    std::fs::create_dir_all(root.join("step-00000012")).unwrap(); // no state.json: not one
+    assert_eq!(checkpoint::resumable_in(&run), Some(root.clone()));
+    let back = checkpoint::load(&root, &Device::Cpu).unwrap();
+    assert_eq!(back.state.step, 10);
+    let w: Vec<f32> = back.weights["w"].to_vec1().unwrap();
+    assert_eq!(w, vec![10.0, 20.0]);
+    std::fs::remove_dir_all(&run).ok();
 }

@@ -584,6 +584,16 @@ fn damaged_checkpoint_files_stop_the_restart_with_an_error_naming_the_file() {
             std::fs::remove_dir_all(&out).ok();
         }
     }
+    // A lost `latest` pointer: the run resumes from its newest checkpoint, not from scratch.
+    let reference = reference(Cmd::Train);
+    let out = copy_of(&reference.out, "train-no-latest");
+    std::fs::remove_file(out.join("checkpoints/latest")).unwrap();
+    let (ok, log) = rerun(Cmd::Train, &out);
+    assert!(ok && log.contains("resumed at step 8"), "{log}");
+    let mut expected = reference.files.clone();
+    expected.remove("checkpoints/latest"); // a finished run writes no checkpoint to repoint it
+    assert_identical(Cmd::Train, &expected, &collect(&out), "no latest");
+    std::fs::remove_dir_all(&out).ok();
 }
 
 /// Cuts the last line of a JSON Lines file in the middle (a write cut short).
