@@ -73,11 +73,29 @@ pub fn root_in(run_dir: &Path) -> PathBuf {
     run_dir.join(RUN_CHECKPOINTS_DIR)
 }
 
-/// The checkpoint root of the run in `run_dir` ([`root_in`]) when it names a checkpoint to
-/// resume from (its [`LATEST_FILE`] exists), else `None`.
+/// The checkpoint root of the run in `run_dir` ([`root_in`]) when it holds a checkpoint to
+/// resume from (its [`LATEST_FILE`] exists, or a checkpoint directory does), else `None`.
 pub fn resumable_in(run_dir: &Path) -> Option<PathBuf> {
     let root = root_in(run_dir);
-    root.join(LATEST_FILE).exists().then_some(root)
+    (root.join(LATEST_FILE).exists() || newest_step_dir(&root).is_some()).then_some(root)
+}
+
+/// The checkpoint directory of the highest step under `root`. Every `step-XXXXXXXX/` is complete
+/// (it is renamed into place only once written), so when `latest` is missing — a crash between
+/// that rename and `latest`'s, or a lost file — this is where the run stands; resuming from it
+/// instead of from scratch loses nothing.
+fn newest_step_dir(root: &Path) -> Option<PathBuf> {
+    fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let step: u64 = name.strip_prefix("step-")?.parse().ok()?;
+            (step_dir_name(step) == name && entry.path().join(STATE_FILE).is_file())
+                .then(|| (step, entry.path()))
+        })
+        .max_by_key(|(step, _)| *step)
+        .map(|(_, dir)| dir)
 }
 
 /// The directory name of the checkpoint of `step`.
@@ -143,7 +161,7 @@ pub fn save(root: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
 }
 
 /// The checkpoint directory `path` means: itself when it holds a `state.json`, else the one its
-/// `latest` file names.
+/// `latest` file names, else (no `latest`) its highest `step-XXXXXXXX/`.
 pub fn resolve(path: &Path) -> Result<PathBuf> {
     if path.join(STATE_FILE).is_file() {
         return Ok(path.to_owned());
@@ -159,6 +177,9 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
             &latest,
             format!("names {:?}, which holds no {STATE_FILE}", name.trim()),
         ));
+    }
+    if let Some(dir) = newest_step_dir(path) {
+        return Ok(dir);
     }
     Err(GrpoError::checkpoint(
         path,

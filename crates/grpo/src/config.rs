@@ -194,70 +194,124 @@ impl GrpoConfig {
         self.tasks_per_batch * self.group_size
     }
 
-    /// Checks ranges and the divisibility the mini-batching needs, naming the field at fault.
+    /// Checks every field's range and the divisibility the mini-batching needs; an error names
+    /// the field (dotted: `optimizer.lr`), the value and the allowed range. `seed` and
+    /// `checkpoint_every` take any value.
     pub fn validate(&self) -> Result<()> {
-        let positive = |field: &str, value: usize| {
-            if value == 0 {
-                Err(GrpoError::config(field, "must be at least 1"))
-            } else {
-                Ok(())
+        at_least_one("steps", self.steps)?;
+        at_least_one("group_size", self.group_size)?;
+        at_least_one("tasks_per_batch", self.tasks_per_batch)?;
+        at_least_one("micro_batch_size", self.micro_batch_size)?;
+        if self.mini_batch_tasks == 0 || !self.tasks_per_batch.is_multiple_of(self.mini_batch_tasks)
+        {
+            let n = self.tasks_per_batch;
+            let mut allowed = format!("a divisor of tasks_per_batch = {n}");
+            if n <= 1000 {
+                let divisors: Vec<String> = (1..=n)
+                    .filter(|d| n.is_multiple_of(*d))
+                    .map(|d| d.to_string())
+                    .collect();
+                allowed = format!("{allowed}: {}", divisors.join(", "));
             }
-        };
-        positive("group_size", self.group_size)?;
-        positive("tasks_per_batch", self.tasks_per_batch)?;
-        positive("mini_batch_tasks", self.mini_batch_tasks)?;
-        positive("micro_batch_size", self.micro_batch_size)?;
-        positive(
-            "rollout.max_tokens_per_turn",
-            self.rollout.max_tokens_per_turn,
-        )?;
-        positive("rollout.max_response_tokens", self.rollout.max_total_tokens)?;
-        positive("rollout.concurrency", self.rollout.concurrency)?;
-        if self.rollout.max_turns == Some(0) {
-            return Err(GrpoError::config("rollout.max_turns", "must be at least 1"));
-        }
-        if !self.tasks_per_batch.is_multiple_of(self.mini_batch_tasks) {
-            return Err(GrpoError::config(
+            return Err(out_of_range(
                 "mini_batch_tasks",
-                format!(
-                    "{} does not divide tasks_per_batch = {}",
-                    self.mini_batch_tasks, self.tasks_per_batch
-                ),
+                self.mini_batch_tasks,
+                &allowed,
             ));
         }
-        let finite_nonneg = |field: &str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(GrpoError::config(
-                    field,
-                    format!("{value} is not a finite number >= 0"),
-                ))
-            }
-        };
-        finite_nonneg("loss.clip_eps", self.loss.clip_eps)?;
-        finite_nonneg("loss.kl_coef", self.loss.kl_coef)?;
-        finite_nonneg("loss.kl_clamp", self.loss.kl_clamp)?;
-        finite_nonneg("loss.entropy_coef", self.loss.entropy_coef)?;
-        finite_nonneg("optimizer.lr", self.optimizer.lr)?;
-        finite_nonneg("optimizer.eps", self.optimizer.eps)?;
-        finite_nonneg("optimizer.weight_decay", self.optimizer.weight_decay)?;
-        finite_nonneg("optimizer.max_grad_norm", self.optimizer.max_grad_norm)?;
-        for (field, beta) in [
-            ("optimizer.beta1", self.optimizer.beta1),
-            ("optimizer.beta2", self.optimizer.beta2),
-        ] {
+        within("loss", self.loss.validate())?;
+        within("optimizer", self.optimizer.validate())?;
+        within("rollout", self.rollout.validate())
+    }
+}
+
+/// The error of a value outside its range: names the field, the value and what is allowed.
+fn out_of_range(field: &str, value: impl std::fmt::Display, allowed: &str) -> GrpoError {
+    GrpoError::config(
+        field,
+        format!("{value} is out of range (allowed: {allowed})"),
+    )
+}
+
+/// A count that must be 1 or more.
+fn at_least_one(field: &str, value: usize) -> Result<()> {
+    if value == 0 {
+        return Err(out_of_range(field, value, "1 or more"));
+    }
+    Ok(())
+}
+
+/// A finite number ≥ 0.
+fn finite_non_negative(field: &str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(out_of_range(field, value, "a finite number >= 0"));
+    }
+    Ok(())
+}
+
+/// A finite number > 0.
+fn finite_positive(field: &str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(out_of_range(field, value, "a finite number > 0"));
+    }
+    Ok(())
+}
+
+/// Prefixes the field of a configuration error with the section it is in (`optimizer.lr`), so
+/// nested sections validate themselves and the message still names the whole path.
+pub fn within(section: &str, result: Result<()>) -> Result<()> {
+    result.map_err(|error| match error {
+        GrpoError::Config { field, message } => {
+            GrpoError::config(format!("{section}.{field}"), message)
+        }
+        other => other,
+    })
+}
+
+impl LossConfig {
+    /// Checks every coefficient is a finite number ≥ 0 (fields named as in the `[loss]` table).
+    pub fn validate(&self) -> Result<()> {
+        finite_non_negative("clip_eps", self.clip_eps)?;
+        finite_non_negative("kl_coef", self.kl_coef)?;
+        finite_non_negative("kl_clamp", self.kl_clamp)?;
+        finite_non_negative("entropy_coef", self.entropy_coef)
+    }
+}
+
+impl AdamWConfig {
+    /// Checks the ranges (fields named as in the `[optimizer]` table): `lr`, `weight_decay` and
+    /// `max_grad_norm` finite and ≥ 0, `eps` finite and > 0 (it divides), betas in [0, 1).
+    pub fn validate(&self) -> Result<()> {
+        finite_non_negative("lr", self.lr)?;
+        for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&beta) {
-                return Err(GrpoError::config(field, format!("{beta} is not in [0, 1)")));
+                return Err(out_of_range(field, beta, "[0, 1)"));
             }
         }
-        if !(self.rollout.temperature.is_finite() && self.rollout.temperature > 0.0) {
-            return Err(GrpoError::config("rollout.temperature", "must be > 0"));
+        finite_positive("eps", self.eps)?;
+        finite_non_negative("weight_decay", self.weight_decay)?;
+        finite_non_negative("max_grad_norm", self.max_grad_norm)
+    }
+}
+
+impl RolloutConfig {
+    /// Checks the limits are 1 or more, the temperature finite and > 0 and `top_p` in (0, 1]
+    /// (fields named as in the `[rollout]` table).
+    pub fn validate(&self) -> Result<()> {
+        if self.max_turns == Some(0) {
+            return Err(out_of_range(
+                "max_turns",
+                0,
+                "1 or more, or leave it out for each env's own cap",
+            ));
         }
-        if !(self.rollout.top_p > 0.0 && self.rollout.top_p <= 1.0) {
-            return Err(GrpoError::config("rollout.top_p", "must be in (0, 1]"));
+        at_least_one("max_tokens_per_turn", self.max_tokens_per_turn)?;
+        at_least_one("max_response_tokens", self.max_total_tokens)?;
+        finite_positive("temperature", self.temperature)?;
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(out_of_range("top_p", self.top_p, "(0, 1]"));
         }
-        Ok(())
+        at_least_one("concurrency", self.concurrency)
     }
 }
 
@@ -312,19 +366,13 @@ impl SftConfig {
         Ok(config)
     }
 
-    /// Checks ranges, naming the field at fault.
+    /// Checks every field's range; an error names the field (dotted: `optimizer.lr`), the value
+    /// and the allowed range. `seed`, `checkpoint_every` and `observation_loss` take any value.
     pub fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 {
-            return Err(GrpoError::config("batch_size", "must be at least 1"));
-        }
-        if self.micro_batch_size == 0 {
-            return Err(GrpoError::config("micro_batch_size", "must be at least 1"));
-        }
-        let probe = GrpoConfig {
-            optimizer: self.optimizer,
-            ..GrpoConfig::default()
-        };
-        probe.validate()
+        at_least_one("steps", self.steps)?;
+        at_least_one("batch_size", self.batch_size)?;
+        at_least_one("micro_batch_size", self.micro_batch_size)?;
+        within("optimizer", self.optimizer.validate())
     }
 }
 

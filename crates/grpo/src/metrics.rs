@@ -100,6 +100,80 @@ impl MetricsLog {
     }
 }
 
+/// Bringing a metrics file back in line with the checkpoint a run resumes from.
+impl MetricsLog {
+    /// Cuts the metrics file at `path` back to the steps a run resumed at `step` has done: the
+    /// lines of steps `1..=step` stay, the lines of later steps (written after the checkpoint,
+    /// by a run that was then killed; the resumed run writes them again) and a torn last line
+    /// (a write cut short) go. Call it once the run's step is known (after a resume, or with 0
+    /// for a fresh start). Truncates in place, so a [`MetricsLog`] already open on the file
+    /// keeps appending where the kept lines end. A missing file is fine (the run starts a new
+    /// one). Errors, naming the file: a complete line that is not a [`StepMetrics`], and a file
+    /// that does not hold exactly the steps `1..=step` in order before the later ones (a line of
+    /// a checkpointed step is lost or duplicated, which no crash can cause: each line is
+    /// written before its step's checkpoint). Returns the bytes cut.
+    pub fn truncate_to_step(path: impl AsRef<Path>, step: u64) -> Result<u64> {
+        let path = path.as_ref();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(GrpoError::io(path, e)),
+        };
+        let mut keep = 0usize;
+        let mut offset = 0usize;
+        let mut next = 1;
+        for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+            let start = offset;
+            offset += line.len();
+            if !line.ends_with(b"\n") {
+                break; // a torn last line: the write that was cut short
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let metrics: StepMetrics =
+                serde_json::from_slice(line).map_err(|source| GrpoError::Json {
+                    context: format!("{}:{}", path.display(), index + 1),
+                    source,
+                })?;
+            if metrics.step > step {
+                break;
+            }
+            if metrics.step != next {
+                return Err(GrpoError::Input(format!(
+                    "{}:{}: holds step {} where step {next} belongs (the file does not match the \
+                     checkpoint at step {step})",
+                    path.display(),
+                    index + 1,
+                    metrics.step
+                )));
+            }
+            next += 1;
+            keep = start + line.len();
+        }
+        if next != step + 1 {
+            return Err(GrpoError::Input(format!(
+                "{}: holds the steps up to {} but the checkpoint is at step {step}: the lines of \
+                 the steps after {} are lost (move the file away to continue without them)",
+                path.display(),
+                next - 1,
+                next - 1
+            )));
+        }
+        let cut = (bytes.len() - keep) as u64;
+        if cut > 0 {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| GrpoError::io(path, e))?;
+            file.set_len(keep as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| GrpoError::io(path, e))?;
+        }
+        Ok(cut)
+    }
+}
+
 /// How much the loop tells a person.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
 use crossgym_grpo::{
-    Demonstration, GrpoConfig, SftConfig, SftTrainerBuilder, TrainerBuilder, Verbosity, checkpoint,
+    Demonstration, GrpoConfig, MetricsLog, SftConfig, SftTrainerBuilder, TrainerBuilder, Verbosity,
+    checkpoint,
 };
 use crossgym_policy::{Pretrained, RequestPolicy};
 
@@ -281,6 +282,8 @@ pub fn train(
         trainer.resume(&checkpoints)?;
         emit(out, &format!("resumed at step {}\n", trainer.step()))?;
     }
+    // Steps a killed run logged after its last checkpoint are done again: drop their lines.
+    MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
     let metrics = trainer.train()?;
     let final_dir = out_dir.join("final");
     save_final(
@@ -343,6 +346,7 @@ pub fn sft(
     if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
         trainer.resume(&checkpoints)?;
     }
+    MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
     let metrics = trainer.train()?;
     drop(trainer);
     let final_dir = out_dir.join("final");

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Result;
 use crate::difficulty::DifficultyFile;
+use crate::io::drop_torn_tail;
 use crate::plan::Run;
 use crate::records::{Checkpoint, EpisodeRecord, RecordKey, append_jsonl, keys, read_jsonl};
 
@@ -182,6 +183,8 @@ pub fn evaluate(
     results: &Path,
     options: &EvalOptions,
 ) -> Result<usize> {
+    // A kill mid-append leaves a torn last record: drop it, the episode is played again.
+    drop_torn_tail(results)?;
     let done = if results.exists() {
         keys(&read_jsonl(results)?)
     } else {

@@ -120,6 +120,7 @@ impl fmt::Display for Regime {
 
 /// One source of training tasks in a stage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     /// Env name.
     pub env: String,
@@ -131,6 +132,7 @@ pub struct Source {
 
 /// One training stage: GRPO on a mixture of sources.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stage {
     /// Task sources; a joint mixture has several, each batch drawn by weight with the run's seed.
     pub sources: Vec<Source>,
@@ -155,6 +157,7 @@ impl Stage {
 
 /// How a run is evaluated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EvalSpec {
     /// The envs evaluated (on their test tasks).
     pub envs: Vec<String>,
@@ -190,7 +193,7 @@ impl EvalSpec {
 
 /// What a run is, for reports: which cell of which table it fills.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RunKind {
     /// The base model, untrained (Table 2's base row, Table 3's base row).
     Base,
@@ -238,6 +241,7 @@ impl RunKind {
 
 /// One run: train through its stages, evaluate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Run {
     /// Unique id within the plan; also its directory name under the study's output folder.
     pub id: String,
@@ -271,6 +275,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// A study plan: runs in the order they are done.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Name for reports.
     pub name: String,
@@ -439,12 +444,27 @@ impl Plan {
         }
     }
 
-    /// Checks ids are unique, every `init_from` names an earlier run, stages have sources with
-    /// positive weights, and evaluation has envs and k ≥ 1.
+    /// Checks ids are unique and non-empty, every `init_from` names an earlier run, and every
+    /// number is in its range: stages have sources with finite weights > 0 and `steps` ≥ 1 when
+    /// given; evaluation has envs, `k` ≥ 1, `max_turns` ≥ 1, a finite `temperature` ≥ 0, and
+    /// `every` / `max_tasks` ≥ 1 when given. An error names the run and the field (dotted, e.g.
+    /// `stages[0].sources[1].weight`) with the value and the allowed range.
     pub fn validate(&self) -> Result<()> {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (index, run) in self.runs.iter().enumerate() {
             let context = || format!("plan {:?}, run {:?}", self.name, run.id);
+            let bad = |field: &str, value: &dyn fmt::Display, allowed: &str| {
+                Err(StudyError::invalid(
+                    context(),
+                    format!("{field}: {value} is out of range (allowed: {allowed})"),
+                ))
+            };
+            if run.id.trim().is_empty() {
+                return Err(StudyError::invalid(
+                    format!("plan {:?}, runs[{index}]", self.name),
+                    "id: an empty id is out of range (allowed: a non-empty name)",
+                ));
+            }
             if seen.insert(run.id.as_str(), index).is_some() {
                 return Err(StudyError::invalid(context(), "the id is used twice"));
             }
@@ -460,28 +480,66 @@ impl Plan {
                 if stage.sources.is_empty() {
                     return Err(StudyError::invalid(
                         context(),
-                        format!("stage {s} has no sources"),
+                        format!("stages[{s}].sources: none (allowed: one or more sources)"),
                     ));
                 }
-                if let Some(bad) = stage
-                    .sources
-                    .iter()
-                    .find(|src| src.weight.is_nan() || src.weight <= 0.0)
-                {
-                    return Err(StudyError::invalid(
-                        context(),
-                        format!(
-                            "stage {s}: source {:?} has weight {} (must be > 0)",
-                            bad.env, bad.weight
-                        ),
-                    ));
+                if stage.steps == Some(0) {
+                    return bad(
+                        &format!("stages[{s}].steps"),
+                        &0,
+                        "1 or more, or leave it out for the settings' stage_steps",
+                    );
+                }
+                for (i, source) in stage.sources.iter().enumerate() {
+                    if source.env.trim().is_empty() {
+                        return bad(
+                            &format!("stages[{s}].sources[{i}].env"),
+                            &"\"\"",
+                            "an env name",
+                        );
+                    }
+                    if !(source.weight.is_finite() && source.weight > 0.0) {
+                        return bad(
+                            &format!("stages[{s}].sources[{i}].weight"),
+                            &source.weight,
+                            "a finite number > 0",
+                        );
+                    }
                 }
             }
-            if run.eval.envs.is_empty() || run.eval.k == 0 || run.eval.max_turns == 0 {
+            let eval = &run.eval;
+            if eval.envs.is_empty() {
                 return Err(StudyError::invalid(
                     context(),
-                    "eval needs at least one env, k >= 1 and max_turns >= 1",
+                    "eval.envs: none (allowed: one or more env names)",
                 ));
+            }
+            if eval.k == 0 {
+                return bad("eval.k", &0, "1 or more");
+            }
+            if eval.max_turns == 0 {
+                return bad("eval.max_turns", &0, "1 or more");
+            }
+            if !(eval.temperature.is_finite() && eval.temperature >= 0.0) {
+                return bad(
+                    "eval.temperature",
+                    &eval.temperature,
+                    "a finite number >= 0 (0 is greedy)",
+                );
+            }
+            if eval.every == Some(0) {
+                return bad(
+                    "eval.every",
+                    &0,
+                    "1 or more, or leave it out to evaluate at stage ends only",
+                );
+            }
+            if eval.max_tasks == Some(0) {
+                return bad(
+                    "eval.max_tasks",
+                    &0,
+                    "1 or more, or leave it out for every task",
+                );
             }
         }
         Ok(())

@@ -21,6 +21,7 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Token limits of evaluation episodes (the turn cap comes from the plan's eval spec).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenLimits {
     /// Most tokens of one reply.
     pub max_tokens_per_turn: usize,

@@ -26,13 +26,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossgym_env_core::{Env, Registry, Split};
-use crossgym_grpo::{GrpoConfig, TaskSchedule, TrainerBuilder, Verbosity, checkpoint};
+use crossgym_grpo::{GrpoConfig, MetricsLog, TaskSchedule, TrainerBuilder, Verbosity, checkpoint};
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
 use crate::difficulty::DifficultyFile;
 use crate::eval::{EvalOptions, evaluate};
-use crate::io::{read_text, write_atomic};
+use crate::io::{drop_torn_tail, read_text, write_atomic};
 use crate::metrics::Bootstrap;
 use crate::plan::{Manifest, Plan, Run, RunKind, TaskPool};
 use crate::policy_source::{PolicySource, TokenLimits};
@@ -91,21 +91,33 @@ impl StudySettings {
         write_atomic(path, text.as_bytes())
     }
 
-    /// Checks the GRPO settings and the limits.
+    /// Checks every field's range; an error names the field (dotted: `grpo.optimizer.lr`,
+    /// `eval_tokens.max_total_tokens`), the value and the allowed range. `grpo.steps` and
+    /// `grpo.seed` are not checked (each run replaces them); `eval_seed`, `system` and
+    /// `bootstrap` (0 collapses the intervals to the point estimate) take any value.
     pub fn validate(&self) -> Result<()> {
         let mut grpo = self.grpo.clone();
         grpo.steps = grpo.steps.max(1);
-        grpo.validate()?;
-        if self.stage_steps == 0 {
-            return Err(StudyError::invalid("settings", "stage_steps must be >= 1"));
-        }
-        if self.eval_tokens.max_tokens_per_turn == 0 || self.eval_tokens.max_total_tokens == 0 {
-            return Err(StudyError::invalid(
-                "settings",
-                "eval_tokens limits must be >= 1",
-            ));
-        }
-        Ok(())
+        crossgym_grpo::config::within("grpo", grpo.validate())?;
+        let at_least_one = |field: &str, value: usize| {
+            if value == 0 {
+                Err(StudyError::invalid(
+                    "settings",
+                    format!("{field}: 0 is out of range (allowed: 1 or more)"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        at_least_one("stage_steps", self.stage_steps)?;
+        at_least_one(
+            "eval_tokens.max_tokens_per_turn",
+            self.eval_tokens.max_tokens_per_turn,
+        )?;
+        at_least_one(
+            "eval_tokens.max_total_tokens",
+            self.eval_tokens.max_total_tokens,
+        )
     }
 }
 
@@ -246,6 +258,7 @@ impl StudyRunner {
         let mut line = serde_json::to_string(timing)
             .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
         line.push('\n');
+        drop_torn_tail(&path)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -411,6 +424,7 @@ impl StudyRunner {
             return Ok(0);
         }
         let target = self.results_file(&run.id);
+        drop_torn_tail(&target)?;
         let done = if target.exists() {
             keys(&read_jsonl(&target)?)
         } else {
@@ -549,6 +563,8 @@ impl StudyRunner {
         if let Some(checkpoints) = checkpoint::resumable_in(&run_dir) {
             trainer.resume(&checkpoints)?;
         }
+        // Steps a killed run logged after its last checkpoint are done again: drop their lines.
+        MetricsLog::truncate_to_step(run_dir.join("metrics.jsonl"), trainer.step())?;
         let bundle = |model: crossgym_policy::CausalLm| Pretrained {
             model,
             tokenizer: tokenizer.clone(),

@@ -21,7 +21,9 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_core::{Episode, Registry, Split};
-use crossgym_grpo::{Demonstration, SftConfig, SftTrainerBuilder, Verbosity, checkpoint};
+use crossgym_grpo::{
+    Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
+};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +165,11 @@ pub fn build_small_base(
             spec.vocab_size,
             &[crossgym_policy::IM_START, crossgym_policy::IM_END],
         )?;
-        tokenizer.save(&tokenizer_path)?;
+        // Saved under a temporary name and renamed, so a kill mid-save never leaves a torn
+        // tokenizer that a rerun would load.
+        let tmp = dir.join("tokenizer.json.tmp");
+        tokenizer.save(&tmp)?;
+        std::fs::rename(&tmp, &tokenizer_path).map_err(|e| StudyError::io(&tokenizer_path, e))?;
         tokenizer
     };
     seconds.push(("tokenizer".to_owned(), t.elapsed().as_secs_f64()));
@@ -185,13 +191,13 @@ pub fn build_small_base(
     if let Some(checkpoints) = checkpoint::resumable_in(&sft_dir) {
         trainer.resume(&checkpoints)?;
     }
-    let metrics = trainer.train()?;
+    let metrics_path = sft_dir.join("metrics.jsonl");
+    MetricsLog::truncate_to_step(&metrics_path, trainer.step())?;
+    trainer.train()?;
     seconds.push(("warm start".to_owned(), t.elapsed().as_secs_f64()));
     drop(trainer);
-    let sft_loss = (
-        metrics.first().map_or(f64::NAN, |m| m.loss),
-        metrics.last().map_or(f64::NAN, |m| m.loss),
-    );
+    // From the file, not this call's steps: a resumed warm start did only the last ones.
+    let sft_loss = first_and_last_loss(&metrics_path)?;
 
     let bundle = Pretrained {
         model,
@@ -217,6 +223,25 @@ pub fn build_small_base(
         .map_err(|e| StudyError::parse(record_path.display().to_string(), e))?;
     write_atomic(&record_path, text.as_bytes())?;
     Ok((bundle, record))
+}
+
+/// The loss of the first and the last step of a warm start's metrics file (NaN when empty).
+fn first_and_last_loss(path: &Path) -> Result<(f64, f64)> {
+    let text = read_text(path)?;
+    let mut losses = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let metrics: StepMetrics = serde_json::from_str(line)
+            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
+        losses.push(metrics.loss);
+    }
+    Ok((
+        losses.first().copied().unwrap_or(f64::NAN),
+        losses.last().copied().unwrap_or(f64::NAN),
+    ))
 }
 
 /// The demonstrations of the spec, from `cache` when it holds them, else from the oracles.

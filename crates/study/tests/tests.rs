@@ -3,7 +3,10 @@
 
 mod audit_cli;
 mod commands;
+mod config_ranges;
+mod crash;
 mod demos;
+mod determinism;
 mod end_to_end;
 mod eval_resume;
 mod export;
