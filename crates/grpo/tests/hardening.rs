@@ -39,88 +39,33 @@ fn assert_refused<T: std::fmt::Debug>(
 fn every_grpo_field_out_of_range_names_the_field_and_the_range() {
     let total = format!("[rollout]\n{TOTAL_TOKENS} = 0\n");
     let total_field = format!("rollout.{TOTAL_TOKENS}");
+    #[rustfmt::skip]
     let cases: Vec<(&str, &str, &str)> = vec![
         // (TOML, field, allowed range)
         ("steps = 0", "steps", "1 or more"),
         ("group_size = 0", "group_size", "1 or more"),
         ("tasks_per_batch = 0", "tasks_per_batch", "1 or more"),
         ("micro_batch_size = 0", "micro_batch_size", "1 or more"),
-        (
-            "mini_batch_tasks = 0",
-            "mini_batch_tasks",
-            "divisor of tasks_per_batch = 16",
-        ),
-        (
-            "tasks_per_batch = 6\nmini_batch_tasks = 4",
-            "mini_batch_tasks",
-            "1, 2, 3, 6",
-        ),
-        (
-            "[loss]\nclip_eps = -0.1",
-            "loss.clip_eps",
-            "finite number >= 0",
-        ),
-        (
-            "[loss]\nkl_coef = -1.0",
-            "loss.kl_coef",
-            "finite number >= 0",
-        ),
-        (
-            "[loss]\nkl_clamp = nan",
-            "loss.kl_clamp",
-            "finite number >= 0",
-        ),
-        (
-            "[loss]\nentropy_coef = inf",
-            "loss.entropy_coef",
-            "finite number >= 0",
-        ),
-        (
-            "[optimizer]\nlr = -1e-5",
-            "optimizer.lr",
-            "finite number >= 0",
-        ),
+        ("mini_batch_tasks = 0", "mini_batch_tasks", "divisor of tasks_per_batch = 16"),
+        ("tasks_per_batch = 6\nmini_batch_tasks = 4", "mini_batch_tasks", "1, 2, 3, 6"),
+        ("[loss]\nclip_eps = -0.1", "loss.clip_eps", "finite number >= 0"),
+        ("[loss]\nkl_coef = -1.0", "loss.kl_coef", "finite number >= 0"),
+        ("[loss]\nkl_clamp = nan", "loss.kl_clamp", "finite number >= 0"),
+        ("[loss]\nentropy_coef = inf", "loss.entropy_coef", "finite number >= 0"),
+        ("[optimizer]\nlr = -1e-5", "optimizer.lr", "finite number >= 0"),
         ("[optimizer]\nbeta1 = 1.0", "optimizer.beta1", "[0, 1)"),
         ("[optimizer]\nbeta2 = -0.5", "optimizer.beta2", "[0, 1)"),
-        (
-            "[optimizer]\neps = 0.0",
-            "optimizer.eps",
-            "finite number > 0",
-        ),
-        (
-            "[optimizer]\nweight_decay = -0.01",
-            "optimizer.weight_decay",
-            "finite number >= 0",
-        ),
-        (
-            "[optimizer]\nmax_grad_norm = inf",
-            "optimizer.max_grad_norm",
-            "finite number >= 0",
-        ),
+        ("[optimizer]\neps = 0.0", "optimizer.eps", "finite number > 0"),
+        ("[optimizer]\nweight_decay = -0.01", "optimizer.weight_decay", "finite number >= 0"),
+        ("[optimizer]\nmax_grad_norm = inf", "optimizer.max_grad_norm", "finite number >= 0"),
         ("[rollout]\nmax_turns = 0", "rollout.max_turns", "1 or more"),
-        (
-            "[rollout]\nmax_tokens_per_turn = 0",
-            "rollout.max_tokens_per_turn",
-            "1 or more",
-        ),
+        ("[rollout]\nmax_tokens_per_turn = 0", "rollout.max_tokens_per_turn", "1 or more"),
         (&total, &total_field, "1 or more"),
-        (
-            "[rollout]\ntemperature = 0.0",
-            "rollout.temperature",
-            "finite number > 0",
-        ),
-        (
-            "[rollout]\ntemperature = inf",
-            "rollout.temperature",
-            "finite number > 0",
-        ),
+        ("[rollout]\ntemperature = 0.0", "rollout.temperature", "finite number > 0"),
+        ("[rollout]\ntemperature = inf", "rollout.temperature", "finite number > 0"),
         ("[rollout]\ntop_p = 0.0", "rollout.top_p", "(0, 1]"),
         ("[rollout]\ntop_p = 1.5", "rollout.top_p", "(0, 1]"),
-        (
-            "[rollout]\nconcurrency = 0",
-            "rollout.concurrency",
-            "1 or more",
-        ),
+        ("[rollout]\nconcurrency = 0", "rollout.concurrency", "1 or more"),
         // Fields of any value still have a type: the parser names them and the type.
         ("seed = -1", "seed", "u64"),
         ("checkpoint_every = -2", "checkpoint_every", "usize"),
@@ -141,32 +86,17 @@ fn every_grpo_field_out_of_range_names_the_field_and_the_range() {
 
 #[test]
 fn every_sft_field_out_of_range_names_the_field_and_the_range() {
+    #[rustfmt::skip]
     let cases = [
         ("steps = 0", "steps", "1 or more"),
         ("batch_size = 0", "batch_size", "1 or more"),
         ("micro_batch_size = 0", "micro_batch_size", "1 or more"),
-        (
-            "[optimizer]\nlr = nan",
-            "optimizer.lr",
-            "finite number >= 0",
-        ),
+        ("[optimizer]\nlr = nan", "optimizer.lr", "finite number >= 0"),
         ("[optimizer]\nbeta1 = -0.1", "optimizer.beta1", "[0, 1)"),
         ("[optimizer]\nbeta2 = 2.0", "optimizer.beta2", "[0, 1)"),
-        (
-            "[optimizer]\neps = -1e-8",
-            "optimizer.eps",
-            "finite number > 0",
-        ),
-        (
-            "[optimizer]\nweight_decay = inf",
-            "optimizer.weight_decay",
-            "finite number >= 0",
-        ),
-        (
-            "[optimizer]\nmax_grad_norm = -1.0",
-            "optimizer.max_grad_norm",
-            "finite number >= 0",
-        ),
+        ("[optimizer]\neps = -1e-8", "optimizer.eps", "finite number > 0"),
+        ("[optimizer]\nweight_decay = inf", "optimizer.weight_decay", "finite number >= 0"),
+        ("[optimizer]\nmax_grad_norm = -1.0", "optimizer.max_grad_norm", "finite number >= 0"),
         ("seed = -1", "seed", "u64"),
         ("checkpoint_every = -1", "checkpoint_every", "usize"),
         ("observation_loss = 3", "observation_loss", "bool"),

@@ -25,34 +25,15 @@ fn settings_error(toml: &str, file: &str) -> String {
 
 #[test]
 fn every_settings_field_out_of_range_names_the_field_and_the_range() {
+    #[rustfmt::skip]
     let cases = [
         ("stage_steps = 0", "stage_steps", "1 or more"),
-        (
-            "[eval_tokens]\nmax_tokens_per_turn = 0\nmax_total_tokens = 10",
-            "eval_tokens.max_tokens_per_turn",
-            "1 or more",
-        ),
-        (
-            "[eval_tokens]\nmax_tokens_per_turn = 10\nmax_total_tokens = 0",
-            "eval_tokens.max_total_tokens",
-            "1 or more",
-        ),
+        ("[eval_tokens]\nmax_tokens_per_turn = 0\nmax_total_tokens = 10", "eval_tokens.max_tokens_per_turn", "1 or more"),
+        ("[eval_tokens]\nmax_tokens_per_turn = 10\nmax_total_tokens = 0", "eval_tokens.max_total_tokens", "1 or more"),
         ("[grpo]\ngroup_size = 0", "grpo.group_size", "1 or more"),
-        (
-            "[grpo.optimizer]\nlr = -1.0",
-            "grpo.optimizer.lr",
-            "finite number >= 0",
-        ),
-        (
-            "[grpo.loss]\nkl_coef = nan",
-            "grpo.loss.kl_coef",
-            "finite number >= 0",
-        ),
-        (
-            "[grpo.rollout]\ntop_p = 2.0",
-            "grpo.rollout.top_p",
-            "(0, 1]",
-        ),
+        ("[grpo.optimizer]\nlr = -1.0", "grpo.optimizer.lr", "finite number >= 0"),
+        ("[grpo.loss]\nkl_coef = nan", "grpo.loss.kl_coef", "finite number >= 0"),
+        ("[grpo.rollout]\ntop_p = 2.0", "grpo.rollout.top_p", "(0, 1]"),
         ("eval_seed = -1", "eval_seed", "u64"),
         ("bootstrap = -1", "bootstrap", "usize"),
     ];
@@ -109,67 +90,22 @@ fn every_plan_field_out_of_range_names_the_run_the_field_and_the_range() {
     let base = Plan::paper("m", &["babyai".to_owned(), "textcraft".to_owned()], None, 0);
     base.validate().unwrap();
     type Edit = fn(&mut Run);
+    #[rustfmt::skip]
     let cases: Vec<(Edit, &str, &str)> = vec![
         (|r| r.id = " ".into(), "id", "a non-empty name"),
-        (
-            |r| r.stages[0].steps = Some(0),
-            "stages[0].steps",
-            "1 or more",
-        ),
-        (
-            |r| r.stages[0].sources.clear(),
-            "stages[0].sources",
-            "one or more sources",
-        ),
-        (
-            |r| r.stages[0].sources[0].weight = 0.0,
-            "stages[0].sources[0].weight",
-            "finite number > 0",
-        ),
-        (
-            |r| r.stages[0].sources[0].weight = f64::INFINITY,
-            "stages[0].sources[0].weight",
-            "finite number > 0",
-        ),
-        (
-            |r| {
-                r.stages[0].sources.push(Source {
-                    env: String::new(),
-                    pool: TaskPool::All,
-                    weight: 1.0,
-                })
-            },
-            "stages[0].sources[1].env",
-            "an env name",
-        ),
-        (
-            |r| r.eval.envs.clear(),
-            "eval.envs",
-            "one or more env names",
-        ),
+        (|r| r.stages[0].steps = Some(0), "stages[0].steps", "1 or more"),
+        (|r| r.stages[0].sources.clear(), "stages[0].sources", "one or more sources"),
+        (|r| r.stages[0].sources[0].weight = 0.0, "stages[0].sources[0].weight", "finite number > 0"),
+        (|r| r.stages[0].sources[0].weight = f64::INFINITY, "stages[0].sources[0].weight", "finite number > 0"),
+        (|r| { r.stages[0].sources.push(Source { env: String::new(), pool: TaskPool::All, weight: 1.0, }) }, "stages[0].sources[1].env", "an env name"),
+        (|r| r.eval.envs.clear(), "eval.envs", "one or more env names"),
         (|r| r.eval.k = 0, "eval.k", "1 or more"),
         (|r| r.eval.max_turns = 0, "eval.max_turns", "1 or more"),
-        (
-            |r| r.eval.temperature = -0.5,
-            "eval.temperature",
-            "finite number >= 0",
-        ),
-        (
-            |r| r.eval.temperature = f64::NAN,
-            "eval.temperature",
-            "finite number >= 0",
-        ),
+        (|r| r.eval.temperature = -0.5, "eval.temperature", "finite number >= 0"),
+        (|r| r.eval.temperature = f64::NAN, "eval.temperature", "finite number >= 0"),
         (|r| r.eval.every = Some(0), "eval.every", "1 or more"),
-        (
-            |r| r.eval.max_tasks = Some(0),
-            "eval.max_tasks",
-            "1 or more",
-        ),
-        (
-            |r| r.init_from = Some("later".into()),
-            "init_from",
-            "not an earlier run",
-        ),
+        (|r| r.eval.max_tasks = Some(0), "eval.max_tasks", "1 or more"),
+        (|r| r.init_from = Some("later".into()), "init_from", "not an earlier run"),
     ];
     // Run 1 is `difficulty/babyai/u_easy`: one stage on one source.
     for (edit, field, allowed) in cases {
