@@ -6,26 +6,21 @@
 //! `crossgym-env-server`) need no model.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crossgym_grpo::{GrpoConfig, SftConfig};
 use crossgym_policy::RequestPolicy;
 
-use crate::audit::{AuditMode, audit, render_text};
-use crate::commands;
 use crate::device::DeviceChoice;
-use crate::difficulty::DifficultyFile;
 use crate::io::read_text;
 use crate::metrics::Bootstrap;
-use crate::plan::Plan;
 use crate::policy_source::TokenLimits;
-use crate::records::{Checkpoint, EpisodeRecord, read_jsonl};
-use crate::report::write_report;
-use crate::results::StudyResults;
+use crate::records::Checkpoint;
 use crate::small_base::SmallBaseSpec;
 use crate::{Result, StudyError};
+use crate::{commands, file_commands};
 
 /// crossgym: RL generalization study of LLM agents across five text environments.
 #[derive(Debug, Parser)]
@@ -350,44 +345,8 @@ pub enum ExportTarget {
     },
 }
 
-/// Every `*.jsonl` file under `paths` (files as given, folders searched recursively, sorted).
-pub fn jsonl_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-        let entries = std::fs::read_dir(dir).map_err(|e| StudyError::io(dir, e))?;
-        for entry in entries {
-            let path = entry.map_err(|e| StudyError::io(dir, e))?.path();
-            if path.is_dir() {
-                walk(&path, found)?;
-            } else if path.extension().is_some_and(|ext| ext == "jsonl") {
-                found.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut found = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            walk(path, &mut found)?;
-        } else {
-            found.push(path.clone());
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn read_all(paths: &[PathBuf]) -> Result<Vec<EpisodeRecord>> {
-    let mut records = Vec::new();
-    for file in jsonl_files(paths)? {
-        records.extend(read_jsonl(&file)?);
-    }
-    Ok(records)
-}
-
-fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| StudyError::io("<stdout>", e))
-}
+use crate::file_commands::emit;
+pub use crate::file_commands::jsonl_files;
 
 /// Runs one parsed command, printing to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
@@ -571,35 +530,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 context: format!("crossgym serve --env {}", args.env),
                 message: e.to_string(),
             }),
-        Command::Audit { json, strict } => {
-            let mode = if strict {
-                AuditMode::Strict
-            } else {
-                AuditMode::RoundingAware
-            };
-            let report = audit(mode);
-            if json {
-                let text = serde_json::to_string_pretty(&report.findings())
-                    .map_err(|e| StudyError::parse("<audit>", e))?;
-                let tolerances: Vec<String> = report
-                    .inconsistent()
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} {} {}: {}",
-                            c.cell.table, c.cell.row, c.cell.column, c.tolerance
-                        )
-                    })
-                    .collect();
-                eprintln!(
-                    "audit mode {mode:?}; tolerances used: {}",
-                    tolerances.join("; ")
-                );
-                emit(out, &(text + "\n"))
-            } else {
-                emit(out, &render_text(&report))
-            }
-        }
+        Command::Audit { json, strict } => file_commands::audit(json, strict, out),
         Command::Plan {
             envs,
             model,
@@ -607,24 +538,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             seed,
             out: path,
             force,
-        } => {
-            if path.exists() && !force {
-                return emit(
-                    out,
-                    &format!(
-                        "{} exists; kept (use --force to overwrite)\n",
-                        path.display()
-                    ),
-                );
-            }
-            let plan = Plan::paper(&model, &envs, every, seed);
-            plan.validate()?;
-            plan.save(&path)?;
-            emit(
-                out,
-                &format!("wrote {} ({} runs)\n", path.display(), plan.runs.len()),
-            )
-        }
+        } => file_commands::plan(&envs, &model, every, seed, &path, force, out),
         Command::Split {
             results,
             run,
@@ -632,38 +546,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             seed,
             out: path,
             force,
-        } => {
-            if path.exists() && !force {
-                let existing = DifficultyFile::load(&path)?;
-                return emit(
-                    out,
-                    &format!(
-                        "{} exists ({} envs); kept (use --force to remake)\n",
-                        path.display(),
-                        existing.envs.len()
-                    ),
-                );
-            }
-            let records: Vec<EpisodeRecord> = read_all(&results)?
-                .into_iter()
-                .filter(|r| r.run == run && r.checkpoint == crate::records::Checkpoint::START)
-                .collect();
-            let k = records
-                .iter()
-                .map(|r| r.sample as usize + 1)
-                .max()
-                .unwrap_or(0);
-            let file = DifficultyFile::from_records(&model, k, seed, &records)?;
-            file.save(&path)?;
-            emit(
-                out,
-                &format!(
-                    "wrote {} ({} envs, k = {k})\n",
-                    path.display(),
-                    file.envs.len()
-                ),
-            )
-        }
+        } => file_commands::split(&results, &run, &model, seed, &path, force, out),
         Command::Report {
             plan,
             results,
@@ -672,26 +555,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             bootstrap,
             seed,
         } => {
-            let plan = Plan::load(&plan)?;
-            let mut records = read_all(&results)?;
-            if let Some(path) = difficulty {
-                DifficultyFile::load(&path)?.label(&mut records);
-            }
             let bootstrap = Bootstrap {
                 resamples: bootstrap,
                 seed,
                 ..Bootstrap::default()
             };
-            let study = StudyResults::build(&plan, &records, &bootstrap)?;
-            let written = write_report(&study, &dir)?;
-            emit(
+            file_commands::report(
+                &plan,
+                &results,
+                difficulty.as_deref(),
+                &bootstrap,
+                &dir,
                 out,
-                &format!(
-                    "read {} records; wrote {} files under {}\n",
-                    records.len(),
-                    written.len(),
-                    dir.display()
-                ),
             )
         }
     }

@@ -24,10 +24,7 @@ use crate::runner::{StudyRunner, StudySettings, load_model, save_final};
 use crate::small_base::{SmallBaseSpec, build_small_base};
 use crate::{Result, StudyError};
 
-fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| StudyError::io("<stdout>", e))
-}
+use crate::file_commands::emit;
 
 /// `crossgym play`: a person (or, with `oracle`, the env's oracle) plays one task in the
 /// terminal. Replies are read line by line from `input`; `\n` in a line stands for a newline

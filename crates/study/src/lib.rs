@@ -53,6 +53,7 @@ mod error;
 pub mod eval;
 pub mod export;
 pub mod failure;
+pub mod file_commands;
 pub mod findings;
 pub mod gpu_check;
 mod io;
