@@ -71,6 +71,7 @@ fn batch(model: &CausalLm) -> Vec<(Vec<u32>, Vec<u8>, Vec<f32>)> {
 }
 
 fn update(c: &mut Criterion) {
+    crossgym_policy::memory::keep_freed_memory();
     let Some(pretrained) = model() else { return };
     let model = pretrained.model;
     let reference = model.deep_copy().expect("copy").inference();

@@ -223,6 +223,7 @@ fn peak_rss_mb() -> u64 {
 }
 
 fn benches(c: &mut Criterion) {
+    crossgym_policy::memory::keep_freed_memory();
     let Some(p) = model() else { return };
     let only = std::env::var("CROSSGYM_BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);

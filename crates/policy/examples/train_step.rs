@@ -83,6 +83,7 @@ fn parse() -> Result<Args, String> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    crossgym_policy::memory::keep_freed_memory();
     let args = parse()?;
     let (b, t) = (args.rows, args.len);
     let cache = match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {

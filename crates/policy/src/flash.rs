@@ -90,6 +90,75 @@ pub(crate) fn flash_attention_with_stats(
         .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
 }
 
+/// [`flash_attention`]'s forward pass on plain f32 buffers: `q` `[B, Hq, T, D]`, `k`/`v`
+/// `[B, Hkv, T, D]` (self-attention, `S = T`). Returns the output `[B, Hq, T, D]` and the row
+/// log-sum-exp `[B, Hq, T]` that [`attention_backward`] needs. The caller checks the shapes.
+pub(crate) fn attention_forward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    shape: AttentionShape,
+    scale: f64,
+) -> (Vec<f32>, Vec<f32>) {
+    forward(q, k, v, shape.dims(), scale, &FlashStats::default())
+}
+
+/// The backward pass of [`attention_forward`] for the output gradient `g`: `(dq, dk, dv)`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attention_backward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    g: &[f32],
+    lse: &[f32],
+    shape: AttentionShape,
+    scale: f64,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut all = backward(
+        q,
+        k,
+        v,
+        o,
+        g,
+        lse,
+        shape.dims(),
+        scale,
+        &FlashStats::default(),
+    );
+    let dv = all.split_off(q.len() + k.len());
+    let dk = all.split_off(q.len());
+    (all, dk, dv)
+}
+
+/// The sizes of a causal self-attention over plain buffers (see [`attention_forward`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttentionShape {
+    /// Sequences.
+    pub(crate) batch: usize,
+    /// Query heads.
+    pub(crate) q_heads: usize,
+    /// Key/value heads (divides `q_heads`).
+    pub(crate) kv_heads: usize,
+    /// Positions per sequence.
+    pub(crate) len: usize,
+    /// Head dimension.
+    pub(crate) head_dim: usize,
+}
+
+impl AttentionShape {
+    fn dims(self) -> Dims {
+        Dims {
+            b: self.batch,
+            hq: self.q_heads,
+            hkv: self.kv_heads,
+            t: self.len,
+            s: self.len,
+            d: self.head_dim,
+        }
+    }
+}
+
 /// The shapes of one call.
 #[derive(Clone, Copy, Debug)]
 struct Dims {

@@ -13,7 +13,9 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::matmul::{MatRef, MatmulBackend, matmul_with};
+use std::sync::OnceLock;
+
+use crate::matmul::{MatRef, MatmulBackend, PackedB, matmul_reusing, matmul_with, pack_for_reuse};
 use crate::ops::{check_target, logprob_entropy_grad, row_stats};
 
 /// Rows whose logits are held at once (64 × 49,152 × 4 bytes = 12.6 MB for SmolLM2).
@@ -35,14 +37,24 @@ pub(crate) fn token_terms(
     backend: MatmulBackend,
 ) -> Result<Tensor> {
     let targets = targets.to_dtype(DType::U32)?.contiguous()?;
-    Ok(hidden
-        .contiguous()?
-        .apply_op3(&weight.contiguous()?, &targets, Head { scale, backend })?)
+    Ok(hidden.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &targets,
+        Head {
+            scale,
+            backend,
+            packed_wt: OnceLock::new(),
+        },
+    )?)
 }
 
 struct Head {
     scale: f64,
     backend: MatmulBackend,
+    /// `Wᵀ` packed once for every chunk's logits, in the forward pass and again in the backward
+    /// pass (the weight does not change between them), where the backend packs (see
+    /// [`pack_for_reuse`]).
+    packed_wt: OnceLock<Option<PackedB>>,
 }
 
 /// `(N, H, V)` after checking the operands.
@@ -89,7 +101,11 @@ impl Head {
     ) {
         let n = rows.len();
         let a = MatRef::new(&h[rows.start * hd..rows.end * hd], n, hd);
-        matmul_with(self.backend, a, MatRef::new(w, v, hd).t(), z, v, false);
+        let wt = MatRef::new(w, v, hd).t();
+        let packed = self
+            .packed_wt
+            .get_or_init(|| pack_for_reuse(self.backend, wt));
+        matmul_reusing(self.backend, a, wt, packed.as_ref(), z, v, false);
         let scale = self.scale as f32;
         if scale != 1.0 {
             z.par_iter_mut().for_each(|x| *x *= scale);
@@ -184,6 +200,8 @@ impl Head {
         let mut dh = vec![0f32; n * hd];
         let mut dw = vec![0f32; v * hd];
         let mut dz = vec![0f32; CHUNK_ROWS.min(n) * v];
+        let w_view = MatRef::new(w, v, hd);
+        let packed_w = pack_for_reuse(self.backend, w_view);
         let mut touched = false;
         for start in (0..n).step_by(CHUNK_ROWS) {
             let rows = start..(start + CHUNK_ROWS).min(n);
@@ -201,10 +219,11 @@ impl Head {
             });
             let dz = MatRef::new(dz, rows.len(), v);
             let hc = MatRef::new(&h[rows.start * hd..rows.end * hd], rows.len(), hd);
-            matmul_with(
+            matmul_reusing(
                 self.backend,
                 dz,
-                MatRef::new(w, v, hd),
+                w_view,
+                packed_w.as_ref(),
                 &mut dh[rows.start * hd..rows.end * hd],
                 hd,
                 false,

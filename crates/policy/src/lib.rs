@@ -61,6 +61,7 @@
 //! ```
 
 mod agent;
+mod block_pass;
 mod chat;
 mod config;
 mod engine;
@@ -74,6 +75,7 @@ mod inference;
 mod lm;
 mod logprobs;
 pub mod matmul;
+pub mod memory;
 mod mm;
 mod model;
 mod openai;

@@ -25,6 +25,41 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// `silu(gate) · up`, elementwise, on plain slices of equal length.
+pub(crate) fn swiglu_forward(gate: &[f32], up: &[f32]) -> Vec<f32> {
+    let mut out = vec![0f32; gate.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(gate.par_chunks(CHUNK).zip(up.par_chunks(CHUNK)))
+        .for_each(|(o, (g, u))| {
+            for ((o, &g), &u) in o.iter_mut().zip(g).zip(u) {
+                *o = g * sigmoid(g) * u;
+            }
+        });
+    out
+}
+
+/// The backward pass of [`swiglu_forward`] for the upstream gradient `dy`: `(d_gate, d_up)`.
+pub(crate) fn swiglu_backward(gate: &[f32], up: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let mut d_gate = vec![0f32; gate.len()];
+    let mut d_up = vec![0f32; gate.len()];
+    d_gate
+        .par_chunks_mut(CHUNK)
+        .zip(d_up.par_chunks_mut(CHUNK))
+        .zip(
+            gate.par_chunks(CHUNK)
+                .zip(up.par_chunks(CHUNK))
+                .zip(dy.par_chunks(CHUNK)),
+        )
+        .for_each(|((dg, du), ((g, u), dy))| {
+            for i in 0..g.len() {
+                let s = sigmoid(g[i]);
+                du[i] = dy[i] * g[i] * s;
+                dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+            }
+        });
+    (d_gate, d_up)
+}
+
 fn operands<'a>(
     s1: &'a CpuStorage,
     l1: &Layout,
@@ -56,14 +91,7 @@ impl CustomOp2 for SwiGlu {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (gate, up) = operands(s1, l1, s2, l2)?;
-        let mut out = vec![0f32; gate.len()];
-        out.par_chunks_mut(CHUNK)
-            .zip(gate.par_chunks(CHUNK).zip(up.par_chunks(CHUNK)))
-            .for_each(|(o, (g, u))| {
-                for ((o, &g), &u) in o.iter_mut().zip(g).zip(u) {
-                    *o = g * sigmoid(g) * u;
-                }
-            });
+        let out = swiglu_forward(gate, up);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
@@ -88,23 +116,7 @@ impl CustomOp2 for SwiGlu {
         };
         let (g, u) = operands(gs, gl, us, ul)?;
         let (dy, _) = operands(ds, dl, ds, dl)?;
-        let mut d_gate = vec![0f32; g.len()];
-        let mut d_up = vec![0f32; g.len()];
-        d_gate
-            .par_chunks_mut(CHUNK)
-            .zip(d_up.par_chunks_mut(CHUNK))
-            .zip(
-                g.par_chunks(CHUNK)
-                    .zip(u.par_chunks(CHUNK))
-                    .zip(dy.par_chunks(CHUNK)),
-            )
-            .for_each(|((dg, du), ((g, u), dy))| {
-                for i in 0..g.len() {
-                    let s = sigmoid(g[i]);
-                    du[i] = dy[i] * g[i] * s;
-                    dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
-                }
-            });
+        let (d_gate, d_up) = swiglu_backward(g, u, dy);
         Ok((
             Some(Tensor::from_vec(d_gate, gate.shape(), gate.device())?),
             Some(Tensor::from_vec(d_up, up.shape(), up.device())?),

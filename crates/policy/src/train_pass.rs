@@ -22,6 +22,7 @@
 use candle_core::backprop::GradStore;
 use candle_core::{D, Tensor, Var};
 
+use crate::block_pass::{Angles, BlockPass, PassShape, Saved};
 use crate::{CausalLm, PolicyError, Result, head, token_logprobs_and_entropy};
 
 /// Whether blocks are recomputed in the backward pass (activation checkpointing per layer).
@@ -128,34 +129,33 @@ impl CausalLm {
             return self.whole_graph(ids, targets, temperature, loss);
         }
         let detached = decoder.detached();
-        let cos = decoder.cos.narrow(0, 0, t)?;
-        let sin = decoder.sin.narrow(0, 0, t)?;
-        let mask = decoder.causal_mask_for(t)?;
+        let shape = PassShape::new(&decoder.config, b, t);
+        let angles = Angles::new(&decoder.cos, &decoder.sin, t)?;
         let recompute = recompute.applies(b * t);
+        let pass = |block| BlockPass {
+            block,
+            shape,
+            angles: &angles,
+            backend: decoder.matmul,
+        };
 
-        // 1. Forward: block inputs (and, without recompute, each block's graph).
-        let mut x = detached.embed(ids)?;
-        let mut inputs: Vec<Var> = Vec::with_capacity(decoder.blocks.len());
-        let mut outputs: Vec<Tensor> = Vec::new();
-        for (block, plain) in decoder.blocks.iter().zip(&detached.blocks) {
-            if recompute {
-                inputs.push(Var::from_tensor(&x)?);
-                x = detached.causal_block(plain, &x, &cos, &sin, mask.as_ref())?;
-            } else {
-                let input = Var::from_tensor(&x)?;
-                let y =
-                    decoder.causal_block(block, input.as_tensor(), &cos, &sin, mask.as_ref())?;
-                x = y.detach();
-                inputs.push(input);
-                outputs.push(y);
+        // 1. Forward: block inputs (and, without recompute, what each block's backward reads).
+        let mut x = detached.embed(ids)?.flatten_all()?.to_vec1::<f32>()?;
+        let mut inputs: Vec<Vec<f32>> = Vec::with_capacity(decoder.blocks.len());
+        let mut saved: Vec<Saved> = Vec::new();
+        for block in &decoder.blocks {
+            let (y, kept) = pass(block).forward(&x)?;
+            inputs.push(std::mem::replace(&mut x, y));
+            if !recompute {
+                saved.push(kept);
             }
         }
 
         // 2. The head segment.
-        let top = Var::from_tensor(&x)?;
+        let hd = decoder.config.hidden_size;
+        let top = Var::from_tensor(&Tensor::from_vec(x, (b, t, hd), ids.device())?)?;
         let hidden =
             crate::model::rms_norm(top.as_tensor(), &decoder.norm, decoder.config.rms_norm_eps)?;
-        let hd = decoder.config.hidden_size;
         let both = head::token_terms(
             &hidden.reshape((b * t, hd))?,
             &decoder.lm_head,
@@ -171,21 +171,19 @@ impl CausalLm {
         let value = loss(&terms)?;
         drop(terms);
         let mut gradients = value.backward()?;
-        let mut upstream = take(&mut gradients, &top)?;
+        let mut upstream = take(&mut gradients, &top)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
 
         // 3. Blocks, last first.
-        for (i, block) in decoder.blocks.iter().enumerate().rev() {
-            let input = &inputs[i];
-            let y = match outputs.pop() {
-                Some(y) => y,
-                None => {
-                    decoder.causal_block(block, input.as_tensor(), &cos, &sin, mask.as_ref())?
-                }
+        for (block, input) in decoder.blocks.iter().zip(&inputs).rev() {
+            let kept = match saved.pop() {
+                Some(kept) => kept,
+                None => pass(block).forward(input)?.1,
             };
-            let mut store = (y * &upstream)?.sum_all()?.backward()?;
-            upstream = take(&mut store, input)?;
-            gradients.extend(store)?;
+            upstream = pass(block).backward(input, kept, &upstream, &mut gradients)?;
         }
+        let upstream = Tensor::from_vec(upstream, (b, t, hd), ids.device())?;
 
         // 4. The embedding lookup.
         let embedded = decoder.embed(ids)?;

@@ -290,6 +290,38 @@ impl PackedB {
     }
 }
 
+/// `b` packed for repeated products on `backend` where that saves work: `Some` on the bf16 AMX
+/// backend (which packs its right operand on every [`matmul_with`] call), `None` on f32 (whose
+/// kernels read the view as it is, so a packed copy would only cost memory). Pair it with
+/// [`matmul_reusing`].
+pub fn pack_for_reuse(backend: MatmulBackend, b: MatRef<'_>) -> Option<PackedB> {
+    match backend {
+        #[cfg(target_arch = "x86_64")]
+        MatmulBackend::Bf16Amx if amx_available() => Some(PackedB::new_for(backend, b)),
+        _ => None,
+    }
+}
+
+/// [`matmul_with`] when `packed` is `None`, else [`matmul_packed`] with it; `packed` must come
+/// from [`pack_for_reuse`] of the same `b`.
+pub fn matmul_reusing(
+    backend: MatmulBackend,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    packed: Option<&PackedB>,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    match packed {
+        Some(p) => {
+            debug_assert!(p.rows == b.rows && p.cols == b.cols);
+            matmul_packed(a, p, c, ldc, accumulate);
+        }
+        None => matmul_with(backend, a, b, c, ldc, accumulate),
+    }
+}
+
 /// [`matmul`] with a packed right operand, on the backend it was packed for.
 pub fn matmul_packed(a: MatRef<'_>, b: &PackedB, c: &mut [f32], ldc: usize, accumulate: bool) {
     assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");

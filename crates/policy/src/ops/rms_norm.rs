@@ -17,6 +17,23 @@ struct RmsNorm {
     eps: f64,
 }
 
+/// [`rms_norm`] of every `w.len()`-wide row of `x`, on plain slices.
+pub(crate) fn rms_norm_rows<T: Real>(x: &[T], w: &[T], eps: f64) -> Vec<T> {
+    RmsNorm { eps }.fwd(x, w)
+}
+
+/// The backward pass of [`rms_norm_rows`] for the upstream gradient `g`: `(dL/dx, dL/dw)`.
+pub(crate) fn rms_norm_rows_backward<T: Real>(
+    x: &[T],
+    w: &[T],
+    g: &[T],
+    eps: f64,
+) -> (Vec<T>, Vec<T>) {
+    let mut dx = RmsNorm { eps }.bwd(x, w, g);
+    let dw = dx.split_off(x.len());
+    (dx, dw)
+}
+
 /// `1 / sqrt(mean(row²) + eps)`, accumulated in f64 (also the rollout engine's RMSNorm).
 pub(crate) fn inv_rms<T: Real>(row: &[T], eps: f64) -> f64 {
     let sum: f64 = row.iter().map(|v| v.f64() * v.f64()).sum();
