@@ -4,16 +4,16 @@
 //! candle keeps the whole forward graph alive until the loss is dropped, so a plain
 //! `loss.backward()` over a 30-layer decoder holds every intermediate of every layer (and the
 //! `[tokens, vocab]` logits) at once. [`CausalLm::loss_and_gradients`] instead runs the decoder
-//! block by block, each block on a fresh leaf input, and chains the gradients by hand:
+//! block by block on plain buffers ([`crate::block_pass`]) and chains the gradients by hand:
 //!
-//! 1. forward without a graph, keeping only each block's input (`[B, T, hidden]`);
-//! 2. the head segment with a graph — final norm, the chunked output head with log-softmax,
-//!    gather and entropy ([`crate::head`]), the caller's loss — and its backward;
-//! 3. for each block from the last: rebuild its graph from the saved input (*recompute*), or
-//!    keep the graph of step 1 (*no recompute*: faster, more memory), backpropagate the
-//!    incoming gradient `g` through it as the surrogate `sum(y ⊙ g)`, and pass its input's
-//!    gradient down;
-//! 4. the embedding lookup, the same way.
+//! 1. forward, keeping each block's input (`[B·T, hidden]`) and, without recompute, what its
+//!    backward pass reads;
+//! 2. the head segment with a candle graph — final norm, the chunked output head with
+//!    log-softmax, gather and entropy ([`crate::head`]), the caller's loss — and its backward;
+//! 3. for each block from the last: its saved state, or its forward pass run again from the saved
+//!    input (*recompute*), then its hand-written backward pass, which writes the gradients of
+//!    its parameters and passes its input's gradient down;
+//! 4. the embedding lookup, through candle again.
 //!
 //! The gradients are the same as one backward over the whole graph (up to float summation
 //! order). Where the fused CPU f32 kernels do not apply (other devices and dtypes), it falls back
@@ -31,10 +31,11 @@ pub enum Recompute {
     /// Recompute when the batch holds more than [`RECOMPUTE_ABOVE_TOKENS`] positions.
     #[default]
     Auto,
-    /// Always recompute: memory of one block's graph plus the block inputs.
+    /// Always recompute: memory of one block's saved state plus the block inputs.
     Always,
-    /// Keep every block's graph from the forward pass: one forward less, memory linear in
-    /// tokens with a larger factor (no `[T, T]` scores with flash attention).
+    /// Keep every block's saved state from the forward pass: one forward less, memory linear in
+    /// tokens with a larger factor (about 36 KB per token and layer for SmolLM2; no `[T, T]`
+    /// scores with flash attention).
     Never,
 }
 

@@ -2,9 +2,10 @@
 //! states the paper's claim, our numbers, and whether they agree — plainly, including when
 //! they do not or when the study did not measure what the finding needs.
 
+use crate::metrics::Estimate;
+use crate::paired::{Contrast, Side, TaskScores, show};
 use crate::plan::{Regime, RunKind};
 use crate::results::StudyResults;
-use crate::transfer::deltas;
 
 /// One finding of the paper and where our study stands on it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -43,39 +44,40 @@ impl Verdict {
             Verdict::NotMeasured => "not measured",
         }
     }
-
-    fn from_test(decided: bool, holds: bool) -> Self {
-        match (decided, holds) {
-            (false, _) => Verdict::Inconclusive,
-            (true, true) => Verdict::Reproduced,
-            (true, false) => Verdict::NotReproduced,
-        }
-    }
 }
 
-/// Scores within this many points count as the same.
+/// Scores within this many points count as the same (sequential vs joint; forgetting).
 const SAME_POINTS: f64 = 5.0;
 
-/// Whether "sequential ≈ joint" says anything: at least one of the two ends more than
-/// [`SAME_POINTS`] away from the base (two runs that both stayed at the base agree trivially),
-/// or, without a base, either scored at all.
-fn trained_away_from_base(sequence: f64, joint: f64, base: Option<f64>) -> bool {
-    match base {
-        Some(b) => [sequence, joint]
-            .iter()
-            .any(|x| ((x - b) * 100.0).abs() > SAME_POINTS),
-        None => sequence > 0.0 || joint > 0.0,
+/// The verdict on a claim that `e` is positive (`paper_positive`) or negative: decided only when
+/// the interval excludes 0.
+fn directional(e: &Estimate, paper_positive: bool) -> Verdict {
+    match (Side::of(e, 0.0), paper_positive) {
+        (Side::Above, true) | (Side::Below, false) => Verdict::Reproduced,
+        (Side::Above, false) | (Side::Below, true) => Verdict::NotReproduced,
+        (Side::Straddles, _) => Verdict::Inconclusive,
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}", x * 100.0)
+/// The verdict on a claim that `e` is within ± [`SAME_POINTS`]: reproduced when the whole
+/// interval lies inside the band, not reproduced when it lies wholly outside.
+fn within_band(e: &Estimate) -> Verdict {
+    if e.lo >= -SAME_POINTS && e.hi <= SAME_POINTS {
+        Verdict::Reproduced
+    } else if e.lo > SAME_POINTS || e.hi < -SAME_POINTS {
+        Verdict::NotReproduced
+    } else {
+        Verdict::Inconclusive
+    }
 }
 
-fn all_of(results: &StudyResults, kind: &RunKind, env: &str) -> Option<f64> {
-    results
-        .final_of_kind(kind, env)
-        .map(|b| b.all.avg_at_k.value)
+/// The verdict on a claim that `e` is above −[`SAME_POINTS`] (no large drop).
+fn above_band(e: &Estimate) -> Verdict {
+    match Side::of(e, -SAME_POINTS) {
+        Side::Above => Verdict::Reproduced,
+        Side::Below => Verdict::NotReproduced,
+        Side::Straddles => Verdict::Inconclusive,
+    }
 }
 
 fn u(env: &str) -> RunKind {
@@ -85,108 +87,180 @@ fn u(env: &str) -> RunKind {
     }
 }
 
-/// Axis 2: the base row and one U row per env, in percent, when all are measured.
-fn transfer_rows(results: &StudyResults, envs: &[String]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
-    let base: Option<Vec<f64>> = envs
-        .iter()
-        .map(|e| all_of(results, &RunKind::Base, e).map(|x| x * 100.0))
-        .collect();
-    let rows: Option<Vec<Vec<f64>>> = envs
-        .iter()
-        .map(|trained| {
-            envs.iter()
-                .map(|e| all_of(results, &u(trained), e).map(|x| x * 100.0))
-                .collect()
-        })
-        .collect();
-    Some((base?, rows?))
+/// The measurements the findings read: per-task scores by run kind and env.
+struct Scores<'r> {
+    results: &'r StudyResults,
+    envs: &'r [String],
 }
 
-/// Checks the paper's findings on `results` of a study over `envs`.
-pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let transfer = transfer_rows(results, envs);
+impl<'r> Scores<'r> {
+    fn of(&self, kind: &RunKind, env: &str) -> Option<&'r TaskScores> {
+        self.results.task_scores_of_kind(kind, env)
+    }
 
-    // 1. In-domain gains are large, held-out gains small.
-    let mut held = None;
-    if let Some((base, rows)) = &transfer
-        && envs.len() >= 2
-    {
-        let ds: Vec<_> = rows
+    fn estimate(&self, contrast: Contrast<'_>) -> Option<Estimate> {
+        contrast.estimate(&self.results.bootstrap)
+    }
+
+    /// The base's and every U run's scores on every env: `(base[j], u[i][j])`.
+    fn transfer(&self) -> Option<(Vec<&'r TaskScores>, Vec<Vec<&'r TaskScores>>)> {
+        let base: Option<Vec<_>> = self
+            .envs
             .iter()
-            .enumerate()
-            .filter_map(|(i, row)| deltas(base, row, i).ok())
+            .map(|e| self.of(&RunKind::Base, e))
             .collect();
-        if ds.len() == envs.len() {
-            let n = ds.len() as f64;
-            let held_in = ds.iter().map(|d| d.held_in).sum::<f64>() / n;
-            let held_out = ds.iter().map(|d| d.held_out).sum::<f64>() / n;
-            held = Some(ds);
-            out.push(Finding {
-                name: "in-domain vs held-out gains",
-                paper: "RL raises held-in avg@8 a lot (3B mean ΔHeld-In +50.7) and held-out only a little (mean ΔHeld-Out +3.3)",
-                ours: format!(
-                    "mean ΔHeld-In {held_in:+.1} points, mean ΔHeld-Out {held_out:+.1} points over {} envs",
-                    envs.len()
-                ),
-                verdict: Verdict::from_test(
-                    held_in != 0.0 || held_out != 0.0,
-                    held_in > 0.0 && held_in > held_out,
-                ),
-            });
-        }
-    }
-    if held.is_none() {
-        out.push(Finding {
-            name: "in-domain vs held-out gains",
-            paper: "RL raises held-in avg@8 a lot and held-out only a little",
-            ours: "needs the base and every U run evaluated on every env (axis 2)".into(),
-            verdict: Verdict::NotMeasured,
-        });
+        let rows: Option<Vec<Vec<_>>> = self
+            .envs
+            .iter()
+            .map(|trained| self.envs.iter().map(|e| self.of(&u(trained), e)).collect())
+            .collect();
+        Some((base?, rows?))
     }
 
-    // 2. Held-in gains on at least 4 of 5 envs.
-    let gains: Vec<(String, f64, f64)> = envs
+    /// Mean held-out change of the U run of env `i`: over the other envs `j`, `U_i(j) − base(j)`.
+    fn held_out<'c>(
+        &'c self,
+        mut c: Contrast<'c>,
+        base: &[&'c TaskScores],
+        row: &[&'c TaskScores],
+        i: usize,
+        weight: f64,
+    ) -> Contrast<'c> {
+        let others = (self.envs.len() - 1) as f64;
+        for (j, env) in self.envs.iter().enumerate().filter(|(j, _)| *j != i) {
+            c = c.change(env, base[j], row[j], weight / others);
+        }
+        c
+    }
+}
+
+fn not_measured(name: &'static str, paper: &'static str, needs: &str) -> Finding {
+    Finding {
+        name,
+        paper,
+        ours: needs.to_owned(),
+        verdict: Verdict::NotMeasured,
+    }
+}
+
+/// Checks the paper's findings on `results` of a study over `envs`. Each verdict comes from a
+/// paired bootstrap interval over test tasks ([`crate::paired`]) at the confidence of the
+/// results' [`crate::metrics::Bootstrap`]: a directional claim is "reproduced" only when the
+/// interval excludes 0 in the paper's direction, "not reproduced" when it excludes 0 the other
+/// way, otherwise "inconclusive"; the two claims of sameness (sequential ≈ joint, little
+/// forgetting) compare the interval with a ±5-point band instead. Every number is in points
+/// of avg@k, printed as `value [lo, hi]`.
+pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
+    let s = Scores { results, envs };
+    let n = envs.len();
+    let transfer = s.transfer().filter(|_| n >= 2);
+    vec![
+        in_domain_vs_held_out(&s, transfer.as_ref()),
+        held_in_gains(&s),
+        curriculum(&s),
+        babyai_transfer(&s, transfer.as_ref()),
+        sequential_vs_joint(&s),
+        forgetting(&s),
+    ]
+}
+
+type Transfer<'r> = (Vec<&'r TaskScores>, Vec<Vec<&'r TaskScores>>);
+
+/// 1. In-domain gains are large, held-out gains small.
+fn in_domain_vs_held_out(s: &Scores<'_>, transfer: Option<&Transfer<'_>>) -> Finding {
+    const NAME: &str = "in-domain vs held-out gains";
+    const PAPER: &str = "RL raises held-in avg@8 a lot (3B mean ΔHeld-In +50.7) and held-out only a little (mean ΔHeld-Out +3.3)";
+    let measured = transfer.and_then(|(base, rows)| {
+        let w = 1.0 / s.envs.len() as f64;
+        let mut held_in = Contrast::new();
+        let mut held_out = Contrast::new();
+        let mut gap = Contrast::new();
+        for (i, env) in s.envs.iter().enumerate() {
+            held_in = held_in.change(env, base[i], rows[i][i], w);
+            gap = gap.change(env, base[i], rows[i][i], w);
+            held_out = s.held_out(held_out, base, &rows[i], i, w);
+            gap = s.held_out(gap, base, &rows[i], i, -w);
+        }
+        Some((
+            s.estimate(held_in)?,
+            s.estimate(held_out)?,
+            s.estimate(gap)?,
+        ))
+    });
+    match measured {
+        Some((held_in, held_out, gap)) => Finding {
+            name: NAME,
+            paper: PAPER,
+            ours: format!(
+                "mean ΔHeld-In {}, mean ΔHeld-Out {}; held-in − held-out {} over {} envs",
+                show(&held_in),
+                show(&held_out),
+                show(&gap),
+                s.envs.len()
+            ),
+            verdict: directional(&gap, true),
+        },
+        None => not_measured(
+            NAME,
+            PAPER,
+            "needs the base and every U run evaluated on every env (axis 2)",
+        ),
+    }
+}
+
+/// 2. Held-in gains on at least 4 of 5 envs.
+fn held_in_gains(s: &Scores<'_>) -> Finding {
+    const NAME: &str = "GRPO raises held-in avg@k";
+    const PAPER: &str = "training on an env raises its test avg@8 on all five envs";
+    let gains: Option<Vec<(&String, Estimate)>> = s
+        .envs
         .iter()
-        .filter_map(|e| {
-            Some((
-                e.clone(),
-                all_of(results, &RunKind::Base, e)?,
-                all_of(results, &u(e), e)?,
-            ))
+        .map(|e| {
+            let c = Contrast::new().change(e, s.of(&RunKind::Base, e)?, s.of(&u(e), e)?, 1.0);
+            Some((e, s.estimate(c)?))
         })
         .collect();
-    if gains.len() == envs.len() && !envs.is_empty() {
-        let raised = gains.iter().filter(|(_, b, t)| t > b).count();
-        let need = (envs.len() * 4).div_ceil(5);
-        out.push(Finding {
-            name: "GRPO raises held-in avg@k",
-            paper: "training on an env raises its test avg@8 on all five envs",
-            ours: format!(
-                "raised on {raised} of {}: {}",
-                envs.len(),
-                gains
-                    .iter()
-                    .map(|(e, b, t)| format!("{e} {} → {}", pct(*b), pct(*t)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            verdict: Verdict::from_test(
-                gains.iter().any(|(_, b, t)| *b != 0.0 || *t != 0.0),
-                raised >= need,
-            ),
-        });
+    let Some(gains) = gains.filter(|g| !g.is_empty()) else {
+        return not_measured(NAME, PAPER, "needs the base and U runs (axis 1)");
+    };
+    let n = gains.len();
+    let up = gains
+        .iter()
+        .filter(|(_, e)| Side::of(e, 0.0) == Side::Above)
+        .count();
+    let down = gains
+        .iter()
+        .filter(|(_, e)| Side::of(e, 0.0) == Side::Below)
+        .count();
+    let need = (n * 4).div_ceil(5);
+    let verdict = if up >= need {
+        Verdict::Reproduced
+    } else if down > n - need {
+        Verdict::NotReproduced
     } else {
-        out.push(Finding {
-            name: "GRPO raises held-in avg@k",
-            paper: "training on an env raises its test avg@8 on all five envs",
-            ours: "needs the base and U runs (axis 1)".into(),
-            verdict: Verdict::NotMeasured,
-        });
+        Verdict::Inconclusive
+    };
+    Finding {
+        name: NAME,
+        paper: PAPER,
+        ours: format!(
+            "raised (interval above 0) on {up} of {n}, lowered on {down} (needs {need}): {}",
+            gains
+                .iter()
+                .map(|(e, g)| format!("{e} {}", show(g)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        verdict,
     }
+}
 
-    // 3. Curricula: easy→hard vs hard→easy.
-    let curricula: Vec<(String, f64, f64)> = envs
+/// 3. Curricula: easy→hard vs hard→easy.
+fn curriculum(s: &Scores<'_>) -> Finding {
+    const NAME: &str = "easy→hard curriculum";
+    const PAPER: &str = "easy→hard ends at least as high as hard→easy (7B: on 4 of 5 envs)";
+    let pairs: Vec<(&String, &TaskScores, &TaskScores)> = s
+        .envs
         .iter()
         .filter_map(|e| {
             let kind = |regime| RunKind::Difficulty {
@@ -194,139 +268,149 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 regime,
             };
             Some((
-                e.clone(),
-                all_of(results, &kind(Regime::EasyToHard), e)?,
-                all_of(results, &kind(Regime::HardToEasy), e)?,
+                e,
+                s.of(&kind(Regime::EasyToHard), e)?,
+                s.of(&kind(Regime::HardToEasy), e)?,
             ))
         })
         .collect();
-    if curricula.is_empty() {
-        out.push(Finding {
-            name: "easy→hard curriculum",
-            paper: "easy→hard ends at least as high as hard→easy (7B: on 4 of 5 envs)",
-            ours: "needs the curriculum runs (axis 1)".into(),
-            verdict: Verdict::NotMeasured,
+    let w = 1.0 / pairs.len().max(1) as f64;
+    let contrast = pairs
+        .iter()
+        .fold(Contrast::new(), |c, (e, easy_first, hard_first)| {
+            c.change(e, hard_first, easy_first, w)
         });
-    } else {
-        let wins = curricula.iter().filter(|(_, a, b)| a > b).count();
-        let losses = curricula.iter().filter(|(_, a, b)| a < b).count();
-        out.push(Finding {
-            name: "easy→hard curriculum",
-            paper: "easy→hard ends at least as high as hard→easy (7B: on 4 of 5 envs)",
+    match s.estimate(contrast).filter(|_| !pairs.is_empty()) {
+        Some(e) => Finding {
+            name: NAME,
+            paper: PAPER,
             ours: format!(
-                "easy→hard higher on {wins}, lower on {losses}, tied on {} of {}: {}",
-                curricula.len() - wins - losses,
-                curricula.len(),
-                curricula
+                "easy→hard − hard→easy, mean over {} envs ({}): {}",
+                pairs.len(),
+                pairs
                     .iter()
-                    .map(|(e, a, b)| format!("{e} {} vs {}", pct(*a), pct(*b)))
+                    .map(|(e, _, _)| e.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                show(&e)
             ),
-            verdict: Verdict::from_test(wins != losses, wins > losses),
-        });
+            verdict: directional(&e, true),
+        },
+        None => not_measured(NAME, PAPER, "needs the curriculum runs (axis 1)"),
     }
+}
 
-    // 4. BabyAI's negative transfer.
-    match (
-        &held,
-        envs.iter()
-            .position(|e| e == crossgym_env_core::paper::BABYAI.name),
-    ) {
-        (Some(ds), Some(b)) => {
-            let lowest = ds.iter().map(|d| d.held_out).fold(f64::INFINITY, f64::min);
-            let babyai = ds[b].held_out;
-            out.push(Finding {
-                name: "BabyAI's negative transfer",
-                paper: "training on BabyAI transfers worst (7B ΔHeld-Out −3.23, the only negative one)",
-                ours: format!(
-                    "BabyAI-trained ΔHeld-Out {babyai:+.1} points (lowest of all: {lowest:+.1})"
-                ),
-                verdict: Verdict::from_test(
-                    ds.iter().any(|d| d.held_out != babyai),
-                    babyai < 0.0 || babyai <= lowest,
-                ),
-            });
+/// 4. BabyAI's negative transfer.
+fn babyai_transfer(s: &Scores<'_>, transfer: Option<&Transfer<'_>>) -> Finding {
+    const NAME: &str = "BabyAI's negative transfer";
+    const PAPER: &str =
+        "training on BabyAI transfers worst (7B ΔHeld-Out −3.23, the only negative one)";
+    let b = s
+        .envs
+        .iter()
+        .position(|e| e == crossgym_env_core::paper::BABYAI.name);
+    let measured = match (transfer, b) {
+        (Some((base, rows)), Some(b)) => {
+            s.estimate(s.held_out(Contrast::new(), base, &rows[b], b, 1.0))
         }
-        _ => out.push(Finding {
-            name: "BabyAI's negative transfer",
-            paper: "training on BabyAI transfers worst (7B ΔHeld-Out −3.23)",
-            ours: "needs axis 2 with BabyAI".into(),
-            verdict: Verdict::NotMeasured,
-        }),
+        _ => None,
+    };
+    match measured {
+        Some(e) => Finding {
+            name: NAME,
+            paper: PAPER,
+            ours: format!("BabyAI-trained ΔHeld-Out {}", show(&e)),
+            verdict: directional(&e, false),
+        },
+        None => not_measured(NAME, PAPER, "needs axis 2 with BabyAI"),
     }
+}
 
-    // 5. Sequential ≈ joint.
+/// 5. Sequential ≈ joint.
+fn sequential_vs_joint(s: &Scores<'_>) -> Finding {
+    const NAME: &str = "sequential ≈ joint";
+    const PAPER: &str = "a five-stage sequence ends close to joint training on the mixture";
     let joint = RunKind::Joint {
-        envs: envs.to_vec(),
+        envs: s.envs.to_vec(),
     };
     let sequence = RunKind::Sequence {
-        order: envs.to_vec(),
+        order: s.envs.to_vec(),
     };
-    let mean_over = |kind: &RunKind| -> Option<f64> {
-        let v: Option<Vec<f64>> = envs.iter().map(|e| all_of(results, kind, e)).collect();
-        v.map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64)
+    let w = 1.0 / s.envs.len().max(1) as f64;
+    let against = |kind: &RunKind, other: &RunKind| -> Option<Estimate> {
+        let mut c = Contrast::new();
+        for e in s.envs {
+            c = c.change(e, s.of(other, e)?, s.of(kind, e)?, w);
+        }
+        s.estimate(c)
     };
-    match (mean_over(&sequence), mean_over(&joint)) {
-        (Some(s), Some(j)) => out.push(Finding {
-            name: "sequential ≈ joint",
-            paper: "a five-stage sequence ends close to joint training on the mixture",
-            ours: format!(
-                "sequence mean avg@k {} vs joint {} ({:+.1} points)",
-                pct(s),
-                pct(j),
-                (s - j) * 100.0
-            ),
-            verdict: Verdict::from_test(
-                trained_away_from_base(s, j, mean_over(&RunKind::Base)),
-                ((s - j) * 100.0).abs() <= SAME_POINTS,
-            ),
-        }),
-        _ => out.push(Finding {
-            name: "sequential ≈ joint",
-            paper: "a five-stage sequence ends close to joint training on the mixture",
-            ours: "needs the sequence and joint runs (axis 3)".into(),
-            verdict: Verdict::NotMeasured,
-        }),
+    let Some(gap) = against(&sequence, &joint).filter(|_| !s.envs.is_empty()) else {
+        return not_measured(NAME, PAPER, "needs the sequence and joint runs (axis 3)");
+    };
+    // Two runs that both stayed at the base agree trivially: sameness says something only when
+    // one of them moved away from the base.
+    let moved = [&sequence, &joint].iter().any(|kind| {
+        against(kind, &RunKind::Base).is_some_and(|e| Side::of(&e, 0.0) != Side::Straddles)
+    });
+    Finding {
+        name: NAME,
+        paper: PAPER,
+        ours: format!(
+            "sequence − joint, mean over {} envs: {} (sameness band ±{SAME_POINTS})",
+            s.envs.len(),
+            show(&gap)
+        ),
+        verdict: if moved {
+            within_band(&gap)
+        } else {
+            Verdict::Inconclusive
+        },
     }
+}
 
-    // 6. Little forgetting: upstream scores after the downstream stage.
-    let mut drops = Vec::new();
-    for up in envs {
-        for down in envs.iter().filter(|d| *d != up) {
+/// 6. Little forgetting: upstream scores after the downstream stage.
+fn forgetting(s: &Scores<'_>) -> Finding {
+    const NAME: &str = "little forgetting";
+    const PAPER: &str = "after a second stage the upstream env keeps most of its gain";
+    let mut pairs = Vec::new();
+    for up in s.envs {
+        for down in s.envs.iter().filter(|d| *d != up) {
             let pair = RunKind::TwoStage {
                 upstream: up.clone(),
                 downstream: down.clone(),
             };
-            if let (Some(before), Some(after)) =
-                (all_of(results, &u(up), up), all_of(results, &pair, up))
-            {
-                drops.push((before, (after - before) * 100.0));
+            if let (Some(before), Some(after)) = (s.of(&u(up), up), s.of(&pair, up)) {
+                pairs.push((up, before, after));
             }
         }
     }
-    if drops.is_empty() {
-        out.push(Finding {
-            name: "little forgetting",
-            paper: "after a second stage the upstream env keeps most of its gain",
-            ours: "needs the two-stage runs (axis 3)".into(),
-            verdict: Verdict::NotMeasured,
+    let w = 1.0 / pairs.len().max(1) as f64;
+    let contrast = pairs
+        .iter()
+        .fold(Contrast::new(), |c, (up, before, after)| {
+            c.change(up, before, after, w)
         });
-    } else {
-        let mean = drops.iter().map(|(_, d)| d).sum::<f64>() / drops.len() as f64;
-        let worst = drops.iter().map(|(_, d)| *d).fold(f64::INFINITY, f64::min);
-        out.push(Finding {
-            name: "little forgetting",
-            paper: "after a second stage the upstream env keeps most of its gain",
-            ours: format!(
-                "upstream change after stage 2: mean {mean:+.1} points, worst {worst:+.1} over {} pairs",
-                drops.len()
-            ),
-            // Nothing to forget when no upstream run scored above 0.
-            verdict: Verdict::from_test(drops.iter().any(|(b, _)| *b > 0.0), mean > -5.0),
-        });
+    let Some(change) = s.estimate(contrast).filter(|_| !pairs.is_empty()) else {
+        return not_measured(NAME, PAPER, "needs the two-stage runs (axis 3)");
+    };
+    // Nothing to forget when no upstream run scored above 0.
+    let scored = pairs
+        .iter()
+        .any(|(_, before, _)| before.values().any(|&x| x > 0.0));
+    Finding {
+        name: NAME,
+        paper: PAPER,
+        ours: format!(
+            "upstream change after stage 2, mean over {} pairs: {} (drop band −{SAME_POINTS})",
+            pairs.len(),
+            show(&change)
+        ),
+        verdict: if scored {
+            above_band(&change)
+        } else {
+            Verdict::Inconclusive
+        },
     }
-    out
 }
 
 /// The findings as a Markdown table.
@@ -346,13 +430,46 @@ pub fn findings_markdown(findings: &[Finding]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crossgym_env_core::{Split, TaskId};
+
     use super::*;
+    use crate::metrics::Bootstrap;
+    use crate::plan::Plan;
+    use crate::records::{Checkpoint, EpisodeRecord};
+
+    fn estimate(lo: f64, hi: f64) -> Estimate {
+        Estimate {
+            value: (lo + hi) / 2.0,
+            lo,
+            hi,
+        }
+    }
 
     #[test]
-    fn ties_and_all_zero_scores_are_inconclusive_not_reproduced() {
-        assert_eq!(Verdict::from_test(false, true), Verdict::Inconclusive);
-        assert_eq!(Verdict::from_test(true, true), Verdict::Reproduced);
-        assert_eq!(Verdict::from_test(true, false), Verdict::NotReproduced);
+    fn verdicts_need_the_interval_to_exclude_zero_or_the_band() {
+        assert_eq!(directional(&estimate(0.5, 3.0), true), Verdict::Reproduced);
+        assert_eq!(
+            directional(&estimate(0.5, 3.0), false),
+            Verdict::NotReproduced
+        );
+        assert_eq!(
+            directional(&estimate(-3.0, -0.5), false),
+            Verdict::Reproduced
+        );
+        assert_eq!(
+            directional(&estimate(-0.5, 3.0), true),
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            directional(&estimate(0.0, 0.0), true),
+            Verdict::Inconclusive
+        );
+        assert_eq!(within_band(&estimate(-4.0, 4.9)), Verdict::Reproduced);
+        assert_eq!(within_band(&estimate(5.5, 9.0)), Verdict::NotReproduced);
+        assert_eq!(within_band(&estimate(-9.0, 0.0)), Verdict::Inconclusive);
+        assert_eq!(above_band(&estimate(-4.0, 2.0)), Verdict::Reproduced);
+        assert_eq!(above_band(&estimate(-12.0, -6.0)), Verdict::NotReproduced);
+        assert_eq!(above_band(&estimate(-8.0, 0.0)), Verdict::Inconclusive);
         let md = findings_markdown(&[Finding {
             name: "x",
             paper: "p",
@@ -362,12 +479,91 @@ mod tests {
         assert!(md.contains("| x | p | o | **inconclusive** |"));
     }
 
+    /// Records of every run of a two-env paper plan on 20 test tasks × 2 samples: the base scores
+    /// 0.2 on every fifth task; a U run (and easy→hard, the sequence, the joint run and the
+    /// second stages on their upstream env) scores 1 on four tasks of five on its own env;
+    /// BabyAI's U run scores 0 on TextCraft; everything else scores as the base.
+    fn study(envs: &[String]) -> StudyResults {
+        let plan = Plan::paper("m", envs, None, 0);
+        let trained_like_u = |kind: &RunKind, env: &str| match kind {
+            RunKind::Difficulty { env: e, regime } => {
+                e == env && matches!(regime, Regime::U | Regime::EasyToHard)
+            }
+            RunKind::TwoStage { upstream, .. } => upstream == env,
+            RunKind::Sequence { .. } | RunKind::Joint { .. } => true,
+            RunKind::Base => false,
+        };
+        let mut records = Vec::new();
+        for run in &plan.runs {
+            for env in envs {
+                for task in 0..20 {
+                    let reward = if trained_like_u(&run.kind, env) {
+                        if task % 5 == 4 { 0.0 } else { 1.0 }
+                    } else if run.kind == u("babyai") && env == "textcraft" {
+                        0.0
+                    } else if task % 5 == 0 {
+                        0.2
+                    } else {
+                        0.0
+                    };
+                    for sample in 0..2 {
+                        records.push(EpisodeRecord {
+                            run: run.id.clone(),
+                            checkpoint: Checkpoint::START,
+                            env: env.clone(),
+                            task: TaskId(task),
+                            split: Split::Test,
+                            sample,
+                            reward,
+                            success: reward == 1.0,
+                            done: true,
+                            turns: 3,
+                            generated_tokens: 30,
+                            difficulty: None,
+                            failure: None,
+                            episode: None,
+                        });
+                    }
+                }
+            }
+        }
+        StudyResults::build(&plan, &records, &Bootstrap::default()).unwrap()
+    }
+
     #[test]
-    fn sequence_and_joint_that_stayed_at_the_base_decide_nothing() {
-        assert!(!trained_away_from_base(0.0, 0.005, Some(0.0)));
-        assert!(!trained_away_from_base(0.31, 0.29, Some(0.3)));
-        assert!(trained_away_from_base(0.42, 0.3, Some(0.3)));
-        assert!(trained_away_from_base(0.0, 0.01, None));
-        assert!(!trained_away_from_base(0.0, 0.0, None));
+    fn clear_effects_reproduce_every_finding_with_intervals() {
+        let envs = vec!["babyai".to_owned(), "textcraft".to_owned()];
+        let found = findings(&study(&envs), &envs);
+        for f in &found {
+            assert_eq!(f.verdict, Verdict::Reproduced, "{}: {}", f.name, f.ours);
+            assert!(
+                f.ours.contains('['),
+                "{}: no interval in {}",
+                f.name,
+                f.ours
+            );
+        }
+        // Held-in: 4 tasks gain 80 points, 12 gain 100, 4 none: +76.
+        assert!(
+            found[0].ours.contains("mean ΔHeld-In +76.0"),
+            "{}",
+            found[0].ours
+        );
+        // BabyAI's U run loses the base's 0.2 on 4 of TextCraft's 20 tasks: −4 points.
+        assert!(
+            found[3].ours.starts_with("BabyAI-trained ΔHeld-Out -4.0"),
+            "{}",
+            found[3].ours
+        );
+    }
+
+    #[test]
+    fn unmeasured_runs_are_named() {
+        let envs = vec!["babyai".to_owned(), "textcraft".to_owned()];
+        let mut results = study(&envs);
+        results.task_scores.clear();
+        let found = findings(&results, &envs);
+        assert_eq!(found.len(), 6);
+        assert!(found.iter().all(|f| f.verdict == Verdict::NotMeasured));
     }
 }

@@ -59,6 +59,7 @@ pub mod gpu_check;
 mod io;
 pub mod memory;
 pub mod metrics;
+pub mod paired;
 pub mod paper;
 pub mod plan;
 pub mod policy_source;

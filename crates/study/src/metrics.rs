@@ -120,6 +120,22 @@ fn mean_by(tasks: &[TaskAggregate], f: impl Fn(&TaskAggregate) -> f64) -> f64 {
     tasks.iter().map(f).sum::<f64>() / tasks.len() as f64
 }
 
+/// The mean reward of each task (by task id) of `records` of one env: the per-task terms whose
+/// mean is [`avg_at_k`].
+pub fn task_rewards<'a>(
+    records: impl IntoIterator<Item = &'a EpisodeRecord>,
+) -> BTreeMap<usize, f64> {
+    let mut sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
+    for record in records {
+        let entry = sums.entry(record.task.0).or_default();
+        entry.0 += record.reward;
+        entry.1 += 1;
+    }
+    sums.into_iter()
+        .map(|(task, (sum, n))| (task, sum / n as f64))
+        .collect()
+}
+
 /// avg@k of `records` (0 when empty): the mean over tasks of each task's mean final reward.
 pub fn avg_at_k<'a>(records: impl IntoIterator<Item = &'a EpisodeRecord>) -> f64 {
     let tasks = aggregate(records);
@@ -240,7 +256,7 @@ fn bootstrap_intervals(
 }
 
 /// Linear-interpolated percentile of sorted `values` at `q` in `[0, 1]`.
-fn percentile(values: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(values: &[f64], q: f64) -> f64 {
     let position = q * (values.len() - 1) as f64;
     let below = position.floor() as usize;
     let above = position.ceil() as usize;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crossgym_env_core::Split;
 
 use crate::failure::{BASE, FailureClassifier, FailureDistribution, RuleClassifier};
-use crate::metrics::{Bootstrap, Breakdown, avg_at_k, breakdown};
+use crate::metrics::{Bootstrap, Breakdown, avg_at_k, breakdown, task_rewards};
+use crate::paired::TaskScores;
 use crate::plan::{Plan, Regime, RunKind};
 use crate::records::{Checkpoint, EpisodeRecord};
 use crate::{Result, StudyError};
@@ -29,6 +30,11 @@ pub struct StudyResults {
     pub plan: Plan,
     /// Test-split breakdown at each run's final checkpoint, by (run id, env).
     pub finals: BTreeMap<(String, String), Breakdown>,
+    /// Mean reward per test task at each run's final checkpoint, by (run id, env): what the
+    /// findings' paired bootstrap resamples.
+    pub task_scores: BTreeMap<(String, String), TaskScores>,
+    /// The bootstrap settings the intervals were computed with.
+    pub bootstrap: Bootstrap,
     /// avg@k over checkpoints, by (run id, env).
     pub curves: BTreeMap<(String, String), Vec<CurvePoint>>,
     /// Failure modes of failed final-checkpoint test episodes of the base and axis-1 runs, by
@@ -63,6 +69,8 @@ impl StudyResults {
         let mut results = StudyResults {
             plan: plan.clone(),
             finals: BTreeMap::new(),
+            task_scores: BTreeMap::new(),
+            bootstrap: *bootstrap,
             curves: BTreeMap::new(),
             failures: FailureDistribution::default(),
             examples: BTreeMap::new(),
@@ -88,6 +96,9 @@ impl StudyResults {
                     results
                         .finals
                         .insert(key.clone(), breakdown(&context, &finals, bootstrap)?);
+                    results
+                        .task_scores
+                        .insert(key.clone(), task_rewards(finals.iter().copied()));
                 }
                 results
                     .curves
@@ -122,6 +133,12 @@ impl StudyResults {
             .iter()
             .find(|r| &r.kind == kind)
             .map(|r| r.id.as_str())
+    }
+
+    /// The per-task scores of the run of `kind` on `env` at its final checkpoint.
+    pub fn task_scores_of_kind(&self, kind: &RunKind, env: &str) -> Option<&TaskScores> {
+        self.run_id(kind)
+            .and_then(|run| self.task_scores.get(&(run.to_owned(), env.to_owned())))
     }
 
     /// The final breakdown of the run of `kind` on `env`.
