@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 pub use table::{Cell, Table};
 
 use crate::audit::{AuditMode, audit, render_text};
+use crate::findings::findings;
 use crate::io::write_atomic;
-use crate::paper::Model;
+use crate::paper::{ENVS, Model};
+use crate::plan::RunKind;
 use crate::results::StudyResults;
 use crate::{Result, StudyError};
 
@@ -31,6 +33,16 @@ pub fn all_tables(results: &StudyResults, audit_report: &crate::audit::AuditRepo
     list.push(tables::failures(results));
     list.push(tables::audit(audit_report));
     list
+}
+
+/// The paper's envs (in its order) on which the base model was measured: the envs the findings
+/// of a report cover.
+pub fn measured_envs(results: &StudyResults) -> Vec<String> {
+    ENVS.iter()
+        .map(|e| e.name)
+        .filter(|e| results.final_of_kind(&RunKind::Base, e).is_some())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Writes the report into `out`: `tables/<name>.{md,csv,json}`, `tables.md` (all tables),
@@ -70,7 +82,14 @@ pub fn write_report(results: &StudyResults, out: &Path) -> Result<Vec<PathBuf>> 
         pngs.push(png);
         figures.push((chart.name.clone(), svg));
     }
-    let html = html::render(results, &tables, &figures, &render_text(&audit_report));
+    let found = findings(results, &measured_envs(results));
+    let html = html::render(
+        results,
+        &found,
+        &tables,
+        &figures,
+        &render_text(&audit_report),
+    );
     write(out.join("report.html"), html.as_bytes())?;
     written.extend(pngs);
     Ok(written)
