@@ -268,14 +268,47 @@ impl<'a, T> Mat<'a, T> {
     }
 }
 
-/// The kernels' floats: [`Real`] plus a tile product.
+/// The kernels' floats: [`Real`] plus a tile product and the exponential of the score tiles.
 trait Float: Real {
     /// `c = a · b` (or `c += a · b` when `accumulate`), `c` row-major with leading dimension
     /// `ldc`, on the calling thread.
     fn mm(a: Mat<'_, Self>, b: Mat<'_, Self>, c: &mut [Self], ldc: usize, accumulate: bool);
+
+    /// `e^self` as the score tiles need it: [`vector_exp`] for f32 (loops over a tile vectorize),
+    /// the exact `exp` for f64 (the reference tests).
+    fn tile_exp(self) -> Self;
+}
+
+/// `e^x` in straight-line arithmetic that LLVM vectorizes (the C library's `expf` is a call per
+/// element, the largest cost of long-sequence attention): `x = n·ln 2 + r` with `|r| ≤ ln 2 / 2`
+/// (Cody–Waite, two-part ln 2), `e^r` by its degree-7 Taylor polynomial (truncation error below
+/// 2⁻²⁴ relative), times `2^n` built in the exponent bits. Within 2 ulp of `expf` on
+/// `[-87, 88]`; below −87 it returns about 1e-38 instead of a subnormal or 0 (negligible beside
+/// the row's largest term, which is 1), above 88 it saturates at about 1.6e38; NaN stays NaN;
+/// `e^0` is exactly 1.
+#[inline(always)]
+fn vector_exp(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // 1.5 · 2²³: adding and subtracting it rounds to the nearest integer (ties to even).
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 impl Float for f32 {
+    fn tile_exp(self) -> Self {
+        vector_exp(self)
+    }
+
     fn mm(a: Mat<'_, f32>, b: Mat<'_, f32>, c: &mut [f32], ldc: usize, accumulate: bool) {
         fn view(m: Mat<'_, f32>) -> MatRef<'_> {
             MatRef {
@@ -291,6 +324,10 @@ impl Float for f32 {
 }
 
 impl Float for f64 {
+    fn tile_exp(self) -> Self {
+        self.exp()
+    }
+
     fn mm(a: Mat<'_, f64>, b: Mat<'_, f64>, c: &mut [f64], ldc: usize, accumulate: bool) {
         debug_assert_eq!(a.cols, b.rows);
         for i in 0..a.rows {
@@ -401,12 +438,12 @@ fn forward_block<T: Float>(
                     m = *x;
                 }
             }
-            let alpha = (max[i] - m).exp();
-            let mut s = 0.0f64;
+            let alpha = (max[i] - m).tile_exp();
+            // Two loops: the first vectorizes (no sum carried through it).
             for x in row.iter_mut() {
-                *x = (*x - m).exp();
-                s += x.f64();
+                *x = (*x - m).tile_exp();
             }
+            let s: f64 = row.iter().map(|x| x.f64()).sum();
             sum[i] = sum[i] * alpha.f64() + s;
             max[i] = m;
             if alpha.f64() != 1.0 {
@@ -541,7 +578,7 @@ impl<T: Float> Ctx<'_, T> {
             let seen = self.dims.visible(r0 + i).saturating_sub(c0).min(nc);
             let (l, dl) = (self.lse[at + i], self.delta[at + i]);
             for (x, y) in p[..seen].iter_mut().zip(&mut dp[..seen]) {
-                *x = (*x * sc - l).exp();
+                *x = (*x * sc - l).tile_exp();
                 *y = *x * (*y - dl) * sc;
             }
             p[seen..].fill(T::of(0.0));
@@ -978,6 +1015,26 @@ mod tests {
         for x in [&q, &k, &v] {
             assert_eq!(grads.get(x.as_tensor()).unwrap().dims(), x.dims());
         }
+    }
+
+    #[test]
+    fn vector_exp_is_within_two_ulp_and_exact_at_zero() {
+        assert_eq!(vector_exp(0.0), 1.0);
+        assert!(vector_exp(f32::NAN).is_nan());
+        assert!(vector_exp(f32::NEG_INFINITY) < 1e-37);
+        let mut worst = 0f64;
+        for i in 0..=1_750_000 {
+            let x = -87.0 + f64::from(i) * 1e-4;
+            let xf = x as f32;
+            let exact = f64::from(xf).exp();
+            let rel = (f64::from(vector_exp(xf)) - exact).abs() / exact;
+            worst = worst.max(rel);
+        }
+        // 2 ulp of f32 is 2 · 2⁻²³ relative at most.
+        assert!(
+            worst <= 2.0 * f64::from(f32::EPSILON),
+            "worst relative error {worst:e}"
+        );
     }
 
     #[test]
