@@ -78,11 +78,16 @@ fn all_of(results: &StudyResults, kind: &RunKind, env: &str) -> Option<f64> {
         .map(|b| b.all.avg_at_k.value)
 }
 
+/// `env a <between> b` for each (env, a, b), in percent, comma-separated.
+fn pairs(rows: &[(String, f64, f64)], between: &str) -> String {
+    rows.iter()
+        .map(|(e, a, b)| format!("{e} {} {between} {}", pct(*a), pct(*b)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn u(env: &str) -> RunKind {
-    RunKind::Difficulty {
-        env: env.to_owned(),
-        regime: Regime::U,
-    }
+    RunKind::difficulty(env, Regime::U)
 }
 
 /// Axis 2: the base row and one U row per env, in percent, when all are measured.
@@ -165,11 +170,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
             ours: format!(
                 "raised on {raised} of {}: {}",
                 envs.len(),
-                gains
-                    .iter()
-                    .map(|(e, b, t)| format!("{e} {} → {}", pct(*b), pct(*t)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                pairs(&gains, "→")
             ),
             verdict: Verdict::from_test(
                 gains.iter().any(|(_, b, t)| *b != 0.0 || *t != 0.0),
@@ -189,10 +190,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
     let curricula: Vec<(String, f64, f64)> = envs
         .iter()
         .filter_map(|e| {
-            let kind = |regime| RunKind::Difficulty {
-                env: e.clone(),
-                regime,
-            };
+            let kind = |regime| RunKind::difficulty(e, regime);
             Some((
                 e.clone(),
                 all_of(results, &kind(Regime::EasyToHard), e)?,
@@ -217,11 +215,7 @@ pub fn findings(results: &StudyResults, envs: &[String]) -> Vec<Finding> {
                 "easy→hard higher on {wins}, lower on {losses}, tied on {} of {}: {}",
                 curricula.len() - wins - losses,
                 curricula.len(),
-                curricula
-                    .iter()
-                    .map(|(e, a, b)| format!("{e} {} vs {}", pct(*a), pct(*b)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                pairs(&curricula, "vs")
             ),
             verdict: Verdict::from_test(wins != losses, wins > losses),
         });

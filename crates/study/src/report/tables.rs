@@ -24,17 +24,6 @@ fn ours_note(results: &StudyResults) -> String {
     )
 }
 
-fn regime_kind(env: &str, regime: Regime) -> RunKind {
-    if regime == Regime::Base {
-        RunKind::Base
-    } else {
-        RunKind::Difficulty {
-            env: env.to_owned(),
-            regime,
-        }
-    }
-}
-
 fn easy_hard_all(b: Option<&Breakdown>) -> String {
     let Some(b) = b else { return "–".to_owned() };
     let f = |s: Option<&Summary>| pct(s).map_or("–".to_owned(), |v| format!("{v:.1}"));
@@ -59,8 +48,8 @@ pub fn table2(results: &StudyResults, model: Model) -> Table {
         .map(|paper_row| {
             let mut row = vec![Cell::text(paper_row.regime.label())];
             for (i, env) in ENVS.iter().enumerate() {
-                let ours =
-                    results.final_of_kind(&regime_kind(env.name, paper_row.regime), env.name);
+                let ours = results
+                    .final_of_kind(&RunKind::of_regime(env.name, paper_row.regime), env.name);
                 let p = paper_row.cells[i];
                 row.push(Cell::Text(easy_hard_all(ours)));
                 row.push(Cell::Text(format!(
@@ -108,7 +97,7 @@ pub fn table3(results: &StudyResults, model: Model) -> Table {
     rows.push(base_row);
     for paper_row in &paper.rows {
         let train = ENVS[paper_row.trained_on];
-        let kind = regime_kind(train.name, Regime::U);
+        let kind = RunKind::of_regime(train.name, Regime::U);
         let ours: Vec<Option<f64>> = ENVS.iter().map(|e| score(&kind, e.name)).collect();
         let mut row = vec![Cell::text(train.display_name)];
         for (i, o) in ours.iter().enumerate() {
