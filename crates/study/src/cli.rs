@@ -406,38 +406,23 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             commands::eval(&cmd, out)
         }
-        Command::Train {
-            training:
-                Training {
-                    model,
-                    envs,
-                    config,
-                    out: dir,
-                    flags: ModelFlags { device, quiet },
-                },
-        } => {
-            let config = match config {
-                Some(path) => GrpoConfig::from_file(&path)?,
+        Command::Train { training: t } => {
+            let config = match &t.config {
+                Some(path) => GrpoConfig::from_file(path)?,
                 None => GrpoConfig::default(),
             };
-            commands::train(&model, device, &envs, config, &dir, !quiet, out)
+            let (device, progress) = (t.flags.device, !t.flags.quiet);
+            commands::train(&t.model, device, &t.envs, config, &t.out, progress, out)
         }
-        Command::Sft {
-            training:
-                Training {
-                    model,
-                    envs,
-                    config,
-                    out: dir,
-                    flags: ModelFlags { device, quiet },
-                },
-            demos,
-        } => {
-            let config = match config {
-                Some(path) => SftConfig::from_toml_str(&read_text(&path)?)?,
+        Command::Sft { training: t, demos } => {
+            let config = match &t.config {
+                Some(path) => SftConfig::from_toml_str(&read_text(path)?)?,
                 None => SftConfig::default(),
             };
-            commands::sft(&model, device, &envs, demos, config, &dir, !quiet, out)
+            let (device, progress) = (t.flags.device, !t.flags.quiet);
+            commands::sft(
+                &t.model, device, &t.envs, demos, config, &t.out, progress, out,
+            )
         }
         Command::Base {
             spec,

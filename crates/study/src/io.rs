@@ -28,6 +28,20 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
 }
 
+/// Reads a JSON Lines file into one `T` a line (blank lines skipped); an error names the file and
+/// the line.
+pub fn read_jsonl_of<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let text = read_text(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), index + 1), e))
+        })
+        .collect()
+}
+
 /// Writes `value` as pretty-printed JSON with [`write_atomic`].
 pub fn write_json_atomic<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)

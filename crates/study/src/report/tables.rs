@@ -35,13 +35,19 @@ fn easy_hard_all(b: Option<&Breakdown>) -> String {
     )
 }
 
-/// Table 2: test avg@8 easy / hard / all per env and regime, ours beside `model`'s.
-pub fn table2(results: &StudyResults, model: Model) -> Table {
-    let mut header = vec!["model".to_owned()];
+/// A header of `first`, then "<env> ours" and "<env> paper" for every env.
+fn ours_and_paper_header(first: &str) -> Vec<String> {
+    let mut header = vec![first.to_owned()];
     for env in ENVS {
         header.push(format!("{} ours", env.display_name));
         header.push(format!("{} paper", env.display_name));
     }
+    header
+}
+
+/// Table 2: test avg@8 easy / hard / all per env and regime, ours beside `model`'s.
+pub fn table2(results: &StudyResults, model: Model) -> Table {
+    let header = ours_and_paper_header("model");
     let rows = model
         .table2()
         .iter()
@@ -76,11 +82,7 @@ pub fn table2(results: &StudyResults, model: Model) -> Table {
 /// the envs our base run and the row's run were both evaluated on.
 pub fn table3(results: &StudyResults, model: Model) -> Table {
     let paper = model.table3();
-    let mut header = vec!["trained on".to_owned()];
-    for env in ENVS {
-        header.push(format!("{} ours", env.display_name));
-        header.push(format!("{} paper", env.display_name));
-    }
+    let mut header = ours_and_paper_header("trained on");
     for delta in ["ΔHeld-In", "ΔHeld-Out", "ΔOverall"] {
         header.push(format!("{delta} ours"));
         header.push(format!("{delta} paper"));
@@ -140,11 +142,7 @@ pub fn table3(results: &StudyResults, model: Model) -> Table {
 
 /// Table 6: two-stage training, all envs after stage 2, ours beside the paper's (7B).
 pub fn table6(results: &StudyResults) -> Table {
-    let mut header = vec!["upstream + downstream".to_owned()];
-    for env in ENVS {
-        header.push(format!("{} ours", env.display_name));
-        header.push(format!("{} paper", env.display_name));
-    }
+    let header = ours_and_paper_header("upstream + downstream");
     let rows = TABLE6_7B
         .iter()
         .map(|p| {
