@@ -231,35 +231,46 @@ impl Engine {
             Action::ExamineReceptacle(r) => self.examine_receptacle(r, &mut out),
             Action::ExamineObject(o) => self.examine_object(o, &mut out),
             Action::Goto { to, r } => {
-                out.push_str("You arrive at ");
-                out.push_str(&w.of(Kind::Location)[to as usize].name);
-                out.push_str(". ");
+                push_all(
+                    &mut out,
+                    &[
+                        "You arrive at ",
+                        &w.of(Kind::Location)[to as usize].name,
+                        ". ",
+                    ],
+                );
                 self.examine_receptacle(r, &mut out);
             }
             Action::Open(r) => {
-                out.push_str("You open the ");
-                out.push_str(w.rec_name(r));
-                out.push_str(". ");
+                push_all(&mut out, &["You open the ", w.rec_name(r), ". "]);
                 self.examine_receptacle(r, &mut out);
             }
             Action::Close(r) => {
-                out.push_str("You close the ");
-                out.push_str(w.rec_name(r));
-                out.push('.');
+                push_all(&mut out, &["You close the ", w.rec_name(r), "."]);
             }
             Action::Take { o, r } => {
-                out.push_str("You pick up the ");
-                out.push_str(w.obj_name(o));
-                out.push_str(" from the ");
-                out.push_str(w.rec_name(r));
-                out.push('.');
+                push_all(
+                    &mut out,
+                    &[
+                        "You pick up the ",
+                        w.obj_name(o),
+                        " from the ",
+                        w.rec_name(r),
+                        ".",
+                    ],
+                );
             }
             Action::Put { o, r } => {
-                out.push_str("You put the ");
-                out.push_str(w.obj_name(o));
-                out.push_str(" in/on the ");
-                out.push_str(w.rec_name(r));
-                out.push('.');
+                push_all(
+                    &mut out,
+                    &[
+                        "You put the ",
+                        w.obj_name(o),
+                        " in/on the ",
+                        w.rec_name(r),
+                        ".",
+                    ],
+                );
             }
             Action::Clean { o, r } | Action::Heat { o, r } | Action::Cool { o, r } => {
                 let verb = match action {
@@ -267,11 +278,10 @@ impl Engine {
                     Action::Heat { .. } => "You heat the ",
                     _ => "You cool the ",
                 };
-                out.push_str(verb);
-                out.push_str(w.obj_name(o));
-                out.push_str(" using the ");
-                out.push_str(w.rec_name(r));
-                out.push('.');
+                push_all(
+                    &mut out,
+                    &[verb, w.obj_name(o), " using the ", w.rec_name(r), "."],
+                );
             }
             Action::Toggle { o, .. } => {
                 let toggleable = w.obj_has(o, f::TOGGLEABLE);
@@ -286,11 +296,16 @@ impl Engine {
                 out.push('.');
             }
             Action::Slice { co, ko } => {
-                out.push_str("You sliced the ");
-                out.push_str(w.obj_name(co));
-                out.push_str(" with the ");
-                out.push_str(w.obj_name(ko));
-                out.push('.');
+                push_all(
+                    &mut out,
+                    &[
+                        "You sliced the ",
+                        w.obj_name(co),
+                        " with the ",
+                        w.obj_name(ko),
+                        ".",
+                    ],
+                );
             }
         }
         out
@@ -520,5 +535,12 @@ impl Engine {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out.dedup_by(|later, earlier| later.0 == earlier.0);
         self.commands = out;
+    }
+}
+
+/// Appends every part to `out`, in order.
+fn push_all(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
     }
 }

@@ -35,22 +35,6 @@ struct RecordedStep {
     reward: f64,
 }
 
-fn mismatch(
-    episode: &str,
-    step: Option<usize>,
-    field: &str,
-    expected: String,
-    actual: String,
-) -> Mismatch {
-    Mismatch {
-        episode: episode.to_owned(),
-        step,
-        field: field.to_owned(),
-        expected,
-        actual,
-    }
-}
-
 fn replay(
     dir: &Path,
     games: &mut HashMap<String, Arc<Game>>,
@@ -58,15 +42,8 @@ fn replay(
     text: &str,
 ) -> Result<(), Mismatch> {
     let label = format!("{EPISODES} line {line}");
-    let episode: Episode = serde_json::from_str(text).map_err(|e| {
-        mismatch(
-            &label,
-            None,
-            "record",
-            "a valid episode".into(),
-            e.to_string(),
-        )
-    })?;
+    let episode: Episode = serde_json::from_str(text)
+        .map_err(|e| Mismatch::new(&label, None, "record", "a valid episode", e.to_string()))?;
     let label = format!(
         "{label} (episode {}, {})",
         episode.episode_id, episode.game_id
@@ -80,7 +57,7 @@ fn replay(
                 .join("game.tw-pddl");
             let game =
                 Arc::new(Game::load(&path).map_err(|e| {
-                    mismatch(&label, None, "game file", "loads".into(), e.to_string())
+                    Mismatch::new(&label, None, "game file", "loads", e.to_string())
                 })?);
             games.insert(episode.game_id.clone(), game.clone());
             game
@@ -90,7 +67,7 @@ fn replay(
     let mut env = AlfWorldEnv::from_games(vec![game], split);
     let first = env
         .reset(TaskId(0))
-        .map_err(|e| mismatch(&label, None, "reset", "ok".into(), e.to_string()))?;
+        .map_err(|e| Mismatch::new(&label, None, "reset", "ok", e.to_string()))?;
     let expected_first = format!(
         "{}\nAVAILABLE ACTIONS: {}",
         episode.initial_observation,
@@ -104,18 +81,18 @@ fn replay(
             match outcome {
                 Err(EnvError::EpisodeFinished { .. }) => continue,
                 other => {
-                    return Err(mismatch(
+                    return Err(Mismatch::new(
                         &label,
                         Some(index),
                         "after done",
-                        "EpisodeFinished".into(),
+                        "EpisodeFinished",
                         format!("{other:?}"),
                     ));
                 }
             }
         }
-        let step = outcome
-            .map_err(|e| mismatch(&label, Some(index), "step", "ok".into(), e.to_string()))?;
+        let step =
+            outcome.map_err(|e| Mismatch::new(&label, Some(index), "step", "ok", e.to_string()))?;
         compare_text(
             &label,
             Some(index),
@@ -132,7 +109,7 @@ fn replay(
         )?;
         let won = step.reward == 1.0;
         if won != recorded.won || step.done != recorded.done || step.reward != recorded.reward {
-            return Err(mismatch(
+            return Err(Mismatch::new(
                 &label,
                 Some(index),
                 "won/done/reward",

@@ -6,35 +6,20 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossgym_env_babyai::BabyAiEnv;
-use crossgym_env_core::{Env, TaskId};
+
+#[path = "common/player.rs"]
+mod player;
+use player::Player;
 
 const STEPS: u64 = 1_000;
 
-/// Plays `STEPS` steps, choosing listed actions with a fixed pattern and resetting to the next
-/// level after 25 steps or when an episode ends.
+/// Plays `STEPS` steps, starting at level `task` (advanced past the levels played).
 fn play(env: &mut BabyAiEnv, task: &mut usize) {
-    let mut in_episode = 0;
-    let mut k = 0usize;
+    let mut player = Player::new(*task);
     for _ in 0..STEPS {
-        if in_episode == 0 {
-            env.reset(TaskId(*task % 400)).expect("reset");
-            *task += 1;
-        }
-        let action = {
-            let actions = &env.session().expect("running").rendering().actions;
-            k = k.wrapping_mul(31).wrapping_add(17);
-            actions[k % actions.len()].name.clone()
-        };
-        let step = env
-            .step(&format!("Thought:\nGo.\n\nAction:\n{action}"))
-            .expect("step");
-        black_box(&step.observation);
-        in_episode = if step.done || in_episode == 24 {
-            0
-        } else {
-            in_episode + 1
-        };
+        black_box(&player.step(env).observation);
     }
+    *task = player.task;
 }
 
 fn bench_step(c: &mut Criterion) {

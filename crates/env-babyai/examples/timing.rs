@@ -3,7 +3,10 @@
 //! `cargo run --release -p crossgym-env-babyai --example timing`.
 
 use crossgym_env_babyai::BabyAiEnv;
-use crossgym_env_core::{Env, TaskId};
+
+#[path = "../benches/common/player.rs"]
+mod player;
+use player::Player;
 
 /// User + system CPU time of this process in seconds (clock ticks of 1/100 s).
 fn cpu_seconds() -> f64 {
@@ -21,28 +24,12 @@ fn cpu_seconds() -> f64 {
 
 fn main() {
     let mut env = BabyAiEnv::new().expect("env");
-    let (mut task, mut in_episode, mut k) = (0usize, 0, 0usize);
+    let mut player = Player::new(0);
     let steps = 200_000;
     let start = cpu_seconds();
     let wall = std::time::Instant::now();
     for _ in 0..steps {
-        if in_episode == 0 {
-            env.reset(TaskId(task % 400)).expect("reset");
-            task += 1;
-        }
-        let action = {
-            let actions = &env.session().expect("running").rendering().actions;
-            k = k.wrapping_mul(31).wrapping_add(17);
-            actions[k % actions.len()].name.clone()
-        };
-        let step = env
-            .step(&format!("Thought:\nGo.\n\nAction:\n{action}"))
-            .expect("step");
-        in_episode = if step.done || in_episode == 24 {
-            0
-        } else {
-            in_episode + 1
-        };
+        player.step(&mut env);
     }
     let cpu = cpu_seconds() - start;
     println!(

@@ -287,6 +287,35 @@ fn bump(counts: &mut Vec<(String, usize)>, name: &str) -> usize {
     }
 }
 
+/// Restarts `name`'s count at 1 (for an object listed under another name).
+fn restart_count(counts: &mut Vec<(String, usize)>, name: &str) {
+    if let Some(slot) = counts.iter_mut().find(|(n, _)| n == name) {
+        slot.1 = 1;
+    } else {
+        counts.push((name.to_owned(), 1));
+    }
+}
+
+/// The error of `verb` on an object out of reach: the action `"<verb> <name> <k>"` and the
+/// reference's text, `k` being the number the next listing of `name` gets (1 when the object is
+/// not listed).
+fn unreachable(
+    counts: &[(String, usize)],
+    name: &str,
+    listed: bool,
+    verb: &str,
+) -> (String, String) {
+    let k = if listed {
+        count_of(counts, name).unwrap_or(0) + 1
+    } else {
+        1
+    };
+    (
+        format!("{verb} {name} {k}"),
+        format!("You cannot {verb} {name} {k}, as there is no path leading to it."),
+    )
+}
+
 fn count_of(counts: &[(String, usize)], name: &str) -> Option<usize> {
     counts.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
 }
@@ -444,11 +473,7 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                     let k = if listed {
                         bump(&mut counts, &obj.name)
                     } else {
-                        if let Some(slot) = counts.iter_mut().find(|(n, _)| *n == obj.name) {
-                            slot.1 = 1;
-                        } else {
-                            counts.push((obj.name.clone(), 1));
-                        }
+                        restart_count(&mut counts, &obj.name);
                         1
                     };
                     out.actions.push(avail(
@@ -457,20 +482,9 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                         Some(obj.pos),
                     ));
                 }
-                None => {
-                    let k = if listed {
-                        count_of(&counts, &obj.name).unwrap_or(0) + 1
-                    } else {
-                        1
-                    };
-                    out.errors.push((
-                        format!("pickup {} {k}", obj.name),
-                        format!(
-                            "You cannot pickup {} {k}, as there is no path leading to it.",
-                            obj.name
-                        ),
-                    ));
-                }
+                None => out
+                    .errors
+                    .push(unreachable(&counts, &obj.name, listed, "pickup")),
             }
         }
     }
@@ -595,28 +609,13 @@ pub fn render(world: &World, image: &Image) -> Rendering {
                         Some(obj.pos),
                     ));
                 } else {
-                    if let Some(slot) = counts.iter_mut().find(|(n, _)| *n == obj.name) {
-                        slot.1 = 1;
-                    } else {
-                        counts.push((obj.name.clone(), 1));
-                    }
+                    restart_count(&mut counts, &obj.name);
                     out.actions.push(avail(first, plan, Some(obj.pos)));
                 }
             }
-            None => {
-                let k = if listed {
-                    count_of(&counts, &obj.name).unwrap_or(0) + 1
-                } else {
-                    1
-                };
-                out.errors.push((
-                    format!("go to {} {k}", obj.name),
-                    format!(
-                        "You cannot go to {} {k}, as there is no path leading to it.",
-                        obj.name
-                    ),
-                ));
-            }
+            None => out
+                .errors
+                .push(unreachable(&counts, &obj.name, listed, "go to")),
         }
     }
     out.actions

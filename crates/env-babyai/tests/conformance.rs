@@ -4,39 +4,15 @@ use crossgym_env_babyai::session::TextSession;
 use crossgym_env_babyai::state::RecordedState;
 use crossgym_env_babyai::world::{Action, World};
 use crossgym_env_core::conformance::{
-    Mismatch, Report, compare_text, fixture_dir, jsonl_lines, read_fixture,
+    Mismatch, Report, compare_text, fixture_dir, fixture_records,
 };
 use crossgym_env_core::parse;
 use serde_json::Value;
 
-fn mismatch(
-    episode: &str,
-    step: Option<usize>,
-    field: &str,
-    expected: String,
-    actual: String,
-) -> Mismatch {
-    Mismatch {
-        episode: episode.to_owned(),
-        step,
-        field: field.to_owned(),
-        expected,
-        actual,
-    }
-}
-
 fn replay_text_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
     let state = RecordedState::from_json(record)
         .and_then(|s| s.to_world())
-        .map_err(|e| {
-            mismatch(
-                episode,
-                None,
-                "state",
-                "a valid state".into(),
-                e.to_string(),
-            )
-        })?;
+        .map_err(|e| Mismatch::new(episode, None, "state", "a valid state", e.to_string()))?;
     let mut session = TextSession::new(state);
     let expected = record["reset_observation"].as_str().unwrap_or_default();
     compare_text(
@@ -70,7 +46,7 @@ fn replay_text_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
         }
         .unwrap_or(f64::NAN);
         if expected_reward != reward {
-            return Err(mismatch(
+            return Err(Mismatch::new(
                 episode,
                 Some(i),
                 "score",
@@ -79,7 +55,7 @@ fn replay_text_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
             ));
         }
         if step["done"].as_bool() != Some(done) {
-            return Err(mismatch(
+            return Err(Mismatch::new(
                 episode,
                 Some(i),
                 "done",
@@ -91,20 +67,31 @@ fn replay_text_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
     Ok(())
 }
 
-fn replay_text_file(file: &str) -> Report {
+/// Checks every record of the fixture `file` with `check` (given the record and its label),
+/// into a report named `name`.
+fn replay_file(
+    file: &str,
+    name: String,
+    check: fn(&Value, &str) -> Result<(), Mismatch>,
+) -> Report {
     let dir = fixture_dir(
         "babyai",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
     );
-    let text = read_fixture("babyai", &dir, file).unwrap_or_else(|e| panic!("{e}"));
-    let mut report = Report::new(file);
-    for (line, raw) in jsonl_lines(&text) {
-        let record: Value =
-            serde_json::from_str(raw).unwrap_or_else(|e| panic!("{file} line {line}: {e}"));
-        let episode = format!("{file} line {line} (data_idx {})", record["data_idx"]);
-        report.record(replay_text_episode(&record, &episode));
+    let records = fixture_records("babyai", &dir, file, |line| {
+        serde_json::from_str::<Value>(line)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut report = Report::new(name);
+    for (label, record) in records {
+        let episode = format!("{label} (data_idx {})", record["data_idx"]);
+        report.record(check(&record, &episode));
     }
     report
+}
+
+fn replay_text_file(file: &str) -> Report {
+    replay_file(file, file.to_owned(), replay_text_episode)
 }
 
 #[test]
@@ -120,15 +107,7 @@ fn scripted_text_episodes_replay_identically() {
 fn world_of(record: &Value, episode: &str) -> Result<World, Mismatch> {
     RecordedState::from_json(record)
         .and_then(|s| s.to_world())
-        .map_err(|e| {
-            mismatch(
-                episode,
-                None,
-                "state",
-                "a valid state".into(),
-                e.to_string(),
-            )
-        })
+        .map_err(|e| Mismatch::new(episode, None, "state", "a valid state", e.to_string()))
 }
 
 fn carried(world: &World) -> Value {
@@ -158,7 +137,7 @@ fn check_value(
     if expected == actual {
         Ok(())
     } else {
-        Err(mismatch(
+        Err(Mismatch::new(
             episode,
             step,
             field,
@@ -181,59 +160,42 @@ fn replay_bot_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
             .and_then(|a| u8::try_from(a).ok())
             .and_then(Action::from_index)
             .ok_or_else(|| {
-                mismatch(
-                    episode,
-                    Some(i),
-                    "primitive_actions",
-                    "0..6".into(),
-                    a.to_string(),
-                )
+                Mismatch::new(episode, Some(i), "primitive_actions", "0..6", a.to_string())
             })?;
         let out = world.step(action);
-        check_value(
-            episode,
-            Some(i),
-            "reward",
-            &record["rewards"][i],
-            &serde_json::json!(out.reward),
-        )?;
-        check_value(
-            episode,
-            Some(i),
-            "terminated",
-            &record["terminated"][i],
-            &Value::Bool(out.terminated),
-        )?;
-        check_value(
-            episode,
-            Some(i),
-            "truncated",
-            &record["truncated"][i],
-            &Value::Bool(out.truncated),
-        )?;
-        let pos = serde_json::json!([world.agent_pos.0, world.agent_pos.1]);
-        check_value(
-            episode,
-            Some(i),
-            "agent_pos_after",
-            &record["agent_pos_after"][i],
-            &pos,
-        )?;
-        check_value(
-            episode,
-            Some(i),
-            "agent_dir_after",
-            &record["agent_dir_after"][i],
-            &serde_json::json!(world.agent_dir),
-        )?;
-        check_value(
-            episode,
-            Some(i),
-            "carrying_after",
-            &record["carrying_after"][i],
-            &carried(&world),
-        )?;
+        // (field, the record's key, our value), compared in this order.
+        let after = [
+            ("reward", "rewards", serde_json::json!(out.reward)),
+            ("terminated", "terminated", Value::Bool(out.terminated)),
+            ("truncated", "truncated", Value::Bool(out.truncated)),
+            (
+                "agent_pos_after",
+                "agent_pos_after",
+                serde_json::json!([world.agent_pos.0, world.agent_pos.1]),
+            ),
+            (
+                "agent_dir_after",
+                "agent_dir_after",
+                serde_json::json!(world.agent_dir),
+            ),
+            ("carrying_after", "carrying_after", carried(&world)),
+        ];
+        for (field, key, ours) in &after {
+            check_value(episode, Some(i), field, &record[*key][i], ours)?;
+        }
     }
+    final_grid_and_boxes(record, episode, &world)?;
+    check_value(
+        episode,
+        None,
+        "final_step_count",
+        &record["final_step_count"],
+        &serde_json::json!(world.step_count),
+    )
+}
+
+/// The recorded grid and box contents after the last step against `world`'s.
+fn final_grid_and_boxes(record: &Value, episode: &str, world: &World) -> Result<(), Mismatch> {
     check_value(
         episode,
         None,
@@ -246,88 +208,47 @@ fn replay_bot_episode(record: &Value, episode: &str) -> Result<(), Mismatch> {
         None,
         "final_box_contents",
         &record["final_box_contents"],
-        &box_contents(&world),
-    )?;
-    check_value(
-        episode,
-        None,
-        "final_step_count",
-        &record["final_step_count"],
-        &serde_json::json!(world.step_count),
+        &box_contents(world),
     )
 }
 
 #[test]
 fn bot_episodes_replay_identically() {
     let file = "babyai_bot.jsonl";
-    let dir = fixture_dir(
-        "babyai",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    );
-    let text = read_fixture("babyai", &dir, file).unwrap_or_else(|e| panic!("{e}"));
-    let mut report = Report::new(file);
-    for (line, raw) in jsonl_lines(&text) {
-        let record: Value =
-            serde_json::from_str(raw).unwrap_or_else(|e| panic!("{file} line {line}: {e}"));
-        let episode = format!("{file} line {line} (data_idx {})", record["data_idx"]);
-        report.record(replay_bot_episode(&record, &episode));
-    }
-    report.assert_ok();
+    replay_file(file, file.to_owned(), replay_bot_episode).assert_ok();
 }
 
 /// Text episodes also pin the world state after the last step.
 #[test]
 fn text_episodes_end_in_the_recorded_world() {
     let file = "babyai_text.jsonl";
-    let dir = fixture_dir(
-        "babyai",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    );
-    let text = read_fixture("babyai", &dir, file).unwrap_or_else(|e| panic!("{e}"));
-    let mut report = Report::new(format!("{file} (final state)"));
-    for (line, raw) in jsonl_lines(&text) {
-        let record: Value =
-            serde_json::from_str(raw).unwrap_or_else(|e| panic!("{file} line {line}: {e}"));
-        let episode = format!("{file} line {line} (data_idx {})", record["data_idx"]);
-        report.record((|| {
-            let world = world_of(&record, &episode)?;
-            let mut session = TextSession::new(world);
-            let steps = record["steps"].as_array().cloned().unwrap_or_default();
-            for step in &steps {
-                if let Ok(action) =
-                    parse::react_single_line(step["action_raw"].as_str().unwrap_or_default())
-                {
-                    session.step(&action);
-                }
-            }
-            let world = session.world();
-            check_value(
-                &episode,
-                None,
-                "final_grid",
-                &record["final_grid"],
-                &serde_json::json!(world.grid.encode()),
-            )?;
-            check_value(
-                &episode,
-                None,
-                "final_box_contents",
-                &record["final_box_contents"],
-                &box_contents(world),
-            )?;
-            if let Some(last) = steps.last() {
-                let pos = serde_json::json!([world.agent_pos.0, world.agent_pos.1]);
-                check_value(&episode, None, "agent_pos", &last["agent_pos"], &pos)?;
-                check_value(
-                    &episode,
-                    None,
-                    "step_count",
-                    &last["step_count"],
-                    &serde_json::json!(world.step_count),
-                )?;
-            }
-            Ok(())
-        })());
+    replay_file(file, format!("{file} (final state)"), final_state).assert_ok();
+}
+
+/// The world after a text episode's last step against the recorded one.
+fn final_state(record: &Value, episode: &str) -> Result<(), Mismatch> {
+    let world = world_of(record, episode)?;
+    let mut session = TextSession::new(world);
+    let steps = record["steps"].as_array().cloned().unwrap_or_default();
+    for step in &steps {
+        if let Ok(action) =
+            parse::react_single_line(step["action_raw"].as_str().unwrap_or_default())
+        {
+            session.step(&action);
+        }
     }
-    report.assert_ok();
+    let world = session.world();
+    final_grid_and_boxes(record, episode, world)?;
+    if let Some(last) = steps.last() {
+        let pos = serde_json::json!([world.agent_pos.0, world.agent_pos.1]);
+        check_value(episode, None, "agent_pos", &last["agent_pos"], &pos)?;
+        check_value(
+            episode,
+            None,
+            "step_count",
+            &last["step_count"],
+            &serde_json::json!(world.step_count),
+        )?;
+    }
+    Ok(())
 }

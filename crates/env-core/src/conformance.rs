@@ -56,6 +56,31 @@ pub fn jsonl_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, line)| !line.trim().is_empty())
 }
 
+/// The records of the JSON-lines fixture `file` in `dir`, read with `parse`, each labelled
+/// `"<file> line <n>"`; the error of a record that does not parse names the env, the file and
+/// the line.
+pub fn fixture_records<T, E: fmt::Display>(
+    env: &str,
+    dir: &Path,
+    file: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, E>,
+) -> Result<Vec<(String, T)>> {
+    let text = read_fixture(env, dir, file)?;
+    jsonl_lines(&text)
+        .map(|(line, raw)| {
+            parse(raw)
+                .map(|record| (format!("{file} line {line}"), record))
+                .map_err(|e| {
+                    EnvError::data(
+                        env,
+                        format!("{}:{line}", dir.join(file).display()),
+                        e.to_string(),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// One recorded step: what the agent sent and what the reference answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedStep {
@@ -82,6 +107,25 @@ pub struct Mismatch {
     pub expected: String,
     /// The env's value.
     pub actual: String,
+}
+
+impl Mismatch {
+    /// `field` of `episode` differs at `step` (`None`: the reset or the whole episode).
+    pub fn new(
+        episode: impl Into<String>,
+        step: Option<usize>,
+        field: &str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Mismatch {
+        Mismatch {
+            episode: episode.into(),
+            step,
+            field: field.to_owned(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
 }
 
 impl fmt::Display for Mismatch {
@@ -150,25 +194,19 @@ pub fn compare_text(
     if expected == actual {
         Ok(())
     } else {
-        Err(Mismatch {
-            episode: episode.to_owned(),
-            step,
-            field: field.to_owned(),
-            expected: expected.to_owned(),
-            actual: actual.to_owned(),
-        })
+        Err(Mismatch::new(episode, step, field, expected, actual))
     }
 }
 
 /// An env failure during a replay, as a mismatch (the reference did not fail there).
 fn env_failure(episode: &str, step: Option<usize>, error: &EnvError) -> Mismatch {
-    Mismatch {
-        episode: episode.to_owned(),
+    Mismatch::new(
+        episode,
         step,
-        field: "env result".to_owned(),
-        expected: "a step".to_owned(),
-        actual: format!("error: {error}"),
-    }
+        "env result",
+        "a step",
+        format!("error: {error}"),
+    )
 }
 
 /// Sends every recorded reply to an env that is already reset and compares observation, reward
@@ -189,24 +227,41 @@ pub fn replay_steps<E: Env + ?Sized>(
             &recorded.observation,
             &step.observation,
         )?;
-        if step.reward != recorded.reward {
-            return Err(Mismatch {
-                episode: episode.to_owned(),
-                step: Some(index),
-                field: "reward".to_owned(),
-                expected: format!("{:?}", recorded.reward),
-                actual: format!("{:?}", step.reward),
-            });
-        }
-        if step.done != recorded.done {
-            return Err(Mismatch {
-                episode: episode.to_owned(),
-                step: Some(index),
-                field: "done".to_owned(),
-                expected: recorded.done.to_string(),
-                actual: step.done.to_string(),
-            });
-        }
+        compare_reward_done(
+            episode,
+            Some(index),
+            (recorded.reward, recorded.done),
+            (step.reward, step.done),
+        )?;
+    }
+    Ok(())
+}
+
+/// `Ok` if the reward (exactly: fixtures store Python floats that round-trip) and the done flag
+/// are the recorded ones, else a [`Mismatch`] for the first that differs.
+pub fn compare_reward_done(
+    episode: &str,
+    step: Option<usize>,
+    (expected_reward, expected_done): (f64, bool),
+    (reward, done): (f64, bool),
+) -> std::result::Result<(), Mismatch> {
+    if reward != expected_reward {
+        return Err(Mismatch::new(
+            episode,
+            step,
+            "reward",
+            format!("{expected_reward:?}"),
+            format!("{reward:?}"),
+        ));
+    }
+    if done != expected_done {
+        return Err(Mismatch::new(
+            episode,
+            step,
+            "done",
+            expected_done.to_string(),
+            done.to_string(),
+        ));
     }
     Ok(())
 }

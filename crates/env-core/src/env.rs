@@ -201,6 +201,18 @@ pub struct Characteristics {
     pub structured_observation: bool,
 }
 
+impl Characteristics {
+    /// None of the traits: sparse reward, lenient validation, no action list, no world
+    /// knowledge, free-form observations (toy envs in tests).
+    pub const NONE: Characteristics = Characteristics {
+        dense_reward: false,
+        strict_validation: false,
+        action_list: ActionList::None,
+        world_knowledge: false,
+        structured_observation: false,
+    };
+}
+
 /// What one [`Env::step`] returns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {

@@ -4,10 +4,10 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use crossgym_env_core::EnvError;
 use serde::Deserialize;
 
-use crate::{NAME, Result, text};
+use crate::jsonl::{for_each_record, line_error, open};
+use crate::{Result, text};
 
 /// One retrievable passage in the wiki-18 layout: `contents` is `"Title"\ntext`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,50 +66,31 @@ pub fn read_jsonl(
     source: &str,
     mut each: impl FnMut(Passage) -> Result<()>,
 ) -> Result<usize> {
-    let mut count = 0;
-    for (index, line) in reader.lines().enumerate() {
-        let number = index + 1;
-        let line = line.map_err(|error| {
-            EnvError::data(NAME, source, format!("line {number}: cannot read: {error}"))
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: CorpusLine = serde_json::from_str(&line).map_err(|error| {
-            EnvError::data(
-                NAME,
-                source,
-                format!("line {number}: not a corpus record {{\"id\", \"contents\"}}: {error}"),
-            )
-        })?;
+    let what = "corpus record {\"id\", \"contents\"}";
+    for_each_record(reader, source, what, |number, record: CorpusLine| {
         let id = match record.id {
             serde_json::Value::String(id) => id,
             serde_json::Value::Number(id) => id.to_string(),
             other => {
-                return Err(EnvError::data(
-                    NAME,
+                return Err(line_error(
                     source,
-                    format!(
-                        "line {number}: field \"id\" must be a string or a number, not {other}"
-                    ),
+                    number,
+                    format!("field \"id\" must be a string or a number, not {other}"),
                 ));
             }
         };
         each(Passage {
             id,
             contents: record.contents,
-        })?;
-        count += 1;
-    }
-    Ok(count)
+        })
+    })
 }
 
 /// Reads a whole corpus file in the reference's layout into memory.
 pub fn load_jsonl(path: &Path) -> Result<Vec<Passage>> {
-    let source = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|error| EnvError::io(NAME, &source, error))?;
+    let (reader, source) = open(path)?;
     let mut passages = Vec::new();
-    read_jsonl(std::io::BufReader::new(file), &source, |passage| {
+    read_jsonl(reader, &source, |passage| {
         passages.push(passage);
         Ok(())
     })?;

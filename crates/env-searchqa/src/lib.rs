@@ -54,6 +54,7 @@ pub mod defaults;
 mod env;
 pub mod generate;
 pub mod index;
+mod jsonl;
 pub mod messages;
 pub mod oracle;
 pub mod questions;

@@ -5,9 +5,10 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crossgym_env_core::py;
-use crossgym_env_core::{EnvError, TaskId, TaskSplit};
+use crossgym_env_core::{TaskId, TaskSplit};
 use serde::{Deserialize, Serialize};
 
+use crate::jsonl::{for_each_record, line_error, open};
 use crate::{NAME, Result};
 
 /// One question with the answers that count as correct.
@@ -45,47 +46,28 @@ struct QuestionLine {
 /// fields are ignored. Errors name `source` and the line.
 pub fn read_jsonl(reader: impl BufRead, source: &str) -> Result<Vec<Question>> {
     let mut questions = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let number = index + 1;
-        let line = line.map_err(|error| {
-            EnvError::data(NAME, source, format!("line {number}: cannot read: {error}"))
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: QuestionLine = serde_json::from_str(&line).map_err(|error| {
-            EnvError::data(
-                NAME,
-                source,
-                format!(
-                    "line {number}: not a question record {{\"question\", \"golden_answers\"}}: {error}"
-                ),
-            )
-        })?;
+    let what = "question record {\"question\", \"golden_answers\"}";
+    for_each_record(reader, source, what, |number, record: QuestionLine| {
         if py::strip(&record.question).is_empty() {
-            return Err(EnvError::data(
-                NAME,
-                source,
-                format!("line {number}: field \"question\" is empty"),
-            ));
+            return Err(line_error(source, number, "field \"question\" is empty"));
         }
         if record.golden_answers.is_empty() {
-            return Err(EnvError::data(
-                NAME,
+            return Err(line_error(
                 source,
-                format!("line {number}: field \"golden_answers\" is empty"),
+                number,
+                "field \"golden_answers\" is empty",
             ));
         }
         questions.push(Question::new(&record.question, record.golden_answers));
-    }
+        Ok(())
+    })?;
     Ok(questions)
 }
 
 /// Reads a question file in the reference's layout.
 pub fn load_jsonl(path: &Path) -> Result<Vec<Question>> {
-    let source = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|error| EnvError::io(NAME, &source, error))?;
-    read_jsonl(std::io::BufReader::new(file), &source)
+    let (reader, source) = open(path)?;
+    read_jsonl(reader, &source)
 }
 
 /// The questions of an env and its train/test split (task `i` is question `i`).

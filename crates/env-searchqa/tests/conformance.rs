@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crossgym_env_core::conformance::{
-    Mismatch, Report, compare_text, fixture_dir, jsonl_lines, read_fixture,
+    Mismatch, Report, compare_reward_done, compare_text, fixture_dir, fixture_records,
 };
 use crossgym_env_core::{Env, TaskId};
 use crossgym_env_searchqa::{Question, SearchQaEnv, TaskSet};
@@ -26,16 +26,6 @@ struct Record {
     done: bool,
 }
 
-fn mismatch(episode: &str, field: &str, expected: String, actual: String) -> Mismatch {
-    Mismatch {
-        episode: episode.to_owned(),
-        step: Some(0),
-        field: field.to_owned(),
-        expected,
-        actual,
-    }
-}
-
 fn check(
     env: &mut SearchQaEnv,
     task: TaskId,
@@ -43,16 +33,17 @@ fn check(
     record: &Record,
 ) -> Result<(), Mismatch> {
     env.reset(task).map_err(|error| {
-        mismatch(
+        Mismatch::new(
             episode,
+            Some(0),
             "reset",
-            "a first observation".into(),
+            "a first observation",
             error.to_string(),
         )
     })?;
-    let step = env
-        .step(&record.reply)
-        .map_err(|error| mismatch(episode, "env result", "a step".into(), error.to_string()))?;
+    let step = env.step(&record.reply).map_err(|error| {
+        Mismatch::new(episode, Some(0), "env result", "a step", error.to_string())
+    })?;
     compare_text(
         episode,
         Some(0),
@@ -62,11 +53,12 @@ fn check(
     )?;
     if record.action.as_deref() == Some("search") {
         let expected = record.query.as_deref().ok_or_else(|| {
-            mismatch(
+            Mismatch::new(
                 episode,
+                Some(0),
                 "fixture",
-                "a query for a search record".into(),
-                "none".into(),
+                "a query for a search record",
+                "none",
             )
         })?;
         let actual = step.info.details.get("query").map_or("", String::as_str);
@@ -74,10 +66,11 @@ fn check(
         if !(step.observation.starts_with("<information>")
             && step.observation.ends_with("</information>"))
         {
-            return Err(mismatch(
+            return Err(Mismatch::new(
                 episode,
+                Some(0),
                 "observation",
-                "<information>…</information>".into(),
+                "<information>…</information>",
                 step.observation,
             ));
         }
@@ -85,26 +78,15 @@ fn check(
         let expected = record
             .observation
             .as_deref()
-            .ok_or_else(|| mismatch(episode, "fixture", "an observation".into(), "none".into()))?;
+            .ok_or_else(|| Mismatch::new(episode, Some(0), "fixture", "an observation", "none"))?;
         compare_text(episode, Some(0), "observation", expected, &step.observation)?;
     }
-    if step.reward != record.reward {
-        return Err(mismatch(
-            episode,
-            "reward",
-            format!("{:?}", record.reward),
-            format!("{:?}", step.reward),
-        ));
-    }
-    if step.done != record.done {
-        return Err(mismatch(
-            episode,
-            "done",
-            record.done.to_string(),
-            step.done.to_string(),
-        ));
-    }
-    Ok(())
+    compare_reward_done(
+        episode,
+        Some(0),
+        (record.reward, record.done),
+        (step.reward, step.done),
+    )
 }
 
 #[test]
@@ -113,13 +95,10 @@ fn step_fixtures_match_the_reference() {
         "searchqa",
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
     );
-    let text = read_fixture("searchqa", &dir, FILE).unwrap_or_else(|error| panic!("{error}"));
-    let mut records = Vec::new();
-    for (line, json) in jsonl_lines(&text) {
-        let record: Record = serde_json::from_str(json)
-            .unwrap_or_else(|error| panic!("{FILE} line {line}: {error}"));
-        records.push((line, record));
-    }
+    let records = fixture_records("searchqa", &dir, FILE, |line| {
+        serde_json::from_str::<Record>(line)
+    })
+    .unwrap_or_else(|error| panic!("{error}"));
     let questions = records
         .iter()
         .map(|(_, record)| {
@@ -135,7 +114,7 @@ fn step_fixtures_match_the_reference() {
     let mut env = SearchQaEnv::with_data(sample_index(), Arc::new(tasks));
     let mut report = Report::new(FILE);
     for (task, (line, record)) in records.iter().enumerate() {
-        let episode = format!("{FILE} line {line} (id {})", record.id);
+        let episode = format!("{line} (id {})", record.id);
         report.record(check(&mut env, TaskId(task), &episode, record));
     }
     let checked = report.assert_ok();

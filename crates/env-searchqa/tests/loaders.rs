@@ -1,6 +1,7 @@
 //! The reference's data layout: corpus and question JSON lines, the on-disk index built once
 //! and reused, and errors naming the file and line.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossgym_env_core::{Env, EnvError, TaskId};
@@ -31,17 +32,23 @@ fn wiki18_sample_builds_on_disk_once_and_is_reused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A new scratch folder `name` holding the corpus file `file` with `text`: (folder, file).
+fn corpus_file(name: &str, file: &str, text: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 #[test]
 fn a_changed_corpus_is_rebuilt_and_a_foreign_directory_refused() {
-    let dir = scratch_dir("searchqa-rebuild");
-    std::fs::create_dir_all(&dir).unwrap();
-    let corpus_path = dir.join("corpus.jsonl");
-    let index_dir = dir.join("index");
-    std::fs::write(
-        &corpus_path,
+    let (dir, corpus_path) = corpus_file(
+        "searchqa-rebuild",
+        "corpus.jsonl",
         "{\"id\": \"0\", \"contents\": \"\\\"A\\\"\\nalpha\"}\n",
-    )
-    .unwrap();
+    );
+    let index_dir = dir.join("index");
     let index = SearchIndex::open_or_build(&corpus_path, &index_dir).unwrap();
     assert_eq!((index.origin(), index.len()), (IndexOrigin::Built, 1));
     drop(index);
@@ -66,14 +73,11 @@ fn a_changed_corpus_is_rebuilt_and_a_foreign_directory_refused() {
 
 #[test]
 fn malformed_corpus_lines_name_the_file_and_line() {
-    let dir = scratch_dir("searchqa-malformed");
-    std::fs::create_dir_all(&dir).unwrap();
-    let corpus_path = dir.join("broken.jsonl");
-    std::fs::write(
-        &corpus_path,
+    let (dir, corpus_path) = corpus_file(
+        "searchqa-malformed",
+        "broken.jsonl",
         "{\"id\": \"0\", \"contents\": \"\\\"A\\\"\\nalpha\"}\n\n{\"id\": \"2\", \"text\": \"no contents\"}\n",
-    )
-    .unwrap();
+    );
     let error = SearchIndex::open_or_build(&corpus_path, &dir.join("index")).unwrap_err();
     let message = error.to_string();
     assert!(

@@ -15,10 +15,10 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crossgym_env_server::loadgen::{Client, LoadReport, run_load};
+use crossgym_env_server::loadgen::{Client, KillOnDrop, LoadReport, run_load};
 use crossgym_env_server::{EnvName, Server, ServerConfig};
 
 fn var(name: &str, default: usize) -> usize {
@@ -61,15 +61,8 @@ fn ours(env: EnvName, clients: usize, steps: usize) -> LoadReport {
 
 /// AgentGym's BabyAI server (uvicorn, access log off), killed on drop.
 struct Reference {
-    child: Child,
+    child: KillOnDrop,
     addr: SocketAddr,
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_reference() -> Option<Reference> {
@@ -90,7 +83,10 @@ fn start_reference() -> Option<Reference> {
         .spawn()
         .ok()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut reference = Reference { child, addr };
+    let mut reference = Reference {
+        child: KillOnDrop(child),
+        addr,
+    };
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(120) {
         if let Ok(Some(_)) = reference.child.try_wait() {

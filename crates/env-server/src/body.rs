@@ -138,6 +138,16 @@ impl Fields {
             .push(problem("missing", loc, "Field required", input));
     }
 
+    fn not_a_string(&mut self, name: &str, value: Value) {
+        let loc = self.loc(name);
+        self.errors.push(problem(
+            "string_type",
+            loc,
+            "Input should be a valid string",
+            value,
+        ));
+    }
+
     /// A required integer field (0 when invalid; [`Fields::finish`] then fails).
     pub fn int(&mut self, name: &str) -> i64 {
         match self.object.get(name).cloned() {
@@ -162,13 +172,7 @@ impl Fields {
         match self.object.get(name).cloned() {
             Some(Value::String(s)) => s,
             Some(other) => {
-                let loc = self.loc(name);
-                self.errors.push(problem(
-                    "string_type",
-                    loc,
-                    "Input should be a valid string",
-                    other,
-                ));
+                self.not_a_string(name, other);
                 String::new()
             }
             None => {
@@ -184,13 +188,7 @@ impl Fields {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
             Some(other) => {
-                let loc = self.loc(name);
-                self.errors.push(problem(
-                    "string_type",
-                    loc,
-                    "Input should be a valid string",
-                    other,
-                ));
+                self.not_a_string(name, other);
                 None
             }
         }

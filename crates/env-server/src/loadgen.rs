@@ -5,6 +5,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::ops::{Deref, DerefMut};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -298,6 +300,41 @@ struct ClientRun {
 
 /// One client: create a session, reset it, step `steps` times (resetting whenever the episode
 /// ends), close it. Every 50 steps it resets to the next task.
+/// A server process under load, killed and reaped when dropped (a failed assertion or a panic
+/// must not leave it running).
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The JSON of a 200 answer; `None` for a failed request, another status or a body that is not
+/// JSON.
+fn ok_json(answer: &Result<HttpResponse, LoadError>) -> Option<Value> {
+    answer
+        .as_ref()
+        .ok()
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.json().ok())
+}
+
 fn play(addr: SocketAddr, env: EnvName, client_index: usize, steps: usize) -> ClientRun {
     let mut run = ClientRun {
         steps: 0,
@@ -319,13 +356,7 @@ fn play(addr: SocketAddr, env: EnvName, client_index: usize, steps: usize) -> Cl
     };
     let created = client.post("/create", &(p.create_body)(client_index));
     run.other += 1;
-    let id = match created
-        .as_ref()
-        .ok()
-        .filter(|r| r.status == 200)
-        .and_then(|r| r.json().ok())
-        .and_then(|v| (p.id_of)(&v))
-    {
+    let id = match ok_json(&created).and_then(|v| (p.id_of)(&v)) {
         Some(id) => id,
         None => {
             fail(&mut run, "create", format!("{created:?}"));
@@ -348,12 +379,7 @@ fn play(addr: SocketAddr, env: EnvName, client_index: usize, steps: usize) -> Cl
         let answer = client.post("/step", &body);
         run.latencies.push(start.elapsed());
         run.steps += 1;
-        let done = match answer
-            .as_ref()
-            .ok()
-            .filter(|r| r.status == 200)
-            .and_then(|r| r.json().ok())
-        {
+        let done = match ok_json(&answer) {
             Some(value) if value.get("error").is_none() => value["done"].as_bool().unwrap_or(false),
             _ => {
                 fail(&mut run, "step", format!("{answer:?}"));

@@ -32,6 +32,21 @@ pub async fn call(router: &Router, method: &str, uri: &str, body: &str) -> (Stat
     (status, value)
 }
 
+/// POSTs a JSON body to a router; returns the JSON answer.
+pub async fn post(router: &Router, uri: &str, body: Value) -> Value {
+    call(router, "POST", uri, &body.to_string()).await.1
+}
+
+/// POSTs an empty body to a router; returns the JSON answer.
+pub async fn post_empty(router: &Router, uri: &str) -> Value {
+    call(router, "POST", uri, "").await.1
+}
+
+/// GETs a URI of a router; returns the JSON answer.
+pub async fn get(router: &Router, uri: &str) -> Value {
+    call(router, "GET", uri, "").await.1
+}
+
 /// A server on a loopback port in its own runtime; stopped (gracefully) on drop.
 pub struct Running {
     pub addr: SocketAddr,

@@ -2,11 +2,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crossgym_env_server::EnvName;
-use crossgym_env_server::loadgen::{Client, run_load};
+use crossgym_env_server::loadgen::{Client, KillOnDrop, run_load};
 
 use crate::common::Running;
 
@@ -38,15 +38,8 @@ fn concurrent_clients_get_no_errors() {
 /// load-generator threads and their allocations. Killed when dropped (a failed assertion must not
 /// leave it running).
 struct ServerProcess {
-    child: Child,
+    child: KillOnDrop,
     addr: SocketAddr,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl ServerProcess {
@@ -68,7 +61,10 @@ impl ServerProcess {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        ServerProcess { child, addr }
+        ServerProcess {
+            child: KillOnDrop(child),
+            addr,
+        }
     }
 
     /// The first number of a `/proc/PID/status` line, e.g. `RssAnon` (anonymous resident

@@ -7,7 +7,7 @@ use crossgym_env_server::loadgen::Client;
 use crossgym_env_server::{EnvName, ServerConfig, router};
 use serde_json::{Value, json};
 
-use crate::common::{Running, call};
+use crate::common::{Running, call, get, post, post_empty};
 
 fn app(env: EnvName) -> axum::Router {
     router(&ServerConfig::new(env)).expect("router")
@@ -22,59 +22,28 @@ fn text(value: &Value) -> &str {
 #[tokio::test]
 async fn babyai_routes() {
     let r = app(EnvName::BabyAi);
-    assert_eq!(
-        call(&r, "GET", "/", "").await.1,
-        json!("This is environment BabyAI.")
-    );
+    assert_eq!(get(&r, "/").await, json!("This is environment BabyAI."));
     let (status, created) = call(&r, "POST", "/create", "").await;
     assert_eq!(status, StatusCode::OK);
     let id = created["id"].as_u64().expect("id");
-    let (_, before) = call(&r, "GET", &format!("/observation?id={id}"), "").await;
+    let before = get(&r, &format!("/observation?id={id}")).await;
     assert_eq!(before["observation"], json!("Environment not initialized"));
-    let (_, reset) = call(
-        &r,
-        "POST",
-        "/reset",
-        &json!({"id": id, "data_idx": 1}).to_string(),
-    )
-    .await;
+    let reset = post(&r, "/reset", json!({"id": id, "data_idx": 1})).await;
     assert!(text(&reset["observation"]).starts_with("Your goal: go to the red ball\n"));
     assert_eq!(
         (reset["score"].as_f64(), reset["done"].as_bool()),
         (Some(0.0), Some(false))
     );
-    let (_, step) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"id": id, "action": "turn left"}).to_string(),
-    )
-    .await;
+    let step = post(&r, "/step", json!({"id": id, "action": "turn left"})).await;
     for key in ["observation", "reward", "score", "done"] {
         assert!(step.get(key).is_some(), "{key} missing in {step}");
     }
-    let (_, observed) = call(&r, "GET", &format!("/observation?id={id}"), "").await;
+    let observed = get(&r, &format!("/observation?id={id}")).await;
     assert!(text(&observed["observation"]).starts_with("Your goal: go to the red ball\n"));
-    let (_, bad) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"id": id, "action": "fly"}).to_string(),
-    )
-    .await;
+    let bad = post(&r, "/step", json!({"id": id, "action": "fly"})).await;
     assert!(text(&bad["observation"]).starts_with("The action is not recognized."));
-    assert_eq!(
-        call(&r, "POST", "/close", &json!({"id": id}).to_string())
-            .await
-            .1,
-        json!(true)
-    );
-    assert_eq!(
-        call(&r, "POST", "/close", &json!({"id": id}).to_string())
-            .await
-            .1,
-        json!(false)
-    );
+    assert_eq!(post(&r, "/close", json!({"id": id})).await, json!(true));
+    assert_eq!(post(&r, "/close", json!({"id": id})).await, json!(false));
     let (status, gone) = call(
         &r,
         "POST",
@@ -87,82 +56,54 @@ async fn babyai_routes() {
         text(&gone["error"]).starts_with(&format!("The id {id} is not valid.")),
         "{gone}"
     );
-    let (_, unknown) = call(
-        &r,
-        "POST",
-        "/reset",
-        &json!({"id": 999, "data_idx": 0}).to_string(),
-    )
-    .await;
+    let unknown = post(&r, "/reset", json!({"id": 999, "data_idx": 0})).await;
     assert_eq!(unknown, json!({"error": "The id 999 is not valid."}));
 }
 
 #[tokio::test]
 async fn textcraft_routes() {
     let r = app(EnvName::TextCraft);
-    let (_, created) = call(
-        &r,
-        "POST",
-        "/create",
-        &json!({"commands": null, "goal": null}).to_string(),
-    )
-    .await;
+    let created = post(&r, "/create", json!({"commands": null, "goal": null})).await;
     let id = created["id"].as_u64().expect("id");
     assert!(text(&created["observation"]).starts_with("Crafting commands:\n"));
     assert_eq!(
         (created["done"].clone(), created["reward"].clone()),
         (json!(false), json!(0))
     );
-    let (_, reset) = call(
-        &r,
-        "POST",
-        "/reset",
-        &json!({"id": id, "data_idx": 0}).to_string(),
-    )
-    .await;
+    let reset = post(&r, "/reset", json!({"id": id, "data_idx": 0})).await;
     assert!(text(&reset["observation"]).ends_with("Goal: craft acacia planks."));
-    let (_, goal) = call(&r, "GET", &format!("/goal?id={id}"), "").await;
+    let goal = get(&r, &format!("/goal?id={id}")).await;
     assert!(text(&goal).contains("acacia_planks"), "{goal}");
-    let (_, commands) = call(&r, "GET", &format!("/commands?id={id}"), "").await;
+    let commands = get(&r, &format!("/commands?id={id}")).await;
     assert!(text(&reset["observation"]).contains(text(&commands)));
-    let (_, got) = call(
+    let got = post(
         &r,
-        "POST",
         "/step",
-        &json!({"id": id, "action": "get 1 acacia logs"}).to_string(),
+        json!({"id": id, "action": "get 1 acacia logs"}),
     )
     .await;
     assert_eq!(
         got,
         json!({"observation": "Got 1 acacia logs", "reward": 0, "done": false})
     );
-    let (_, crafted) = call(
+    let crafted = post(
         &r,
-        "POST",
         "/step",
-        &json!({"id": id, "action": "craft 4 acacia planks using 1 acacia logs"}).to_string(),
+        json!({"id": id, "action": "craft 4 acacia planks using 1 acacia logs"}),
     )
     .await;
     assert_eq!(crafted["reward"], json!(1));
     assert_eq!(crafted["done"], json!(true));
     // The reference keeps answering after the goal is crafted.
-    let (_, after) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"id": id, "action": "inventory"}).to_string(),
-    )
-    .await;
+    let after = post(&r, "/step", json!({"id": id, "action": "inventory"})).await;
     assert!(
         text(&after["observation"]).starts_with("Inventory:"),
         "{after}"
     );
-    let (_, detail) = call(&r, "GET", &format!("/detail?id={id}"), "").await;
+    let detail = get(&r, &format!("/detail?id={id}")).await;
     assert_eq!(detail["deleted"], json!(false));
     assert_eq!(
-        call(&r, "GET", &format!("/observation?id={id}"), "")
-            .await
-            .1,
+        get(&r, &format!("/observation?id={id}")).await,
         after["observation"]
     );
 }
@@ -170,24 +111,22 @@ async fn textcraft_routes() {
 #[tokio::test]
 async fn alfworld_routes() {
     let r = app(EnvName::AlfWorld);
-    let (_, created) = call(&r, "POST", "/create", "").await;
+    let created = post_empty(&r, "/create").await;
     let id = created["id"].as_u64().expect("id");
-    let (_, wrong) = call(
+    let wrong = post(
         &r,
-        "POST",
         "/reset",
-        &json!({"id": id, "game": 0, "world_type": "Paint"}).to_string(),
+        json!({"id": id, "game": 0, "world_type": "Paint"}),
     )
     .await;
     assert_eq!(
         wrong,
         json!({"error": "world_type must be one of \"Text\", \"Embody\" and \"Hybrid\""})
     );
-    let (_, reset) = call(
+    let reset = post(
         &r,
-        "POST",
         "/reset",
-        &json!({"id": id, "game": 3, "world_type": "Text"}).to_string(),
+        json!({"id": id, "game": 3, "world_type": "Text"}),
     )
     .await;
     assert!(
@@ -200,50 +139,31 @@ async fn alfworld_routes() {
             .is_some_and(|a| !a.is_empty())
     );
     assert!(text(&reset["task_type"]).contains('/'));
-    let (_, step) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"id": id, "action": "dance"}).to_string(),
-    )
-    .await;
+    let step = post(&r, "/step", json!({"id": id, "action": "dance"})).await;
     assert_eq!(step["observation"], json!("Nothing happens."));
     assert_eq!(
         (step["reward"].as_f64(), step["done"].as_bool()),
         (Some(0.0), Some(false))
     );
-    let (_, actions) = call(&r, "GET", &format!("/available_actions?id={id}"), "").await;
+    let actions = get(&r, &format!("/available_actions?id={id}")).await;
     assert_eq!(actions, step["available_actions"]);
-    let (_, detail) = call(&r, "GET", &format!("/detail?id={id}"), "").await;
+    let detail = get(&r, &format!("/detail?id={id}")).await;
     assert_eq!(
         (detail["game"].clone(), detail["world_type"].clone()),
         (json!(3), json!("Text"))
     );
     for _ in 1..50 {
-        call(
-            &r,
-            "POST",
-            "/step",
-            &json!({"id": id, "action": "dance"}).to_string(),
-        )
-        .await;
+        post(&r, "/step", json!({"id": id, "action": "dance"})).await;
     }
-    let (_, finished) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"id": id, "action": "look"}).to_string(),
-    )
-    .await;
+    let finished = post(&r, "/step", json!({"id": id, "action": "look"})).await;
     assert_eq!(
         finished,
         json!({"error": format!("The task with environment {id} has finished.")})
     );
-    let (_, out_of_range) = call(
+    let out_of_range = post(
         &r,
-        "POST",
         "/reset",
-        &json!({"id": id, "game": 99999, "world_type": "Text"}).to_string(),
+        json!({"id": id, "game": 99999, "world_type": "Text"}),
     )
     .await;
     assert!(out_of_range["error"].is_string());
@@ -252,83 +172,56 @@ async fn alfworld_routes() {
 #[tokio::test]
 async fn webshop_routes() {
     let r = app(EnvName::WebShop);
-    assert_eq!(call(&r, "GET", "/", "").await.1, json!("ok"));
-    let (_, id) = call(&r, "POST", "/create", "").await;
+    assert_eq!(get(&r, "/").await, json!("ok"));
+    let id = post_empty(&r, "/create").await;
     let id = id.as_u64().expect("bare id");
-    assert_eq!(call(&r, "GET", "/list_envs", "").await.1, json!([id]));
-    let (_, reset) = call(
-        &r,
-        "POST",
-        "/reset",
-        &json!({"env_idx": id, "session_id": 5}).to_string(),
-    )
-    .await;
+    assert_eq!(get(&r, "/list_envs").await, json!([id]));
+    let reset = post(&r, "/reset", json!({"env_idx": id, "session_id": 5})).await;
     assert_eq!(reset[1], Value::Null);
     assert!(
         text(&reset[0]).starts_with("WebShop [SEP] Instruction: [SEP]"),
         "{reset}"
     );
-    let (_, actions) = call(&r, "GET", &format!("/available_actions?env_idx={id}"), "").await;
+    let actions = get(&r, &format!("/available_actions?env_idx={id}")).await;
     assert_eq!(
         actions,
         json!({"has_search_bar": true, "clickables": ["search"]})
     );
-    let (_, instruction) = call(&r, "GET", &format!("/instruction_text?env_idx={id}"), "").await;
+    let instruction = get(&r, &format!("/instruction_text?env_idx={id}")).await;
     assert!(text(&instruction).starts_with("Instruction: "));
-    let (_, step) = call(
+    let step = post(
         &r,
-        "POST",
         "/step",
-        &json!({"env_idx": id, "action": "search[shoes]"}).to_string(),
+        json!({"env_idx": id, "action": "search[shoes]"}),
     )
     .await;
     assert!(text(&step["state"]).contains("[SEP] Next >"), "{step}");
     assert_eq!(step["info"], Value::Null);
-    let (_, observed) = call(&r, "GET", &format!("/observation?env_idx={id}"), "").await;
+    let observed = get(&r, &format!("/observation?env_idx={id}")).await;
     assert_eq!(observed, step["state"]);
-    let (_, state) = call(&r, "GET", &format!("/state?env_idx={id}"), "").await;
+    let state = get(&r, &format!("/state?env_idx={id}")).await;
     assert!(state["error"].is_string());
-    let (_, unknown) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"env_idx": 77, "action": "search[x]"}).to_string(),
-    )
-    .await;
+    let unknown = post(&r, "/step", json!({"env_idx": 77, "action": "search[x]"})).await;
     assert_eq!(unknown, json!({"error": "Env 77 not found"}));
     assert_eq!(
-        call(&r, "POST", "/close", &json!({"env_idx": id}).to_string())
-            .await
-            .1,
+        post(&r, "/close", json!({"env_idx": id})).await,
         json!(true)
     );
-    assert_eq!(call(&r, "GET", "/list_envs", "").await.1, json!([]));
+    assert_eq!(get(&r, "/list_envs").await, json!([]));
 }
 
 #[tokio::test]
 async fn searchqa_routes() {
     let r = app(EnvName::SearchQa);
-    let (_, id) = call(&r, "POST", "/create", &json!({"id": 0}).to_string()).await;
+    let id = post(&r, "/create", json!({"id": 0})).await;
     let id = id.as_u64().expect("bare id");
-    let (_, prompt) = call(
-        &r,
-        "POST",
-        "/reset",
-        &json!({"env_idx": id, "id": 3}).to_string(),
-    )
-    .await;
+    let prompt = post(&r, "/reset", json!({"env_idx": id, "id": 3})).await;
     assert!(text(&prompt).contains("Question: "));
-    assert_eq!(
-        call(&r, "GET", &format!("/observation?env_idx={id}"), "")
-            .await
-            .1,
-        prompt
-    );
-    let (_, step) = call(
+    assert_eq!(get(&r, &format!("/observation?env_idx={id}")).await, prompt);
+    let step = post(
         &r,
-        "POST",
         "/step",
-        &json!({"env_idx": id, "action": "<search>paris</search>"}).to_string(),
+        json!({"env_idx": id, "action": "<search>paris</search>"}),
     )
     .await;
     assert!(
@@ -336,21 +229,9 @@ async fn searchqa_routes() {
         "{step}"
     );
     assert_eq!(step["info"], Value::Null);
-    let (_, invalid) = call(
-        &r,
-        "POST",
-        "/step",
-        &json!({"env_idx": id, "action": "hm"}).to_string(),
-    )
-    .await;
+    let invalid = post(&r, "/step", json!({"env_idx": id, "action": "hm"})).await;
     assert!(text(&invalid["observation"]).starts_with("Your previous action is invalid."));
-    let (_, bad_item) = call(
-        &r,
-        "POST",
-        "/create",
-        &json!({"id": 10_000_000}).to_string(),
-    )
-    .await;
+    let bad_item = post(&r, "/create", json!({"id": 10_000_000})).await;
     assert!(bad_item["error"].is_string());
 }
 

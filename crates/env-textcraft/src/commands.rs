@@ -47,14 +47,20 @@ pub fn observation(book: &RecipeBook, goal: NameId, commands: &CommandList) -> S
     text
 }
 
-/// Every recipe that uses an ingredient of the goal's tree, not in the tree (unique by text), in
-/// load order: the pool the distractors are drawn from.
-pub fn distractor_pool(book: &RecipeBook, goal: NameId) -> Vec<RecipeId> {
+/// The goal's tree recipes (unique by text) and their texts.
+fn tree_of(book: &RecipeBook, goal: NameId) -> (Vec<RecipeId>, HashSet<&str>) {
     let tree = unique_by_text(book, book.tree_recipes(goal));
-    let tree_texts: HashSet<&str> = tree
+    let texts = tree
         .iter()
         .map(|id| book.recipe(*id).text.as_str())
         .collect();
+    (tree, texts)
+}
+
+/// Every recipe that uses an ingredient of the goal's tree, not in the tree (unique by text), in
+/// load order: the pool the distractors are drawn from.
+pub fn distractor_pool(book: &RecipeBook, goal: NameId) -> Vec<RecipeId> {
+    let (tree, tree_texts) = tree_of(book, goal);
     let mut seen: HashSet<&str> = HashSet::new();
     let mut pool: Vec<RecipeId> = Vec::new();
     for name in ingredient_names(book, &tree) {
@@ -73,11 +79,7 @@ pub fn distractor_pool(book: &RecipeBook, goal: NameId) -> Vec<RecipeId> {
 pub fn command_list(book: &RecipeBook, goal: NameId, seed: u64, task: u64) -> CommandList {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(task);
-    let tree = unique_by_text(book, book.tree_recipes(goal));
-    let tree_texts: HashSet<&str> = tree
-        .iter()
-        .map(|id| book.recipe(*id).text.as_str())
-        .collect();
+    let (tree, tree_texts) = tree_of(book, goal);
     // Stage 1, as the reference: up to 10 uses of each ingredient.
     let mut seen: HashSet<&str> = HashSet::new();
     let mut candidates: Vec<RecipeId> = Vec::new();

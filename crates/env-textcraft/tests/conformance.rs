@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crossgym_env_core::conformance::{
-    Mismatch, RecordedStep, Report, compare_text, fixture_dir, jsonl_lines, read_fixture,
+    Mismatch, RecordedStep, Report, compare_text, fixture_dir, fixture_records, read_fixture,
     replay_steps,
 };
 use crossgym_env_core::{Env, TaskId};
@@ -23,14 +23,10 @@ fn read(file: &str) -> String {
 }
 
 fn records(file: &str) -> Vec<(String, Value)> {
-    let text = read(file);
-    jsonl_lines(&text)
-        .map(|(line, json)| {
-            let value: Value = serde_json::from_str(json)
-                .unwrap_or_else(|error| panic!("{file} line {line}: {error}"));
-            (format!("{file} line {line}"), value)
-        })
-        .collect()
+    fixture_records("textcraft", &dir(), file, |line| {
+        serde_json::from_str::<Value>(line)
+    })
+    .unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn str_of<'a>(value: &'a Value, field: &str, at: &str) -> &'a str {
@@ -43,16 +39,6 @@ fn usize_of(value: &Value, field: &str, at: &str) -> usize {
     value[field]
         .as_u64()
         .unwrap_or_else(|| panic!("{at}: field {field:?} is not an integer")) as usize
-}
-
-fn mismatch(episode: &str, field: &str, expected: String, actual: String) -> Mismatch {
-    Mismatch {
-        episode: episode.to_owned(),
-        step: None,
-        field: field.to_owned(),
-        expected,
-        actual,
-    }
 }
 
 /// Goal, name, depth and the exact set of tree recipes for every data_idx; the shown list holds
@@ -68,7 +54,7 @@ fn goals_depths_and_tree_recipes_match() {
         report.record((|| {
             let goal = env
                 .goal(task)
-                .map_err(|e| mismatch(&at, "goal", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::new(&at, None, "goal", String::new(), e.to_string()))?;
             compare_text(
                 &at,
                 None,
@@ -85,8 +71,9 @@ fn goals_depths_and_tree_recipes_match() {
             )?;
             let depth = usize_of(&record, "min_depth", &at);
             if depth != book.min_depth(goal) as usize {
-                return Err(mismatch(
+                return Err(Mismatch::new(
                     &at,
+                    None,
                     "min_depth",
                     depth.to_string(),
                     book.min_depth(goal).to_string(),
@@ -103,8 +90,9 @@ fn goals_depths_and_tree_recipes_match() {
                 .map(|id| book.recipe(*id).text.as_str())
                 .collect();
             if expected != ours {
-                return Err(mismatch(
+                return Err(Mismatch::new(
                     &at,
+                    None,
                     "tree_recipes",
                     format!("{expected:?}"),
                     format!("{ours:?}"),
@@ -122,8 +110,9 @@ fn goals_depths_and_tree_recipes_match() {
             {
                 let shown = shown.as_str().unwrap_or_default();
                 if !pool.contains(shown) {
-                    return Err(mismatch(
+                    return Err(Mismatch::new(
                         &at,
+                        None,
                         "distractor pool",
                         shown.to_owned(),
                         format!("{pool:?}"),
@@ -132,12 +121,13 @@ fn goals_depths_and_tree_recipes_match() {
             }
             let observation = env
                 .reset(task)
-                .map_err(|e| mismatch(&at, "reset", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::new(&at, None, "reset", String::new(), e.to_string()))?;
             let lines: BTreeSet<&str> = observation.lines().collect();
             for tree in &expected {
                 if !lines.contains(tree) {
-                    return Err(mismatch(
+                    return Err(Mismatch::new(
                         &at,
+                        None,
                         "shown commands",
                         (*tree).to_owned(),
                         observation.clone(),
@@ -151,8 +141,9 @@ fn goals_depths_and_tree_recipes_match() {
                 (head, tail, text.matches("\n\n").count())
             };
             if frame(reference) != frame(&observation) {
-                return Err(mismatch(
+                return Err(Mismatch::new(
                     &at,
+                    None,
                     "observation frame",
                     reference.to_owned(),
                     observation,
@@ -161,8 +152,9 @@ fn goals_depths_and_tree_recipes_match() {
             let n_shown = observation.lines().count() - 3;
             let n_tree = expected.len();
             if n_shown < n_tree || n_shown > n_tree + 10 {
-                return Err(mismatch(
+                return Err(Mismatch::new(
                     &at,
+                    None,
                     "number of commands",
                     format!("{n_tree}..={}", n_tree + 10),
                     n_shown.to_string(),
@@ -388,7 +380,7 @@ fn every_episode_step_matches() {
         report.record((|| {
             let first = env
                 .reset(task)
-                .map_err(|e| mismatch(&at, "reset", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::new(&at, None, "reset", String::new(), e.to_string()))?;
             let goal_line = |text: &str| text.rsplit("\n\n").next().unwrap_or_default().to_owned();
             compare_text(
                 &at,
@@ -424,13 +416,13 @@ fn every_episode_step_matches() {
                     })
                     .unwrap_or_default();
                 if expected != ours {
-                    return Err(Mismatch {
-                        episode: at.clone(),
-                        step: Some(index),
-                        field: "inventory_after".to_owned(),
-                        expected: format!("{expected:?}"),
-                        actual: format!("{ours:?}"),
-                    });
+                    return Err(Mismatch::new(
+                        at.clone(),
+                        Some(index),
+                        "inventory_after",
+                        format!("{expected:?}"),
+                        format!("{ours:?}"),
+                    ));
                 }
             }
             // After success the reference keeps answering; our Env refuses (EpisodeFinished)
@@ -439,7 +431,7 @@ fn every_episode_step_matches() {
                 let mut crafting = env
                     .crafting()
                     .cloned()
-                    .ok_or_else(|| mismatch(&at, "session", "a session".into(), "none".into()))?;
+                    .ok_or_else(|| Mismatch::new(&at, None, "session", "a session", "none"))?;
                 for (index, probe) in probes.iter().enumerate() {
                     let outcome = crafting.act(str_of(probe, "action_sent", &at));
                     let payload = &probe["payload"];
@@ -453,8 +445,9 @@ fn every_episode_step_matches() {
                     let expected = (payload["reward"].as_u64(), payload["done"].as_bool());
                     let actual = (Some(u64::from(outcome.reward)), Some(outcome.done));
                     if expected != actual {
-                        return Err(mismatch(
+                        return Err(Mismatch::new(
                             &at,
+                            None,
                             "post-done reward/done",
                             format!("{expected:?}"),
                             format!("{actual:?}"),

@@ -302,14 +302,7 @@ impl Session {
                     "features" => (PageKind::Features, "Features"),
                     _ => (PageKind::Reviews, "Reviews"),
                 };
-                self.url = format!(
-                    "{BASE_URL}/item_sub_page/{}/{}/{}/{}/{label}/{}",
-                    self.session_id,
-                    self.asin.as_deref().unwrap_or_default(),
-                    self.keywords_url(),
-                    self.page.unwrap_or(1),
-                    self.options_url()
-                );
+                self.url = self.item_url("item_sub_page", &format!("/{label}"));
                 self.kind = kind;
             }
             _ => {
@@ -345,19 +338,25 @@ impl Session {
         true
     }
 
-    fn item_page(&mut self, catalogue: &Catalogue) -> bool {
-        if self.product(catalogue).is_none() {
-            // The reference raises a KeyError here; we keep the page unchanged.
-            return false;
-        }
-        self.url = format!(
-            "{BASE_URL}/item_page/{}/{}/{}/{}/{}",
+    /// The URL of the current item's `route` page (`item_page`, `item_sub_page`), with `sub`
+    /// (`""` or `"/<label>"`) before the options.
+    fn item_url(&self, route: &str, sub: &str) -> String {
+        format!(
+            "{BASE_URL}/{route}/{}/{}/{}/{}{sub}/{}",
             self.session_id,
             self.asin.as_deref().unwrap_or_default(),
             self.keywords_url(),
             self.page.unwrap_or(1),
             self.options_url()
-        );
+        )
+    }
+
+    fn item_page(&mut self, catalogue: &Catalogue) -> bool {
+        if self.product(catalogue).is_none() {
+            // The reference raises a KeyError here; we keep the page unchanged.
+            return false;
+        }
+        self.url = self.item_url("item_page", "");
         self.kind = PageKind::Item;
         true
     }

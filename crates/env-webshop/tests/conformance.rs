@@ -12,22 +12,25 @@ use serde_json::Value;
 
 use crate::common;
 
-fn mismatch(episode: String, field: &str, expected: String, actual: String) -> Mismatch {
-    Mismatch {
-        episode,
-        step: None,
-        field: field.to_owned(),
-        expected,
-        actual,
-    }
-}
-
 fn check(report: &mut Report, episode: &str, field: &str, expected: String, actual: String) {
     report.record(if expected == actual {
         Ok(())
     } else {
-        Err(mismatch(episode.to_owned(), field, expected, actual))
+        Err(Mismatch::new(
+            episode.to_owned(),
+            None,
+            field,
+            expected,
+            actual,
+        ))
     });
+}
+
+/// [`check`] for each `(field, expected, actual)`, in order.
+fn check_all(report: &mut Report, episode: &str, fields: Vec<(&str, String, String)>) {
+    for (field, expected, actual) in fields {
+        check(report, episode, field, expected, actual);
+    }
 }
 
 fn fuzz_input(value: &Value) -> FuzzInput {
@@ -63,19 +66,21 @@ fn fuzz_token_set_ratio_and_ratio() {
             );
         }
         let detail = fuzz::token_set_detail(&s1, &s2);
-        check(
+        check_all(
             &mut report,
             &id,
-            "token_set_ratio",
-            record["token_set_ratio"].to_string(),
-            detail.score.to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "ratio",
-            record["ratio"].to_string(),
-            fuzz::ratio(&s1.python_str(), &s2.python_str()).to_string(),
+            vec![
+                (
+                    "token_set_ratio",
+                    record["token_set_ratio"].to_string(),
+                    detail.score.to_string(),
+                ),
+                (
+                    "ratio",
+                    record["ratio"].to_string(),
+                    fuzz::ratio(&s1.python_str(), &s2.python_str()).to_string(),
+                ),
+            ],
         );
         let processed: Vec<String> = detail.processed.to_vec();
         check(
@@ -138,101 +143,63 @@ fn rewards_and_components() {
             &strings(&record["nouns"]["goal_name"]),
         );
         let expected = &record["expected"];
-        check(
+        check_all(
             &mut report,
             &id,
-            "reward",
-            format!("{:?}", expected["reward"].as_f64()),
-            format!("{:?}", Some(info.reward)),
-        );
-        check(
-            &mut report,
-            &id,
-            "reward_str",
-            expected["reward_str"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            py::float_repr(info.reward),
+            vec![
+                (
+                    "reward",
+                    format!("{:?}", expected["reward"].as_f64()),
+                    format!("{:?}", Some(info.reward)),
+                ),
+                (
+                    "reward_str",
+                    expected["reward_str"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    py::float_repr(info.reward),
+                ),
+            ],
         );
         let e = &expected["info"];
         let f = |key: &str| format!("{:?}", e[key].as_f64());
-        check(
+        check_all(
             &mut report,
             &id,
-            "r_type",
-            f("r_type"),
-            format!("{:?}", Some(info.r_type)),
-        );
-        check(
-            &mut report,
-            &id,
-            "r_att",
-            f("r_att"),
-            format!("{:?}", Some(info.r_att)),
-        );
-        check(
-            &mut report,
-            &id,
-            "w_att",
-            f("w_att"),
-            format!("{:?}", Some(info.w_att)),
-        );
-        check(
-            &mut report,
-            &id,
-            "title_score",
-            f("title_score"),
-            format!("{:?}", Some(info.title_score)),
-        );
-        check(
-            &mut report,
-            &id,
-            "r_option",
-            f("r_option"),
-            format!("{:?}", info.r_option),
-        );
-        check(
-            &mut report,
-            &id,
-            "w_option",
-            f("w_option"),
-            format!("{:?}", info.w_option),
-        );
-        check(
-            &mut report,
-            &id,
-            "w_price",
-            f("w_price"),
-            format!("{:?}", Some(info.w_price)),
-        );
-        check(
-            &mut report,
-            &id,
-            "r_price",
-            e["r_price"].to_string(),
-            info.r_price.to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "query_match",
-            e["query_match"].to_string(),
-            info.query_match.to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "category_match",
-            e["category_match"].to_string(),
-            info.category_match.to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "num_option_matches",
-            record["debug"]["num_option_matches"].to_string(),
-            info.num_option_matches.to_string(),
+            vec![
+                ("r_type", f("r_type"), format!("{:?}", Some(info.r_type))),
+                ("r_att", f("r_att"), format!("{:?}", Some(info.r_att))),
+                ("w_att", f("w_att"), format!("{:?}", Some(info.w_att))),
+                (
+                    "title_score",
+                    f("title_score"),
+                    format!("{:?}", Some(info.title_score)),
+                ),
+                ("r_option", f("r_option"), format!("{:?}", info.r_option)),
+                ("w_option", f("w_option"), format!("{:?}", info.w_option)),
+                ("w_price", f("w_price"), format!("{:?}", Some(info.w_price))),
+                (
+                    "r_price",
+                    e["r_price"].to_string(),
+                    info.r_price.to_string(),
+                ),
+                (
+                    "query_match",
+                    e["query_match"].to_string(),
+                    info.query_match.to_string(),
+                ),
+                (
+                    "category_match",
+                    e["category_match"].to_string(),
+                    info.category_match.to_string(),
+                ),
+                (
+                    "num_option_matches",
+                    record["debug"]["num_option_matches"].to_string(),
+                    info.num_option_matches.to_string(),
+                ),
+            ],
         );
     }
     report.assert_ok();
@@ -252,47 +219,41 @@ fn processed_products_match_load_products() {
     );
     for (record, product) in records.iter().zip(catalogue.products()) {
         let id = format!("product {}", record["asin"]);
-        check(
+        check_all(
             &mut report,
             &id,
-            "asin",
-            record["asin"].as_str().unwrap_or_default().to_owned(),
-            product.asin.clone(),
-        );
-        check(
-            &mut report,
-            &id,
-            "Title",
-            record["Title"].to_string(),
-            Value::from(product.title.clone()).to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "Description",
-            record["Description"].to_string(),
-            Value::from(product.description.clone()).to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "BulletPoints",
-            record["BulletPoints"].to_string(),
-            serde_json::to_string(&product.bullet_points).unwrap_or_default(),
-        );
-        check(
-            &mut report,
-            &id,
-            "Price",
-            record["Price"].as_str().unwrap_or_default().to_owned(),
-            product.price_tag.clone(),
-        );
-        check(
-            &mut report,
-            &id,
-            "pricing",
-            record["pricing"].to_string(),
-            serde_json::to_string(&product.pricing).unwrap_or_default(),
+            vec![
+                (
+                    "asin",
+                    record["asin"].as_str().unwrap_or_default().to_owned(),
+                    product.asin.clone(),
+                ),
+                (
+                    "Title",
+                    record["Title"].to_string(),
+                    Value::from(product.title.clone()).to_string(),
+                ),
+                (
+                    "Description",
+                    record["Description"].to_string(),
+                    Value::from(product.description.clone()).to_string(),
+                ),
+                (
+                    "BulletPoints",
+                    record["BulletPoints"].to_string(),
+                    serde_json::to_string(&product.bullet_points).unwrap_or_default(),
+                ),
+                (
+                    "Price",
+                    record["Price"].as_str().unwrap_or_default().to_owned(),
+                    product.price_tag.clone(),
+                ),
+                (
+                    "pricing",
+                    record["pricing"].to_string(),
+                    serde_json::to_string(&product.pricing).unwrap_or_default(),
+                ),
+            ],
         );
         let options: Vec<String> = product
             .options
@@ -303,47 +264,41 @@ fn processed_products_match_load_products() {
         let expected: Vec<String> = common_options(&record["options"]);
         let mut sorted_actual = options.clone();
         sorted_actual.sort();
-        check(
+        check_all(
             &mut report,
             &id,
-            "options",
-            format!("{expected:?}"),
-            format!("{sorted_actual:?}"),
-        );
-        check(
-            &mut report,
-            &id,
-            "Attributes",
-            record["Attributes"].to_string(),
-            serde_json::to_string(&product.attributes).unwrap_or_default(),
-        );
-        check(
-            &mut report,
-            &id,
-            "instruction_text",
-            record["instruction_text"].to_string(),
-            serde_json::to_string(&product.instruction_text).unwrap_or_default(),
-        );
-        check(
-            &mut report,
-            &id,
-            "query",
-            record["query"].to_string(),
-            Value::from(product.query.clone()).to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "MainImage",
-            record["MainImage"].to_string(),
-            Value::from(product.main_image.clone()).to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "sampled_price",
-            format!("{:?}", record["sampled_price"].as_f64()),
-            format!("{:?}", Some(catalogue.price(&product.asin))),
+            vec![
+                (
+                    "options",
+                    format!("{expected:?}"),
+                    format!("{sorted_actual:?}"),
+                ),
+                (
+                    "Attributes",
+                    record["Attributes"].to_string(),
+                    serde_json::to_string(&product.attributes).unwrap_or_default(),
+                ),
+                (
+                    "instruction_text",
+                    record["instruction_text"].to_string(),
+                    serde_json::to_string(&product.instruction_text).unwrap_or_default(),
+                ),
+                (
+                    "query",
+                    record["query"].to_string(),
+                    Value::from(product.query.clone()).to_string(),
+                ),
+                (
+                    "MainImage",
+                    record["MainImage"].to_string(),
+                    Value::from(product.main_image.clone()).to_string(),
+                ),
+                (
+                    "sampled_price",
+                    format!("{:?}", record["sampled_price"].as_f64()),
+                    format!("{:?}", Some(catalogue.price(&product.asin))),
+                ),
+            ],
         );
     }
     report.assert_ok();
@@ -428,43 +383,39 @@ fn goal_table_and_task_mapping() {
     for (i, (e, g)) in expected.iter().zip(catalogue.goals()).enumerate() {
         let id = format!("goal {i}");
         let eg = common::goal_from_json(e);
-        check(&mut report, &id, "asin", eg.asin.clone(), g.asin.clone());
-        check(
+        check_all(
             &mut report,
             &id,
-            "instruction_text",
-            eg.instruction_text.clone(),
-            g.instruction_text.clone(),
+            vec![
+                ("asin", eg.asin.clone(), g.asin.clone()),
+                (
+                    "instruction_text",
+                    eg.instruction_text.clone(),
+                    g.instruction_text.clone(),
+                ),
+                (
+                    "attributes",
+                    format!("{:?}", eg.attributes),
+                    format!("{:?}", g.attributes),
+                ),
+                (
+                    "goal_options",
+                    format!("{:?}", eg.goal_options),
+                    format!("{:?}", g.goal_options),
+                ),
+                (
+                    "price_upper",
+                    e["price_upper"].to_string(),
+                    price_upper_repr(g.price_upper),
+                ),
+                (
+                    "weight",
+                    format!("{:?}", eg.weight),
+                    format!("{:?}", g.weight),
+                ),
+                ("name", eg.name.clone(), g.name.clone()),
+            ],
         );
-        check(
-            &mut report,
-            &id,
-            "attributes",
-            format!("{:?}", eg.attributes),
-            format!("{:?}", g.attributes),
-        );
-        check(
-            &mut report,
-            &id,
-            "goal_options",
-            format!("{:?}", eg.goal_options),
-            format!("{:?}", g.goal_options),
-        );
-        check(
-            &mut report,
-            &id,
-            "price_upper",
-            e["price_upper"].to_string(),
-            price_upper_repr(g.price_upper),
-        );
-        check(
-            &mut report,
-            &id,
-            "weight",
-            format!("{:?}", eg.weight),
-            format!("{:?}", g.weight),
-        );
-        check(&mut report, &id, "name", eg.name.clone(), g.name.clone());
     }
     report.assert_ok();
 }
@@ -520,26 +471,26 @@ fn pages_observations_and_clickables() {
             &observation,
         ));
         let (search_bar, clickables) = s.available_actions(&catalogue);
-        check(
+        check_all(
             &mut report,
             &id,
-            "clickables",
-            record["clickables"].to_string(),
-            serde_json::to_string(&clickables).unwrap_or_default(),
-        );
-        check(
-            &mut report,
-            &id,
-            "has_search_bar",
-            record["has_search_bar"].to_string(),
-            search_bar.to_string(),
-        );
-        check(
-            &mut report,
-            &id,
-            "page_type",
-            record["page_type"].as_str().unwrap_or_default().to_owned(),
-            s.kind().name().to_owned(),
+            vec![
+                (
+                    "clickables",
+                    record["clickables"].to_string(),
+                    serde_json::to_string(&clickables).unwrap_or_default(),
+                ),
+                (
+                    "has_search_bar",
+                    record["has_search_bar"].to_string(),
+                    search_bar.to_string(),
+                ),
+                (
+                    "page_type",
+                    record["page_type"].as_str().unwrap_or_default().to_owned(),
+                    s.kind().name().to_owned(),
+                ),
+            ],
         );
         if s.kind() == PageKind::Done && record["action"].is_string() {
             let reward = record["reward"].as_f64().unwrap_or_default();
@@ -568,59 +519,63 @@ fn search_documents_tokens_and_norms() {
         let id = format!("doc {asin}");
         let product = catalogue.product(asin).expect("product");
         let contents = product.search_contents();
-        check(
+        check_all(
             &mut report,
             &id,
-            "contents",
-            record["contents"].as_str().unwrap_or_default().to_owned(),
-            contents.clone(),
-        );
-        check(
-            &mut report,
-            &id,
-            "analyzed_tokens",
-            record["analyzed_tokens"].to_string(),
-            serde_json::to_string(&analyze(&contents)).unwrap_or_default(),
+            vec![
+                (
+                    "contents",
+                    record["contents"].as_str().unwrap_or_default().to_owned(),
+                    contents.clone(),
+                ),
+                (
+                    "analyzed_tokens",
+                    record["analyzed_tokens"].to_string(),
+                    serde_json::to_string(&analyze(&contents)).unwrap_or_default(),
+                ),
+            ],
         );
         let norm = catalogue.index().norm_byte(asin).map(u32::from);
-        check(
+        check_all(
             &mut report,
             &id,
-            "norm_byte",
-            record["norm_byte"].to_string(),
-            norm.map_or("null".into(), |n| n.to_string()),
-        );
-        check(
-            &mut report,
-            &id,
-            "norm_decoded_length",
-            record["norm_decoded_length"].to_string(),
-            norm.map_or("null".into(), |n| byte4_to_int(n as u8).to_string()),
+            vec![
+                (
+                    "norm_byte",
+                    record["norm_byte"].to_string(),
+                    norm.map_or("null".into(), |n| n.to_string()),
+                ),
+                (
+                    "norm_decoded_length",
+                    record["norm_decoded_length"].to_string(),
+                    norm.map_or("null".into(), |n| byte4_to_int(n as u8).to_string()),
+                ),
+            ],
         );
     }
     let stats: Value =
         serde_json::from_str(&common::read("webshop_search_index_stats.json")).expect("stats");
     let actual = catalogue.index().stats();
-    check(
+    check_all(
         &mut report,
         "stats",
-        "docCount",
-        stats["docCount"].to_string(),
-        actual.doc_count.to_string(),
-    );
-    check(
-        &mut report,
-        "stats",
-        "sumTotalTermFreq",
-        stats["sumTotalTermFreq"].to_string(),
-        actual.sum_total_term_freq.to_string(),
-    );
-    check(
-        &mut report,
-        "stats",
-        "avgdl_f32",
-        format!("{:?}", stats["avgdl_f32"].as_f64().map(|v| v as f32)),
-        format!("{:?}", Some(actual.avgdl)),
+        vec![
+            (
+                "docCount",
+                stats["docCount"].to_string(),
+                actual.doc_count.to_string(),
+            ),
+            (
+                "sumTotalTermFreq",
+                stats["sumTotalTermFreq"].to_string(),
+                actual.sum_total_term_freq.to_string(),
+            ),
+            (
+                "avgdl_f32",
+                format!("{:?}", stats["avgdl_f32"].as_f64().map(|v| v as f32)),
+                format!("{:?}", Some(actual.avgdl)),
+            ),
+        ],
     );
     report.assert_ok();
 }

@@ -24,13 +24,12 @@ const LEN: usize = 256;
 const PROMPT: usize = 64;
 
 fn model() -> Option<Pretrained> {
-    let cache = match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
+    let cache = fetch::cache_dir_or_else(|| {
+        PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../target/crossgym-cache"
-        )),
-    };
+        ))
+    });
     match fetch::smollm2_gguf(&cache) {
         Ok(path) => match Pretrained::load_gguf(path, DType::F32, &Device::Cpu) {
             Ok(p) => Some(p),

@@ -319,20 +319,16 @@ mod tests {
             "the example must exercise clipping"
         );
         let grads = out.loss.backward().unwrap();
-        let g_logp: Vec<f64> = grads
-            .get(logp.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        let g_ent: Vec<f64> = grads
-            .get(entropy.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let grad = |var: &Var| -> Vec<f64> {
+            grads
+                .get(var.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        let (g_logp, g_ent) = (grad(&logp), grad(&entropy));
 
         let h = 1e-6;
         for i in 0..6 {

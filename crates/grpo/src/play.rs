@@ -32,20 +32,21 @@ pub(crate) struct Players<'a> {
     pub(crate) envs: &'a mut [Vec<Box<dyn Env>>],
     pub(crate) makers: &'a [EnvMaker],
     pub(crate) concurrency: usize,
+    /// Episodes per draw.
+    pub(crate) samples: usize,
+    /// Sampling settings (each draw's seed replaces the seed).
+    pub(crate) sampling: SamplingParams,
+    /// Limits per env index.
+    pub(crate) limits: &'a [RolloutLimits],
 }
 
 impl Players<'_> {
     /// Plays `samples` episodes of every draw; trajectories in draw order, samples in order.
-    pub(crate) fn play(
-        &mut self,
-        draws: &[GroupDraw],
-        samples: usize,
-        sampling: SamplingParams,
-        limits: &[RolloutLimits],
-    ) -> Result<Vec<Trajectory>> {
+    pub(crate) fn play(&mut self, draws: &[GroupDraw]) -> Result<Vec<Trajectory>> {
         if !PackedModel::supports(&self.decoder) {
-            return self.play_in_groups(draws, samples, sampling, limits);
+            return self.play_in_groups(draws);
         }
+        let (samples, sampling, limits) = (self.samples, self.sampling, self.limits);
         let engine = PackedModel::new(&self.decoder)?;
         let settings = StreamSettings {
             concurrency: self.concurrency,
@@ -67,13 +68,8 @@ impl Players<'_> {
         Ok(feed.out.into_iter().flatten().collect())
     }
 
-    fn play_in_groups(
-        &mut self,
-        draws: &[GroupDraw],
-        samples: usize,
-        sampling: SamplingParams,
-        limits: &[RolloutLimits],
-    ) -> Result<Vec<Trajectory>> {
+    fn play_in_groups(&mut self, draws: &[GroupDraw]) -> Result<Vec<Trajectory>> {
+        let (samples, sampling, limits) = (self.samples, self.sampling, self.limits);
         let mut agent = LocalAgent::new(
             &self.decoder,
             self.tokenizer.clone(),
@@ -192,13 +188,14 @@ mod tests {
                 envs: &mut envs,
                 makers: &makers,
                 concurrency: 4,
+                samples: 3,
+                sampling,
+                limits: &limits,
             };
             let out = if streamed {
-                players.play(&draws, 3, sampling, &limits).unwrap()
+                players.play(&draws).unwrap()
             } else {
-                players
-                    .play_in_groups(&draws, 3, sampling, &limits)
-                    .unwrap()
+                players.play_in_groups(&draws).unwrap()
             };
             assert!(
                 envs.iter().all(|e| e.len() >= 3),

@@ -306,7 +306,7 @@ impl TaskSampler {
 
 #[cfg(test)]
 mod tests {
-    use crossgym_env_core::{ActionList, Characteristics, EnvInfo, ParserFamily, Step, TaskSplit};
+    use crossgym_env_core::{Characteristics, EnvInfo, ParserFamily, Step, TaskSplit};
 
     use super::*;
 
@@ -326,13 +326,7 @@ mod tests {
                     parser: ParserFamily::ReactSingleLine,
                     max_turns_train: 1,
                     max_turns_eval: 1,
-                    characteristics: Characteristics {
-                        dense_reward: false,
-                        strict_validation: false,
-                        action_list: ActionList::None,
-                        world_knowledge: false,
-                        structured_observation: false,
-                    },
+                    characteristics: Characteristics::NONE,
                 },
                 split: TaskSplit::seeded(name, n, n - 1, 1, 0).unwrap(),
             }

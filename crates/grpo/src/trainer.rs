@@ -252,8 +252,11 @@ impl Trainer {
             envs: &mut self.groups,
             makers: &self.makers,
             concurrency: self.config.rollout.concurrency,
+            samples,
+            sampling,
+            limits: &limits,
         }
-        .play(draws, samples, sampling, &limits)
+        .play(draws)
     }
 
     /// Plays `samples` rollouts of each task of env `env_name` with the current weights and

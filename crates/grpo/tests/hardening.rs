@@ -35,6 +35,41 @@ fn assert_refused<T: std::fmt::Debug>(
     );
 }
 
+/// Asserts `parse` refuses each of `cases` and of [`SHARED_CASES`] naming the field and the
+/// range, and accepts `edges` (every range's edge values).
+fn assert_ranges<T: std::fmt::Debug>(
+    parse: fn(&str) -> crossgym_grpo::Result<T>,
+    cases: &[(&str, &str, &str)],
+    edges: &str,
+) {
+    for &(toml, field, allowed) in cases.iter().chain(&SHARED_CASES) {
+        assert_refused(parse, toml, field, allowed);
+    }
+    parse(edges).unwrap();
+}
+
+/// Out-of-range fields that GRPO and SFT configs share (the `[optimizer]` table, the seed, the
+/// checkpoint interval), refused alike by both: (TOML, field, allowed range).
+#[rustfmt::skip]
+const SHARED_CASES: [(&str, &str, &str); 15] = [
+        ("[optimizer]\nlr = -1e-5", "optimizer.lr", "finite number >= 0"),
+        ("[optimizer]\nbeta1 = 1.0", "optimizer.beta1", "[0, 1)"),
+        ("[optimizer]\nbeta2 = -0.5", "optimizer.beta2", "[0, 1)"),
+        ("[optimizer]\neps = 0.0", "optimizer.eps", "finite number > 0"),
+        ("[optimizer]\nweight_decay = -0.01", "optimizer.weight_decay", "finite number >= 0"),
+        ("[optimizer]\nmax_grad_norm = inf", "optimizer.max_grad_norm", "finite number >= 0"),
+        ("[optimizer]\nlr = nan", "optimizer.lr", "finite number >= 0"),
+        ("[optimizer]\nbeta1 = -0.1", "optimizer.beta1", "[0, 1)"),
+        ("[optimizer]\nbeta2 = 2.0", "optimizer.beta2", "[0, 1)"),
+        ("[optimizer]\neps = -1e-8", "optimizer.eps", "finite number > 0"),
+        ("[optimizer]\nweight_decay = inf", "optimizer.weight_decay", "finite number >= 0"),
+        ("[optimizer]\nmax_grad_norm = -1.0", "optimizer.max_grad_norm", "finite number >= 0"),
+        // Fields of any value still have a type: the parser names them and the type.
+        ("seed = -1", "seed", "u64"),
+        ("checkpoint_every = -2", "checkpoint_every", "usize"),
+        ("checkpoint_every = -1", "checkpoint_every", "usize"),
+];
+
 #[test]
 fn every_grpo_field_out_of_range_names_the_field_and_the_range() {
     let total = format!("[rollout]\n{TOTAL_TOKENS} = 0\n");
@@ -52,12 +87,6 @@ fn every_grpo_field_out_of_range_names_the_field_and_the_range() {
         ("[loss]\nkl_coef = -1.0", "loss.kl_coef", "finite number >= 0"),
         ("[loss]\nkl_clamp = nan", "loss.kl_clamp", "finite number >= 0"),
         ("[loss]\nentropy_coef = inf", "loss.entropy_coef", "finite number >= 0"),
-        ("[optimizer]\nlr = -1e-5", "optimizer.lr", "finite number >= 0"),
-        ("[optimizer]\nbeta1 = 1.0", "optimizer.beta1", "[0, 1)"),
-        ("[optimizer]\nbeta2 = -0.5", "optimizer.beta2", "[0, 1)"),
-        ("[optimizer]\neps = 0.0", "optimizer.eps", "finite number > 0"),
-        ("[optimizer]\nweight_decay = -0.01", "optimizer.weight_decay", "finite number >= 0"),
-        ("[optimizer]\nmax_grad_norm = inf", "optimizer.max_grad_norm", "finite number >= 0"),
         ("[rollout]\nmax_turns = 0", "rollout.max_turns", "1 or more"),
         ("[rollout]\nmax_tokens_per_turn = 0", "rollout.max_tokens_per_turn", "1 or more"),
         (&total, &total_field, "1 or more"),
@@ -66,22 +95,17 @@ fn every_grpo_field_out_of_range_names_the_field_and_the_range() {
         ("[rollout]\ntop_p = 0.0", "rollout.top_p", "(0, 1]"),
         ("[rollout]\ntop_p = 1.5", "rollout.top_p", "(0, 1]"),
         ("[rollout]\nconcurrency = 0", "rollout.concurrency", "1 or more"),
-        // Fields of any value still have a type: the parser names them and the type.
-        ("seed = -1", "seed", "u64"),
-        ("checkpoint_every = -2", "checkpoint_every", "usize"),
     ];
-    for (toml, field, allowed) in cases {
-        assert_refused(GrpoConfig::from_toml_str, toml, field, allowed);
-    }
     // The edges of each range are accepted.
-    GrpoConfig::from_toml_str(
+    assert_ranges(
+        GrpoConfig::from_toml_str,
+        &cases,
         "steps = 1\ngroup_size = 1\ntasks_per_batch = 1\nmini_batch_tasks = 1\n\
          micro_batch_size = 1\n[loss]\nclip_eps = 0.0\nkl_coef = 0.0\nkl_clamp = 0.0\n\
          entropy_coef = 0.0\n[optimizer]\nlr = 0.0\nbeta1 = 0.0\nbeta2 = 0.0\neps = 1e-30\n\
          weight_decay = 0.0\nmax_grad_norm = 0.0\n[rollout]\nmax_turns = 1\n\
          max_tokens_per_turn = 1\ntemperature = 1e-6\ntop_p = 1.0\nconcurrency = 1\n",
-    )
-    .unwrap();
+    );
 }
 
 #[test]
@@ -91,20 +115,13 @@ fn every_sft_field_out_of_range_names_the_field_and_the_range() {
         ("steps = 0", "steps", "1 or more"),
         ("batch_size = 0", "batch_size", "1 or more"),
         ("micro_batch_size = 0", "micro_batch_size", "1 or more"),
-        ("[optimizer]\nlr = nan", "optimizer.lr", "finite number >= 0"),
-        ("[optimizer]\nbeta1 = -0.1", "optimizer.beta1", "[0, 1)"),
-        ("[optimizer]\nbeta2 = 2.0", "optimizer.beta2", "[0, 1)"),
-        ("[optimizer]\neps = -1e-8", "optimizer.eps", "finite number > 0"),
-        ("[optimizer]\nweight_decay = inf", "optimizer.weight_decay", "finite number >= 0"),
-        ("[optimizer]\nmax_grad_norm = -1.0", "optimizer.max_grad_norm", "finite number >= 0"),
-        ("seed = -1", "seed", "u64"),
-        ("checkpoint_every = -1", "checkpoint_every", "usize"),
         ("observation_loss = 3", "observation_loss", "bool"),
     ];
-    for (toml, field, allowed) in cases {
-        assert_refused(SftConfig::from_toml_str, toml, field, allowed);
-    }
-    SftConfig::from_toml_str("steps = 1\nbatch_size = 1\nmicro_batch_size = 1\n").unwrap();
+    assert_ranges(
+        SftConfig::from_toml_str,
+        &cases,
+        "steps = 1\nbatch_size = 1\nmicro_batch_size = 1\n",
+    );
 }
 
 #[test]

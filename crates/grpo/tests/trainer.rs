@@ -128,11 +128,10 @@ fn resume_continues_bit_identically() {
     }
 }
 
-/// A tiny model and three token sequences of the echo game's format.
-fn sequences(tokenizer: &Tokenizer) -> Vec<(Vec<u32>, Vec<u8>)> {
-    let template = ChatTemplate::chatml(None);
+/// The echo game's first `n` tasks played perfectly, as demonstrations.
+fn demonstrations(n: usize) -> Vec<Demonstration> {
     let mut game = EchoGame::new(2, 20, 0).unwrap();
-    (0..3)
+    (0..n)
         .map(|task| {
             let colors = game.colors(TaskId(task));
             let mut turn = 0;
@@ -142,26 +141,38 @@ fn sequences(tokenizer: &Tokenizer) -> Vec<(Vec<u32>, Vec<u8>)> {
             })
             .unwrap();
             Demonstration::from_episode(&game, None, &episode)
-                .tokenize(tokenizer, &template)
-                .unwrap()
         })
         .collect()
 }
 
-fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
+/// Three token sequences of the echo game's format.
+fn sequences(tokenizer: &Tokenizer) -> Vec<(Vec<u32>, Vec<u8>)> {
+    let template = ChatTemplate::chatml(None);
+    demonstrations(3)
+        .iter()
+        .map(|demo| demo.tokenize(tokenizer, &template).unwrap())
+        .collect()
+}
+
+/// The model's log-probability of each token after the first.
+fn next_token_logprobs(model: &CausalLm, tokens: &[u32]) -> Vec<f32> {
     let ids = Tensor::new(tokens, &Device::Cpu)
         .unwrap()
         .unsqueeze(0)
         .unwrap();
     let n = tokens.len() - 1;
     let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
-    let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
+    token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
         .unwrap()
         .flatten_all()
         .unwrap()
         .to_vec1()
-        .unwrap();
-    lp.iter()
+        .unwrap()
+}
+
+fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
+    next_token_logprobs(model, tokens)
+        .iter()
         .zip(&mask[1..])
         .filter(|(_, m)| **m != 0)
         .map(|(l, _)| f64::from(*l))
@@ -169,18 +180,7 @@ fn sequence_logprob(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> f64 {
 }
 
 fn recorded_logprobs(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> Vec<f32> {
-    let ids = Tensor::new(tokens, &Device::Cpu)
-        .unwrap()
-        .unsqueeze(0)
-        .unwrap();
-    let n = tokens.len() - 1;
-    let logits = model.forward(&ids.narrow(1, 0, n).unwrap()).unwrap();
-    let lp: Vec<f32> = token_logprobs(&logits, &ids.narrow(1, 1, n).unwrap())
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1()
-        .unwrap();
+    let lp = next_token_logprobs(model, tokens);
     std::iter::once(0.0)
         .chain(
             lp.into_iter()
@@ -188,6 +188,39 @@ fn recorded_logprobs(model: &CausalLm, tokens: &[u32], mask: &[u8]) -> Vec<f32> 
                 .map(|(l, m)| if *m != 0 { l } else { 0.0 }),
         )
         .collect()
+}
+
+/// Sequences paired with their recorded log-probabilities.
+fn views<'a>(seqs: &'a [(Vec<u32>, Vec<u8>)], old: &'a [Vec<f32>]) -> Vec<Sequence<'a>> {
+    seqs.iter()
+        .zip(old)
+        .map(|((t, m), o)| Sequence {
+            tokens: t,
+            loss_mask: m,
+            logprobs: o,
+        })
+        .collect()
+}
+
+fn adamw(model: &CausalLm, lr: f64) -> AdamW {
+    AdamW::new(
+        model.named_vars().unwrap(),
+        AdamWConfig {
+            lr,
+            ..AdamWConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Update settings with clipping at 1 and temperature 1.
+fn settings(micro_batch_size: usize) -> UpdateSettings {
+    UpdateSettings {
+        micro_batch_size,
+        max_grad_norm: 1.0,
+        temperature: 1.0,
+        recompute: crossgym_policy::Recompute::Auto,
+    }
 }
 
 #[test]
@@ -204,20 +237,8 @@ fn update_moves_probability_with_the_advantage_sign() {
             logprobs: &old,
         };
         let before = sequence_logprob(&model, tokens, mask);
-        let mut optimizer = AdamW::new(
-            model.named_vars().unwrap(),
-            AdamWConfig {
-                lr: 1e-3,
-                ..AdamWConfig::default()
-            },
-        )
-        .unwrap();
-        let settings = UpdateSettings {
-            micro_batch_size: 2,
-            max_grad_norm: 1.0,
-            temperature: 1.0,
-            recompute: crossgym_policy::Recompute::Auto,
-        };
+        let mut optimizer = adamw(&model, 1e-3);
+        let settings = settings(2);
         let loss = LossConfig {
             entropy_coef: 0.0,
             ..LossConfig::default()
@@ -251,15 +272,7 @@ fn non_finite_loss_skips_the_update() {
     let model = tiny_model(&tokenizer, 6);
     let seqs = sequences(&tokenizer);
     let bad: Vec<Vec<f32>> = seqs.iter().map(|(t, _)| vec![f32::NAN; t.len()]).collect();
-    let views: Vec<Sequence<'_>> = seqs
-        .iter()
-        .zip(&bad)
-        .map(|((t, m), o)| Sequence {
-            tokens: t,
-            loss_mask: m,
-            logprobs: o,
-        })
-        .collect();
+    let views = views(&seqs, &bad);
     let before = weights(&model);
     let mut optimizer = AdamW::new(model.named_vars().unwrap(), AdamWConfig::default()).unwrap();
     let stats = grpo_update(
@@ -269,12 +282,7 @@ fn non_finite_loss_skips_the_update() {
         &views,
         &[1.0, -1.0, 0.5],
         &LossConfig::default(),
-        &UpdateSettings {
-            micro_batch_size: 4,
-            max_grad_norm: 1.0,
-            temperature: 1.0,
-            recompute: crossgym_policy::Recompute::Auto,
-        },
+        &settings(4),
     )
     .unwrap();
     assert!(stats.skipped_nonfinite && !stats.applied);
@@ -286,19 +294,7 @@ fn non_finite_loss_skips_the_update() {
 fn warm_start_learns_the_demonstrations_and_resumes() {
     let tokenizer = echo_tokenizer(300).unwrap();
     let template = ChatTemplate::chatml(None);
-    let mut game = EchoGame::new(2, 20, 0).unwrap();
-    let demos: Vec<Demonstration> = (0..4)
-        .map(|task| {
-            let colors = game.colors(TaskId(task));
-            let mut turn = 0;
-            let episode = run_episode(&mut game, TaskId(task), |_| {
-                turn += 1;
-                format!("Action: {}", colors[turn - 1])
-            })
-            .unwrap();
-            Demonstration::from_episode(&game, None, &episode)
-        })
-        .collect();
+    let demos = demonstrations(4);
     let sft = SftConfig {
         steps: 6,
         batch_size: 3,
@@ -387,52 +383,26 @@ fn bf16_update_matches_the_f32_update_within_1e2() {
             .map(|(t, m)| recorded_logprobs(&model, t, m))
             .collect();
         model.set_matmul_backend(backend);
-        let views: Vec<Sequence<'_>> = seqs
-            .iter()
-            .zip(&old)
-            .map(|((t, m), o)| Sequence {
-                tokens: t,
-                loss_mask: m,
-                logprobs: o,
-            })
-            .collect();
-        let mut optimizer = AdamW::new(
-            model.named_vars().unwrap(),
-            AdamWConfig {
-                lr: 1e-3,
-                ..AdamWConfig::default()
-            },
-        )
-        .unwrap();
-        let settings = UpdateSettings {
-            micro_batch_size: 2,
-            max_grad_norm: 1.0,
-            temperature: 1.0,
-            recompute: crossgym_policy::Recompute::Auto,
-        };
+        let views = views(&seqs, &old);
+        let mut optimizer = adamw(&model, 1e-3);
+        let settings = settings(2);
         let advantages: Vec<f64> = (0..views.len())
             .map(|i| if i % 2 == 0 { 1.0 } else { -0.5 })
             .collect();
-        let first = grpo_update(
-            &model,
-            None,
-            &mut optimizer,
-            &views,
-            &advantages,
-            &LossConfig::default(),
-            &settings,
-        )
-        .unwrap();
-        let second = grpo_update(
-            &model,
-            None,
-            &mut optimizer,
-            &views,
-            &advantages,
-            &LossConfig::default(),
-            &settings,
-        )
-        .unwrap();
+        let mut update = || {
+            grpo_update(
+                &model,
+                None,
+                &mut optimizer,
+                &views,
+                &advantages,
+                &LossConfig::default(),
+                &settings,
+            )
+            .unwrap()
+        };
+        let first = update();
+        let second = update();
         (
             first.loss,
             second.loss,
@@ -442,16 +412,15 @@ fn bf16_update_matches_the_f32_update_within_1e2() {
     let f32_run = run(MatmulBackend::F32);
     let bf16_run = run(MatmulBackend::Bf16Amx);
     eprintln!("GRPO f32 (loss, loss after a step, mean ratio) {f32_run:?} vs bf16 {bf16_run:?}");
-    assert!(
-        (f32_run.0 - bf16_run.0).abs() <= 1e-2,
-        "{f32_run:?} vs {bf16_run:?}"
-    );
-    assert!(
-        (f32_run.1 - bf16_run.1).abs() <= 1e-2,
-        "{f32_run:?} vs {bf16_run:?}"
-    );
-    assert!(
-        (f32_run.2 - bf16_run.2).abs() <= 1e-2,
-        "{f32_run:?} vs {bf16_run:?}"
-    );
+    let pairs = [
+        (f32_run.0, bf16_run.0),
+        (f32_run.1, bf16_run.1),
+        (f32_run.2, bf16_run.2),
+    ];
+    for (f32_value, bf16_value) in pairs {
+        assert!(
+            (f32_value - bf16_value).abs() <= 1e-2,
+            "{f32_run:?} vs {bf16_run:?}"
+        );
+    }
 }

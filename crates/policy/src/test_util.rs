@@ -2,6 +2,8 @@
 
 use candle_core::{Device, Tensor, Var};
 
+pub(crate) use crate::test_values::TensorValues;
+
 /// Deterministic pseudo-random f32 values in [-1, 1) (xorshift from `seed`).
 pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -68,23 +70,15 @@ pub(crate) fn check_gradients(vars: &[&Var], loss: impl Fn() -> Tensor) {
         let g = grads
             .get(var.as_tensor())
             .unwrap_or_else(|| panic!("var {i} has no gradient"))
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f64>()
-            .unwrap();
-        let original = var
-            .as_tensor()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f64>()
-            .unwrap();
+            .values::<f64>();
+        let original = var.as_tensor().values::<f64>();
         for k in 0..original.len() {
             let at = |delta: f64| {
                 let mut v = original.clone();
                 v[k] += delta;
                 var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
-                loss().to_scalar::<f64>().unwrap()
+                loss().scalar::<f64>()
             };
             let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
             var.set(&Tensor::from_vec(original.clone(), var.shape(), &Device::Cpu).unwrap())

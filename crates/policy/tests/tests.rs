@@ -24,5 +24,7 @@ mod openai;
 mod rollout;
 #[path = "suite/stream.rs"]
 mod stream;
+#[path = "../src/test_values.rs"]
+mod test_values;
 #[path = "suite/train_pass.rs"]
 mod train_pass;

@@ -31,6 +31,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The flags of every command that runs a model.
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct ModelFlags {
+    /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `train` and `sft` share: the model they start from, the envs, the settings and the
+/// output folder.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Training {
+    /// Model directory or .gguf file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Envs, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub envs: Vec<String>,
+    /// Settings (TOML: GRPO's for train, the warm start's for sft; the paper's defaults when
+    /// absent).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder (checkpoints, metrics.jsonl, final/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where the model runs, and whether progress is shown.
+    #[command(flatten)]
+    pub flags: ModelFlags,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -104,57 +137,24 @@ pub enum Command {
         /// The model state evaluated, STAGE:STEP (0:0 is the starting model).
         #[arg(long, default_value = "0:0")]
         checkpoint: Checkpoint,
-        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
-        #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        /// Where the model runs, and whether progress is shown.
+        #[command(flatten)]
+        flags: ModelFlags,
     },
     /// GRPO-train a model on one env or an equal mixture (resumes from OUT/checkpoints).
     Train {
-        /// Model directory or .gguf file.
-        #[arg(long)]
-        model: PathBuf,
-        /// Envs, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        envs: Vec<String>,
-        /// GRPO settings (TOML; the paper's defaults when absent).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Output folder (checkpoints, metrics.jsonl, final/).
-        #[arg(long)]
-        out: PathBuf,
-        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
-        #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        /// The model, the envs, the settings and the output folder.
+        #[command(flatten)]
+        training: Training,
     },
     /// Supervised warm start on oracle demonstrations (resumes from OUT/checkpoints).
     Sft {
-        /// Model directory or .gguf file.
-        #[arg(long)]
-        model: PathBuf,
-        /// Envs, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        envs: Vec<String>,
+        /// The model, the envs, the settings and the output folder.
+        #[command(flatten)]
+        training: Training,
         /// Demonstrations per env.
         #[arg(long, default_value_t = 64)]
         demos: usize,
-        /// Warm-start settings (TOML; defaults when absent).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
-        #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
     },
     /// Build (or reuse) a small base model from scratch: demonstrations, tokenizer, warm start.
     Base {
@@ -186,12 +186,9 @@ pub enum Command {
         /// Paper presets: start even when the memory estimate exceeds the GPU's memory.
         #[arg(long)]
         ignore_memory_estimate: bool,
-        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
-        #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
-        /// No progress bars.
-        #[arg(long)]
-        quiet: bool,
+        /// Where the model runs, and whether progress is shown.
+        #[command(flatten)]
+        flags: ModelFlags,
     },
     /// Run every pending run of a plan (training and evaluation), then write the report.
     Study {
@@ -207,12 +204,9 @@ pub enum Command {
         /// The study folder (resumed when it exists).
         #[arg(long)]
         out: PathBuf,
-        /// Where the model runs: cpu (f32 weights), cuda or cuda:N (bf16; needs a CUDA build).
-        #[arg(long, default_value = "cpu")]
-        device: DeviceChoice,
-        /// No progress bars.
-        #[arg(long)]
-        quiet: bool,
+        /// Where the model runs, and whether progress is shown.
+        #[command(flatten)]
+        flags: ModelFlags,
     },
     /// Check a device (a lent GPU) in a few minutes: SmolLM2 fixture prompts against the CPU,
     /// GRPO updates in f32 and bf16, decode speed, a Qwen2.5-3B-shaped model; one JSON object.
@@ -375,8 +369,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             out: path,
             run,
             checkpoint,
-            device,
-            quiet,
+            flags: ModelFlags { device, quiet },
         } => {
             let model = match url {
                 Some(url) => commands::EvalModel::Remote {
@@ -413,34 +406,23 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             };
             commands::eval(&cmd, out)
         }
-        Command::Train {
-            model,
-            envs,
-            config,
-            out: dir,
-            device,
-            quiet,
-        } => {
-            let config = match config {
-                Some(path) => GrpoConfig::from_file(&path)?,
+        Command::Train { training: t } => {
+            let config = match &t.config {
+                Some(path) => GrpoConfig::from_file(path)?,
                 None => GrpoConfig::default(),
             };
-            commands::train(&model, device, &envs, config, &dir, !quiet, out)
+            let (device, progress) = (t.flags.device, !t.flags.quiet);
+            commands::train(&t.model, device, &t.envs, config, &t.out, progress, out)
         }
-        Command::Sft {
-            model,
-            envs,
-            demos,
-            config,
-            out: dir,
-            device,
-            quiet,
-        } => {
-            let config = match config {
-                Some(path) => SftConfig::from_toml_str(&read_text(&path)?)?,
+        Command::Sft { training: t, demos } => {
+            let config = match &t.config {
+                Some(path) => SftConfig::from_toml_str(&read_text(path)?)?,
                 None => SftConfig::default(),
             };
-            commands::sft(&model, device, &envs, demos, config, &dir, !quiet, out)
+            let (device, progress) = (t.flags.device, !t.flags.quiet);
+            commands::sft(
+                &t.model, device, &t.envs, demos, config, &t.out, progress, out,
+            )
         }
         Command::Base {
             spec,
@@ -462,9 +444,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             preset,
             axes,
             out: dir,
-            device,
             ignore_memory_estimate,
-            quiet,
+            flags: ModelFlags { device, quiet },
         } => {
             let summary = crate::reproduce::reproduce(
                 preset,
@@ -481,8 +462,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             model,
             settings,
             out: dir,
-            device,
-            quiet,
+            flags: ModelFlags { device, quiet },
         } => commands::study(
             &plan,
             &model,

@@ -18,7 +18,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::io::{read_text, write_atomic};
+use crate::io::{read_json, write_json_atomic};
 use crate::plan::{Difficulty, TaskPool};
 use crate::records::EpisodeRecord;
 use crate::{Result, StudyError};
@@ -172,15 +172,12 @@ impl DifficultyFile {
 
     /// Reads a difficulty file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = read_text(path)?;
-        serde_json::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
+        read_json(path)
     }
 
     /// Writes the file (atomically).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
-        write_atomic(path, text.as_bytes())
+        write_json_atomic(path, self)
     }
 }
 

@@ -31,49 +31,63 @@ pub struct EvalJob {
 /// and the tokens the model generated.
 pub type EpisodeSink<'a> = dyn FnMut(usize, Episode, usize) -> Result<()> + 'a;
 
+/// How an evaluation plays every episode: the turn cap and the sampling temperature.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlaySettings {
+    /// At most this many turns.
+    pub max_turns: usize,
+    /// Sampling temperature.
+    pub temperature: f64,
+}
+
+/// One episode to play: sample `sample` of `task`, with `settings`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attempt {
+    /// The task.
+    pub task: TaskId,
+    /// Sample index within the task.
+    pub sample: u32,
+    /// Turn cap and temperature.
+    pub settings: PlaySettings,
+}
+
+/// The episodes of an evaluation: its jobs in order, the registry their envs are made from,
+/// and the settings every episode is played with.
+#[derive(Clone, Copy)]
+pub struct Jobs<'a> {
+    /// The envs by name.
+    pub registry: &'a Registry,
+    /// The jobs, in order.
+    pub list: &'a [EvalJob],
+    /// Turn cap and temperature.
+    pub settings: PlaySettings,
+}
+
 /// Plays episodes with the model under evaluation.
 pub trait EpisodeSource {
-    /// Plays `task` of `env` (sample `sample`, at most `max_turns` turns, temperature
-    /// `temperature`) and returns the episode and the number of tokens the model generated.
-    fn play(
-        &mut self,
-        env: &mut dyn Env,
-        task: TaskId,
-        sample: u32,
-        max_turns: usize,
-        temperature: f64,
-    ) -> Result<(Episode, usize)>;
+    /// Plays `attempt` on `env` and returns the episode and the number of tokens the model
+    /// generated.
+    fn play(&mut self, env: &mut dyn Env, attempt: Attempt) -> Result<(Episode, usize)>;
 
-    /// Plays `task` once per entry of `samples`, on `envs[i]` for `samples[i]` (as many envs as
-    /// samples, all of the same env). Models that batch override this; the default plays one
-    /// sample after another through [`EpisodeSource::play`].
+    /// Plays `attempts[i]` on `envs[i]` (as many envs as attempts; all attempts of one task,
+    /// with the same settings, all envs of the same env). Models that batch override this; the
+    /// default plays one sample after another through [`EpisodeSource::play`].
     fn play_group(
         &mut self,
         envs: &mut [Box<dyn Env>],
-        task: TaskId,
-        samples: &[u32],
-        max_turns: usize,
-        temperature: f64,
+        attempts: &[Attempt],
     ) -> Result<Vec<(Episode, usize)>> {
         envs.iter_mut()
-            .zip(samples)
-            .map(|(env, &sample)| self.play(env.as_mut(), task, sample, max_turns, temperature))
+            .zip(attempts)
+            .map(|(env, attempt)| self.play(env.as_mut(), *attempt))
             .collect()
     }
 
-    /// Plays every job, envs made from `registry`, handing each episode to `done` as it ends
-    /// (in any order). Models that keep many episodes in flight override this; the default
-    /// plays each run of consecutive jobs of one (env, task) as a group through
-    /// [`EpisodeSource::play_group`], in order.
-    fn play_jobs(
-        &mut self,
-        registry: &Registry,
-        jobs: &[EvalJob],
-        max_turns: usize,
-        temperature: f64,
-        done: &mut EpisodeSink<'_>,
-    ) -> Result<()> {
-        play_jobs_in_groups(self, registry, jobs, max_turns, temperature, done)
+    /// Plays every job, handing each episode to `done` as it ends (in any order). Models that
+    /// keep many episodes in flight override this; the default plays each run of consecutive
+    /// jobs of one (env, task) as a group through [`EpisodeSource::play_group`], in order.
+    fn play_jobs(&mut self, jobs: Jobs<'_>, done: &mut EpisodeSink<'_>) -> Result<()> {
+        play_jobs_in_groups(self, jobs, done)
     }
 }
 
@@ -81,12 +95,10 @@ pub trait EpisodeSource {
 /// group through [`EpisodeSource::play_group`], in order.
 pub fn play_jobs_in_groups<S: EpisodeSource + ?Sized>(
     source: &mut S,
-    registry: &Registry,
-    jobs: &[EvalJob],
-    max_turns: usize,
-    temperature: f64,
+    jobs: Jobs<'_>,
     done: &mut EpisodeSink<'_>,
 ) -> Result<()> {
+    let (registry, jobs, settings) = (jobs.registry, jobs.list, jobs.settings);
     let mut envs: HashMap<&str, Vec<Box<dyn Env>>> = HashMap::new();
     let mut start = 0;
     while start < jobs.len() {
@@ -100,14 +112,15 @@ pub fn play_jobs_in_groups<S: EpisodeSource + ?Sized>(
         while group.len() < end - start {
             group.push(registry.make(&first.env)?);
         }
-        let samples: Vec<u32> = jobs[start..end].iter().map(|j| j.sample).collect();
-        let played = source.play_group(
-            &mut group[..samples.len()],
-            first.task,
-            &samples,
-            max_turns,
-            temperature,
-        )?;
+        let attempts: Vec<Attempt> = jobs[start..end]
+            .iter()
+            .map(|j| Attempt {
+                task: j.task,
+                sample: j.sample,
+                settings,
+            })
+            .collect();
+        let played = source.play_group(&mut group[..attempts.len()], &attempts)?;
         for (i, (episode, tokens)) in (start..end).zip(played) {
             done(i, episode, tokens)?;
         }
@@ -232,34 +245,37 @@ pub fn evaluate(
     let mut pending: BTreeMap<usize, EpisodeRecord> = BTreeMap::new();
     let mut next = 0;
     let mut played = 0;
-    source.play_jobs(
+    let settings = PlaySettings {
+        max_turns: spec.max_turns,
+        temperature: spec.temperature,
+    };
+    let all_jobs = Jobs {
         registry,
-        &jobs,
-        spec.max_turns,
-        spec.temperature,
-        &mut |i, episode, tokens| {
-            let job = &jobs[i];
-            let mut record = EpisodeRecord::from_episode(
-                &run.id, checkpoint, splits[i], job.sample, &episode, tokens,
-            );
-            record.difficulty = difficulty.and_then(|d| d.difficulty(&job.env, job.task));
-            if options.keep_episodes {
-                record.episode = Some(episode);
-            }
-            pending.insert(i, record);
-            bar.inc(1);
-            played += 1;
-            let mut ready = Vec::new();
-            while let Some(record) = pending.remove(&next) {
-                ready.push(record);
-                next += 1;
-            }
-            if !ready.is_empty() {
-                append_jsonl(results, &ready)?;
-            }
-            Ok(())
-        },
-    )?;
+        list: &jobs,
+        settings,
+    };
+    source.play_jobs(all_jobs, &mut |i, episode, tokens| {
+        let job = &jobs[i];
+        let mut record = EpisodeRecord::from_episode(
+            &run.id, checkpoint, splits[i], job.sample, &episode, tokens,
+        );
+        record.difficulty = difficulty.and_then(|d| d.difficulty(&job.env, job.task));
+        if options.keep_episodes {
+            record.episode = Some(episode);
+        }
+        pending.insert(i, record);
+        bar.inc(1);
+        played += 1;
+        let mut ready = Vec::new();
+        while let Some(record) = pending.remove(&next) {
+            ready.push(record);
+            next += 1;
+        }
+        if !ready.is_empty() {
+            append_jsonl(results, &ready)?;
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     Ok(played)
 }

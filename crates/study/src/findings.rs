@@ -81,10 +81,7 @@ fn above_band(e: &Estimate) -> Verdict {
 }
 
 fn u(env: &str) -> RunKind {
-    RunKind::Difficulty {
-        env: env.to_owned(),
-        regime: Regime::U,
-    }
+    RunKind::difficulty(env, Regime::U)
 }
 
 /// The measurements the findings read: per-task scores by run kind and env.
@@ -263,10 +260,7 @@ fn curriculum(s: &Scores<'_>) -> Finding {
         .envs
         .iter()
         .filter_map(|e| {
-            let kind = |regime| RunKind::Difficulty {
-                env: e.clone(),
-                regime,
-            };
+            let kind = |regime| RunKind::difficulty(e, regime);
             Some((
                 e,
                 s.of(&kind(Regime::EasyToHard), e)?,

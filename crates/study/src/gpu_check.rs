@@ -25,7 +25,7 @@ use candle_core::{DType, Device, Tensor};
 use crossgym_grpo::batch::Sequence;
 use crossgym_grpo::{AdamW, AdamWConfig, LossConfig, UpdateSettings, grpo_update};
 use crossgym_policy::{
-    CausalLm, Decoder, ModelConfig, Pretrained, Sampler, SamplingParams, Session, greedy,
+    CausalLm, Decoder, ModelConfig, Pretrained, Sampler, SamplingParams, Session, fetch, greedy,
     parameter_shapes, token_logprobs,
 };
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ use crate::device::DeviceChoice;
 use crate::{Result, StudyError};
 
 /// The GGUF file name of SmolLM2-135M-Instruct in the model cache.
-pub const SMOLLM2_GGUF: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+pub use crossgym_policy::fetch::SMOLLM2_GGUF;
 
 /// What to check and where.
 #[derive(Clone, Debug)]
@@ -54,9 +54,7 @@ impl GpuCheckOptions {
     /// of `crates/policy/tests/fixtures`, both relative to the repository root (the working
     /// directory).
     pub fn new(device: DeviceChoice, quick: bool) -> Self {
-        let cache = std::env::var_os("CROSSGYM_CACHE")
-            .filter(|d| !d.is_empty())
-            .map_or_else(|| PathBuf::from("target/crossgym-cache"), PathBuf::from);
+        let cache = fetch::cache_dir_or_else(|| PathBuf::from("target/crossgym-cache"));
         Self {
             device,
             quick,
@@ -244,7 +242,7 @@ fn sequence_logprobs(model: &CausalLm, sequence: &[u32]) -> Result<Vec<f32>> {
 
 /// A tiny random Qwen2 model (vocabulary 512) on `device`.
 fn tiny_model(dtype: DType, device: &Device) -> Result<CausalLm> {
-    let config = ModelConfig::tiny_qwen2(512, 64, 2, 4, 2);
+    let config = ModelConfig::tiny_llama(512, 64, 2, 4, 2).qwen2();
     Ok(CausalLm::random(&config, 7, dtype, device)?)
 }
 

@@ -22,6 +22,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| StudyError::io(path, e))
 }
 
+/// Reads a JSON file into `T`, naming the file in the error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = read_text(path)?;
+    serde_json::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
+}
+
+/// Reads a JSON Lines file into one `T` a line (blank lines skipped); an error names the file and
+/// the line.
+pub fn read_jsonl_of<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let text = read_text(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), index + 1), e))
+        })
+        .collect()
+}
+
+/// Writes `value` as pretty-printed JSON with [`write_atomic`].
+pub fn write_json_atomic<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+    write_atomic(path, text.as_bytes())
+}
+
 /// Drops a torn last line of the JSON Lines file at `path`: every append ends with a newline, so
 /// bytes after the last newline are a write that a crash cut short (a kill mid-append). The
 /// complete lines before it stay; the next append starts on a clean line, and the resumed run

@@ -147,7 +147,7 @@ fn qwen2_5(
     kv_heads: usize,
     tied: bool,
 ) -> ModelConfig {
-    let mut config = ModelConfig::tiny_qwen2(vocab, hidden, layers, heads, kv_heads);
+    let mut config = ModelConfig::tiny_llama(vocab, hidden, layers, heads, kv_heads).qwen2();
     config.intermediate_size = intermediate;
     config.tie_word_embeddings = tied;
     config.rms_norm_eps = 1e-6;

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::io::{read_text, write_atomic};
+use crate::io::{read_json, read_text, write_atomic, write_json_atomic};
 use crate::{Result, StudyError};
 
 /// Which half of an env's tasks, by the base model's difficulty ([`crate::difficulty`]).
@@ -224,6 +224,23 @@ pub enum RunKind {
 }
 
 impl RunKind {
+    /// The axis-1 run of `regime` trained on `env`.
+    pub fn difficulty(env: &str, regime: Regime) -> RunKind {
+        RunKind::Difficulty {
+            env: env.to_owned(),
+            regime,
+        }
+    }
+
+    /// The base run for [`Regime::Base`], else [`RunKind::difficulty`].
+    pub fn of_regime(env: &str, regime: Regime) -> RunKind {
+        if regime == Regime::Base {
+            RunKind::Base
+        } else {
+            RunKind::difficulty(env, regime)
+        }
+    }
+
     /// The run id this kind gets in generated plans (`difficulty/webshop/u_easy`, …).
     pub fn id(&self) -> String {
         match self {
@@ -309,10 +326,7 @@ impl Plan {
         self.push(base);
         for env in envs {
             for regime in Regime::ALL.into_iter().skip(1) {
-                let kind = RunKind::Difficulty {
-                    env: env.clone(),
-                    regime,
-                };
+                let kind = RunKind::difficulty(env, regime);
                 let eval_envs = if regime == Regime::U {
                     envs.to_vec()
                 } else {
@@ -350,13 +364,7 @@ impl Plan {
                 self.push(Run {
                     id: kind.id(),
                     kind,
-                    init_from: Some(
-                        RunKind::Difficulty {
-                            env: upstream.clone(),
-                            regime: Regime::U,
-                        }
-                        .id(),
-                    ),
+                    init_from: Some(RunKind::difficulty(upstream, Regime::U).id()),
                     stages: vec![Stage::single(downstream, TaskPool::All)],
                     eval,
                     seed,
@@ -364,6 +372,28 @@ impl Plan {
             }
         }
         self
+    }
+
+    /// Adds a run of `kind` trained from the base model through `stages`, evaluated on
+    /// `eval_envs` (every `every` steps when given).
+    fn push_from_base(
+        &mut self,
+        kind: RunKind,
+        eval_envs: &[String],
+        every: Option<usize>,
+        stages: Vec<Stage>,
+        seed: u64,
+    ) {
+        let mut eval = EvalSpec::paper(eval_envs);
+        eval.every = every;
+        self.push(Run {
+            id: kind.id(),
+            kind,
+            init_from: None,
+            stages,
+            eval,
+            seed,
+        });
     }
 
     /// Axis 3, whole sequences: one run per order, one stage per env, evaluated on every env of the
@@ -378,19 +408,11 @@ impl Plan {
             let kind = RunKind::Sequence {
                 order: order.clone(),
             };
-            let mut eval = EvalSpec::paper(order);
-            eval.every = every;
-            self.push(Run {
-                id: kind.id(),
-                kind,
-                init_from: None,
-                stages: order
-                    .iter()
-                    .map(|env| Stage::single(env, TaskPool::All))
-                    .collect(),
-                eval,
-                seed,
-            });
+            let stages = order
+                .iter()
+                .map(|env| Stage::single(env, TaskPool::All))
+                .collect();
+            self.push_from_base(kind, order, every, stages, seed);
         }
         self
     }
@@ -400,26 +422,18 @@ impl Plan {
         let kind = RunKind::Joint {
             envs: envs.to_vec(),
         };
-        let mut eval = EvalSpec::paper(envs);
-        eval.every = every;
-        self.push(Run {
-            id: kind.id(),
-            kind,
-            init_from: None,
-            stages: vec![Stage {
-                sources: envs
-                    .iter()
-                    .map(|env| Source {
-                        env: env.clone(),
-                        pool: TaskPool::All,
-                        weight: 1.0,
-                    })
-                    .collect(),
-                steps: None,
-            }],
-            eval,
-            seed,
-        });
+        let stages = vec![Stage {
+            sources: envs
+                .iter()
+                .map(|env| Source {
+                    env: env.clone(),
+                    pool: TaskPool::All,
+                    weight: 1.0,
+                })
+                .collect(),
+            steps: None,
+        }];
+        self.push_from_base(kind, envs, every, stages, seed);
         self
     }
 
@@ -592,15 +606,12 @@ impl Manifest {
         if !path.exists() {
             return Ok(Self::default());
         }
-        let text = read_text(path)?;
-        serde_json::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
+        read_json(path)
     }
 
     /// Writes the manifest (atomically: a crash never leaves half a file).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
-        write_atomic(path, text.as_bytes())
+        write_json_atomic(path, self)
     }
 
     /// Whether `run` finished with its current definition.

@@ -12,7 +12,7 @@ use crossgym_policy::{
 
 use crate::Result;
 pub use crate::episodes::{episode_of, task_seed};
-use crate::eval::{EpisodeSink, EpisodeSource, EvalJob};
+use crate::eval::{Attempt, EpisodeSink, EpisodeSource, EvalJob, Jobs, PlaySettings};
 use crate::remote_eval::{RemoteEval, RemoteModel};
 
 /// Episodes kept in flight by default, on a local model or as requests to a server (see
@@ -160,49 +160,41 @@ impl PolicySource {
 }
 
 impl EpisodeSource for PolicySource {
-    fn play(
-        &mut self,
-        env: &mut dyn Env,
-        task: TaskId,
-        sample: u32,
-        max_turns: usize,
-        temperature: f64,
-    ) -> Result<(Episode, usize)> {
+    fn play(&mut self, env: &mut dyn Env, attempt: Attempt) -> Result<(Episode, usize)> {
         let mut envs = [EnvRef(env)];
+        let Attempt {
+            task,
+            sample,
+            settings,
+        } = attempt;
         let seed =
             task_seed(self.seed, &envs[0].info().name, task).wrapping_add(u64::from(sample) << 32);
-        self.play_rows(&mut envs, task, seed, max_turns, temperature)
+        self.play_rows(&mut envs, task, seed, settings)
             .map(|mut v| v.remove(0))
     }
 
     fn play_group(
         &mut self,
         envs: &mut [Box<dyn Env>],
-        task: TaskId,
-        samples: &[u32],
-        max_turns: usize,
-        temperature: f64,
+        attempts: &[Attempt],
     ) -> Result<Vec<(Episode, usize)>> {
-        let Some(first) = envs.first() else {
+        let (Some(first), Some(attempt)) = (envs.first(), attempts.first()) else {
             return Ok(Vec::new());
         };
         // Sample i of the group draws from stream i: offset the seed when a resumed group
         // starts past sample 0.
-        let offset = samples.first().copied().unwrap_or(0);
-        let seed =
-            task_seed(self.seed, &first.info().name, task).wrapping_add(u64::from(offset) << 32);
-        let n = samples.len().min(envs.len());
-        self.play_rows(&mut envs[..n], task, seed, max_turns, temperature)
+        let task = attempt.task;
+        let seed = task_seed(self.seed, &first.info().name, task)
+            .wrapping_add(u64::from(attempt.sample) << 32);
+        let n = attempts.len().min(envs.len());
+        self.play_rows(&mut envs[..n], task, seed, attempt.settings)
     }
 
-    fn play_jobs(
-        &mut self,
-        registry: &Registry,
-        jobs: &[EvalJob],
-        max_turns: usize,
-        temperature: f64,
-        done: &mut EpisodeSink<'_>,
-    ) -> Result<()> {
+    fn play_jobs(&mut self, jobs: Jobs<'_>, done: &mut EpisodeSink<'_>) -> Result<()> {
+        let PlaySettings {
+            max_turns,
+            temperature,
+        } = jobs.settings;
         let limits = self.rollout_limits(max_turns);
         let local = match &self.backend {
             Backend::Local(local) => local,
@@ -214,7 +206,7 @@ impl EpisodeSource for PolicySource {
                     temperature,
                     seed: self.seed,
                 };
-                return eval.play_jobs(registry, jobs, self.concurrency, done);
+                return eval.play_jobs(jobs.registry, jobs.list, self.concurrency, done);
             }
         };
         let LocalModel {
@@ -224,14 +216,7 @@ impl EpisodeSource for PolicySource {
             ..
         } = local.as_ref()
         else {
-            return crate::eval::play_jobs_in_groups(
-                self,
-                registry,
-                jobs,
-                max_turns,
-                temperature,
-                done,
-            );
+            return crate::eval::play_jobs_in_groups(self, jobs, done);
         };
         let settings = StreamSettings {
             concurrency: self.concurrency,
@@ -241,8 +226,8 @@ impl EpisodeSource for PolicySource {
         };
         let stream = EpisodeStream::new(engine, tokenizer, template, settings)?;
         let mut feed = JobFeed {
-            registry,
-            jobs,
+            registry: jobs.registry,
+            jobs: jobs.list,
             seed: self.seed,
             next: 0,
             spare: HashMap::new(),
@@ -314,15 +299,14 @@ impl PolicySource {
         envs: &mut [E],
         task: TaskId,
         seed: u64,
-        max_turns: usize,
-        temperature: f64,
+        settings: PlaySettings,
     ) -> Result<Vec<(Episode, usize)>> {
         let params = SamplingParams {
-            temperature,
+            temperature: settings.temperature,
             top_p: 1.0,
             seed,
         };
-        let limits = self.rollout_limits(max_turns);
+        let limits = self.rollout_limits(settings.max_turns);
         let system = self.system.as_deref();
         let trajectories = match &mut self.backend {
             Backend::Local(local) => {

@@ -12,7 +12,7 @@ use crossgym_env_core::{Episode, Split, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::failure::FailureMode;
-use crate::io::read_text;
+use crate::io::read_jsonl_of;
 use crate::plan::Difficulty;
 use crate::{Result, StudyError};
 
@@ -149,15 +149,7 @@ pub fn keys(records: &[EpisodeRecord]) -> BTreeSet<RecordKey> {
 
 /// Reads a JSON Lines file of records; an error names the file and line. Blank lines are skipped.
 pub fn read_jsonl(path: &Path) -> Result<Vec<EpisodeRecord>> {
-    let text = read_text(path)?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), index + 1), e))
-        })
-        .collect()
+    read_jsonl_of(path)
 }
 
 /// Appends records to a JSON Lines file (created with its folders if missing), one write per call.

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::device::DeviceChoice;
 use crate::envs::{STUDY_ENVS, registry_for};
 use crate::findings::{Verdict, findings, findings_markdown};
-use crate::io::{read_text, write_atomic};
+use crate::io::write_atomic;
 use crate::memory;
 use crate::metrics::Bootstrap;
 use crate::plan::{Plan, Run, RunKind};
@@ -408,15 +408,7 @@ fn read_timings(path: &Path) -> Result<Vec<PhaseTiming>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let text = read_text(path)?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))
-        })
-        .collect()
+    crate::io::read_jsonl_of(path)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -570,19 +570,16 @@ impl StudyRunner {
             tokenizer: tokenizer.clone(),
             template: template.clone(),
         };
+        let mut evaluate = |model: &crossgym_policy::CausalLm, at| -> Result<()> {
+            let t = Instant::now();
+            let view = bundle(model.clone());
+            played += self.evaluate_at(run, &view, model, at, difficulty.as_ref(), &results)?;
+            eval_seconds += t.elapsed().as_secs_f64();
+            Ok(())
+        };
         // Re-evaluate the checkpoint a resumed run stopped at (evaluation skips what is done).
         if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
-            let t = Instant::now();
-            let view = bundle(trainer.model().clone());
-            played += self.evaluate_at(
-                run,
-                &view,
-                trainer.model(),
-                at,
-                difficulty.as_ref(),
-                &results,
-            )?;
-            eval_seconds += t.elapsed().as_secs_f64();
+            evaluate(trainer.model(), at)?;
         }
         let first_step = trainer.step();
         let mut train_seconds = 0.0;
@@ -592,17 +589,7 @@ impl StudyRunner {
             train_seconds += t.elapsed().as_secs_f64();
             if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
                 trainer.save_checkpoint()?;
-                let t = Instant::now();
-                let view = bundle(trainer.model().clone());
-                played += self.evaluate_at(
-                    run,
-                    &view,
-                    trainer.model(),
-                    at,
-                    difficulty.as_ref(),
-                    &results,
-                )?;
-                eval_seconds += t.elapsed().as_secs_f64();
+                evaluate(trainer.model(), at)?;
             }
         }
         self.log_timing(&PhaseTiming {

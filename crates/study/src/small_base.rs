@@ -28,7 +28,7 @@ use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer
 use serde::{Deserialize, Serialize};
 
 use crate::demos::Demonstrator;
-use crate::io::{read_text, write_atomic};
+use crate::io::{read_json, read_text, write_atomic, write_json_atomic};
 use crate::runner::save_final;
 use crate::{Result, StudyError};
 
@@ -90,13 +90,14 @@ impl SmallBaseSpec {
 
     /// The model configuration.
     pub fn model_config(&self, vocab_size: usize) -> ModelConfig {
-        let mut config = ModelConfig::tiny_qwen2(
+        let mut config = ModelConfig::tiny_llama(
             vocab_size,
             self.hidden_size,
             self.layers,
             self.heads,
             self.kv_heads,
-        );
+        )
+        .qwen2();
         config.max_position_embeddings = self.max_positions;
         config
     }
@@ -130,9 +131,7 @@ pub fn build_small_base(
     let record_path = dir.join("base.json");
     let final_dir = dir.join("final");
     if record_path.exists() && final_dir.exists() {
-        let text = read_text(&record_path)?;
-        let record: BuildRecord = serde_json::from_str(&text)
-            .map_err(|e| StudyError::parse(record_path.display().to_string(), e))?;
+        let record: BuildRecord = read_json(&record_path)?;
         if record.spec == *spec {
             let model = Pretrained::load_dir(&final_dir, DType::F32, &Device::Cpu)?;
             return Ok((model, record));
@@ -219,9 +218,7 @@ pub fn build_small_base(
         sft_loss,
         seconds,
     };
-    let text = serde_json::to_string_pretty(&record)
-        .map_err(|e| StudyError::parse(record_path.display().to_string(), e))?;
-    write_atomic(&record_path, text.as_bytes())?;
+    write_json_atomic(&record_path, &record)?;
     Ok((bundle, record))
 }
 

@@ -13,9 +13,7 @@ use crossgym_study::records::Checkpoint;
 use crossgym_study::small_base::build_small_base;
 
 fn dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crossgym-cmd-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
+    crate::common::scratch(&format!("cmd-{name}"))
 }
 
 #[test]

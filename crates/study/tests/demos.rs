@@ -126,27 +126,25 @@ fn textcraft_demonstrations() {
     }
 }
 
+/// Every episode's first reply starts with `prefix`.
+fn assert_first_replies_start_with(episodes: &[Episode], prefix: &str) {
+    for episode in episodes {
+        let first = &episode.turns[0].reply;
+        assert!(first.starts_with(prefix), "{first}");
+    }
+}
+
 #[test]
 fn alfworld_demonstrations() {
     let episodes = demonstrations_succeed_and_replay("alfworld");
-    for episode in &episodes {
-        assert!(
-            episode.turns[0]
-                .reply
-                .starts_with("Thought:\nMy task is to ")
-        );
-    }
+    assert_first_replies_start_with(&episodes, "Thought:\nMy task is to ");
 }
 
 #[test]
 fn babyai_demonstrations() {
     let episodes = demonstrations_succeed_and_replay("babyai");
+    assert_first_replies_start_with(&episodes, "Thought:\nMy goal is to ");
     for episode in &episodes {
-        assert!(
-            episode.turns[0]
-                .reply
-                .starts_with("Thought:\nMy goal is to ")
-        );
         // BabyAI rewards success with 1 - 0.9 * steps / max_steps: done, positive, below 1.
         assert!(
             episode.score() > 0.5 && episode.score() < 1.0,

@@ -22,11 +22,7 @@ fn smoke(out: &Path) -> Files {
         .arg(out)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::common::assert_success(&output);
     let mut files = collect(out);
     for (name, bytes) in &mut files {
         *bytes = without_wall_clock(name, bytes);

@@ -116,10 +116,7 @@ fn run_study(dir: &Path) -> PathBuf {
 }
 
 fn report_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crossgym-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::created_scratch(name)
 }
 
 fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
@@ -219,11 +216,7 @@ fn a_two_env_plan_produces_every_table_plot_and_the_html_report() {
         .args(["--bootstrap", "50"])
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    crate::common::assert_success(&status);
     assert!(String::from_utf8_lossy(&status.stdout).contains("records; wrote"));
     assert!(cli_out.join("report.html").exists());
     let before = std::fs::metadata(dir.join("manifest.json"))

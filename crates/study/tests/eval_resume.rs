@@ -1,7 +1,8 @@
 //! `eval::evaluate` plays every missing (env, task, sample) and resumes from the records on disk.
 
-use crossgym_env_core::{Env, Episode, Registry, Split, TaskId, run_episode_capped};
-use crossgym_study::eval::{EpisodeSource, EvalOptions, evaluate};
+use crossgym_env_core::{Env, Episode, Registry, Split, run_episode_capped};
+use crossgym_study::Result;
+use crossgym_study::eval::{Attempt, EpisodeSource, EvalOptions, evaluate};
 use crossgym_study::plan::Plan;
 use crossgym_study::records::{Checkpoint, read_jsonl};
 
@@ -12,19 +13,13 @@ struct Scripted {
 }
 
 impl EpisodeSource for Scripted {
-    fn play(
-        &mut self,
-        env: &mut dyn Env,
-        task: TaskId,
-        sample: u32,
-        max_turns: usize,
-        _t: f64,
-    ) -> crossgym_study::Result<(Episode, usize)> {
+    fn play(&mut self, env: &mut dyn Env, attempt: Attempt) -> Result<(Episode, usize)> {
         self.calls += 1;
+        let Attempt { task, sample, .. } = attempt;
         let episode = run_episode_capped(
             env,
             task,
-            max_turns,
+            attempt.settings.max_turns,
             agent(0.5, u64::from(sample) << 16 | task.0 as u64),
         )?;
         let tokens = episode.turns.iter().map(|t| t.reply.len()).sum();
@@ -52,32 +47,26 @@ fn evaluate_plays_each_missing_episode_once() {
         splits: vec![Split::Test, Split::Train],
         ..EvalOptions::default()
     };
-    let played = evaluate(
-        run,
-        Checkpoint::START,
-        &registry,
-        &mut source,
-        None,
-        &path,
-        &options,
-    )
-    .unwrap();
+    let evaluate_base = |source: &mut Scripted| {
+        evaluate(
+            run,
+            Checkpoint::START,
+            &registry,
+            source,
+            None,
+            &path,
+            &options,
+        )
+        .unwrap()
+    };
+    let played = evaluate_base(&mut source);
     // Toy envs: 16 test + 24 train tasks, 3 samples, 2 envs.
     assert_eq!(played, 2 * 40 * 3);
     // Lose the last few lines (an interrupted run): only those are played again.
     let text = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<&str> = text.lines().take(200).collect();
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
-    let again = evaluate(
-        run,
-        Checkpoint::START,
-        &registry,
-        &mut source,
-        None,
-        &path,
-        &options,
-    )
-    .unwrap();
+    let again = evaluate_base(&mut source);
     assert_eq!(again, 40);
     assert_eq!(source.calls, 280);
     let records = read_jsonl(&path).unwrap();

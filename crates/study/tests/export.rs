@@ -15,10 +15,7 @@ use crossgym_study::plan::Plan;
 const REFERENCE: &str = include_str!("fixtures/agentgym-rl/babyai_train.sh");
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crossgym-export-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::created_scratch(&format!("export-{name}"))
 }
 
 /// The `key=value` keys the reference passes to `verl.agent_trainer.main_ppo`.

@@ -5,9 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crossgym_env_server::loadgen::KillOnDrop;
 use crossgym_policy::RequestPolicy;
 use crossgym_study::commands::{EvalCommand, EvalModel, eval};
 use crossgym_study::records::{EpisodeRecord, read_jsonl};
@@ -39,15 +40,9 @@ fn llama_python() -> Result<PathBuf, String> {
 
 /// The server process, stopped when dropped.
 struct Server {
-    child: Child,
+    /// Held for its drop, which stops the process.
+    _process: KillOnDrop,
     url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_server(python: &Path, gguf: &Path, parallel: usize) -> Server {
@@ -71,7 +66,7 @@ fn start_server(python: &Path, gguf: &Path, parallel: usize) -> Server {
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let server = Server {
-        child,
+        _process: KillOnDrop(child),
         url: format!("http://127.0.0.1:{port}/v1"),
     };
     assert!(line.starts_with("listening"), "serve.py said {line:?}");

@@ -2,7 +2,6 @@
 //! oracle demonstrations, GRPO runs of all three axes, evaluations at checkpoints, every table,
 //! plot and the HTML report — and a rerun that finds everything done.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossgym_study::envs::registry_for;
@@ -11,17 +10,11 @@ use crossgym_study::records::read_jsonl;
 use crossgym_study::runner::{StudyRunner, StudySettings};
 use crossgym_study::small_base::build_small_base;
 
-fn dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crossgym-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
-
 #[test]
 fn a_pair_study_with_a_real_model_runs_end_to_end_and_resumes() {
     let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];
     let registry = Arc::new(registry_for(&envs).unwrap());
-    let root = dir("real-study");
+    let root = crate::common::scratch("real-study");
 
     let mut spec = crate::toy::tiny_base_spec(&envs, 2, 2);
     spec.sft.micro_batch_size = 1;

@@ -70,8 +70,7 @@ fn serve(load: Arc<Load>) -> String {
 
 #[test]
 fn served_model_records_do_not_depend_on_requests_in_flight() {
-    let root = std::env::temp_dir().join(format!("crossgym-remote-eval-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
+    let root = crate::common::created_scratch("remote-eval");
     let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];
     let registry = registry_for(&envs).unwrap();
     let load = Arc::new(Load::default());

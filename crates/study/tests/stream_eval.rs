@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use crossgym_env_core::{Env, Episode, Registry, Split, TaskId};
+use crossgym_env_core::{Env, Episode, Registry, Split};
 use crossgym_policy::Pretrained;
+use crossgym_study::Result;
 use crossgym_study::envs::registry_for;
-use crossgym_study::eval::{EpisodeSink, EpisodeSource, EvalJob, EvalOptions, evaluate};
+use crossgym_study::eval::{Attempt, EpisodeSink, EpisodeSource, EvalOptions, Jobs, evaluate};
 use crossgym_study::plan::Plan;
 use crossgym_study::policy_source::{PolicySource, TokenLimits};
 use crossgym_study::records::Checkpoint;
@@ -16,45 +17,20 @@ use crossgym_study::small_base::build_small_base;
 pub struct Grouped(pub PolicySource);
 
 impl EpisodeSource for Grouped {
-    fn play(
-        &mut self,
-        env: &mut dyn Env,
-        task: TaskId,
-        sample: u32,
-        max_turns: usize,
-        temperature: f64,
-    ) -> crossgym_study::Result<(Episode, usize)> {
-        self.0.play(env, task, sample, max_turns, temperature)
+    fn play(&mut self, env: &mut dyn Env, attempt: Attempt) -> Result<(Episode, usize)> {
+        self.0.play(env, attempt)
     }
 
     fn play_group(
         &mut self,
         envs: &mut [Box<dyn Env>],
-        task: TaskId,
-        samples: &[u32],
-        max_turns: usize,
-        temperature: f64,
-    ) -> crossgym_study::Result<Vec<(Episode, usize)>> {
-        self.0
-            .play_group(envs, task, samples, max_turns, temperature)
+        attempts: &[Attempt],
+    ) -> Result<Vec<(Episode, usize)>> {
+        self.0.play_group(envs, attempts)
     }
 
-    fn play_jobs(
-        &mut self,
-        registry: &Registry,
-        jobs: &[EvalJob],
-        max_turns: usize,
-        temperature: f64,
-        done: &mut EpisodeSink<'_>,
-    ) -> crossgym_study::Result<()> {
-        crossgym_study::eval::play_jobs_in_groups(
-            self,
-            registry,
-            jobs,
-            max_turns,
-            temperature,
-            done,
-        )
+    fn play_jobs(&mut self, jobs: Jobs<'_>, done: &mut EpisodeSink<'_>) -> Result<()> {
+        crossgym_study::eval::play_jobs_in_groups(self, jobs, done)
     }
 }
 
@@ -83,8 +59,7 @@ pub fn run_eval(source: &mut dyn EpisodeSource, registry: &Registry, envs: &[Str
 
 #[test]
 fn streamed_and_grouped_evaluations_write_the_same_records() {
-    let root = std::env::temp_dir().join(format!("crossgym-stream-eval-{}", std::process::id()));
-    std::fs::remove_dir_all(&root).ok();
+    let root = crate::common::scratch("stream-eval");
     let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];
     let registry = registry_for(&envs).unwrap();
     let spec = crate::toy::tiny_base_spec(&envs, 2, 1);

@@ -3,6 +3,7 @@
 
 mod audit_cli;
 mod commands;
+mod common;
 mod config_ranges;
 mod crash;
 mod demos;

@@ -749,58 +749,35 @@ fn move_two_across(g: &mut Gen<'_>) -> Result<Mission, Reject> {
     Ok(instr.into())
 }
 
-fn synth(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    let params = LevelGenParams {
-        instr_kinds: &[InstrKind::Action],
-        locations: false,
-        unblocking: true,
-        implicit_unlock: false,
-        ..LevelGenParams::default()
+/// Levels that are `LevelGen` with some of its parameters changed, one function each:
+/// `name { field: value, … }` runs [`levelgen_mission`] with those fields and the defaults.
+macro_rules! levelgen_levels {
+    ($($name:ident { $($field:ident: $value:expr),* $(,)? })*) => {
+        $(
+            fn $name(g: &mut Gen<'_>) -> Result<Mission, Reject> {
+                let params = LevelGenParams {
+                    $($field: $value,)*
+                    ..LevelGenParams::default()
+                };
+                levelgen_mission(g, params).map(Mission::from)
+            }
+        )*
     };
-    levelgen_mission(g, params).map(Mission::from)
 }
 
-fn synth_loc(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    let params = LevelGenParams {
-        instr_kinds: &[InstrKind::Action],
-        locations: true,
-        unblocking: true,
-        implicit_unlock: false,
-        ..LevelGenParams::default()
-    };
-    levelgen_mission(g, params).map(Mission::from)
-}
-
-fn synth_seq(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    let params = LevelGenParams {
-        locations: true,
-        unblocking: true,
-        implicit_unlock: false,
-        ..LevelGenParams::default()
-    };
-    levelgen_mission(g, params).map(Mission::from)
-}
-
-fn mini_boss(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    let params = LevelGenParams {
-        num_dists: 7,
-        locked_room_prob: 0.25,
-        ..LevelGenParams::default()
-    };
-    levelgen_mission(g, params).map(Mission::from)
-}
-
-fn boss(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    levelgen_mission(g, LevelGenParams::default()).map(Mission::from)
-}
-
-fn boss_no_unlock(g: &mut Gen<'_>) -> Result<Mission, Reject> {
-    let params = LevelGenParams {
+levelgen_levels! {
+    synth { instr_kinds: &[InstrKind::Action], locations: false, unblocking: true, implicit_unlock: false }
+    synth_loc { instr_kinds: &[InstrKind::Action], locations: true, unblocking: true, implicit_unlock: false }
+    synth_seq { locations: true, unblocking: true, implicit_unlock: false }
+    mini_boss { num_dists: 7, locked_room_prob: 0.25 }
+    boss_no_unlock {
         locked_room_prob: 0.0,
         implicit_unlock: false,
         action_kinds: ALL_ACTIONS,
         instr_kinds: ALL_INSTRS,
-        ..LevelGenParams::default()
-    };
-    levelgen_mission(g, params).map(Mission::from)
+    }
+}
+
+fn boss(g: &mut Gen<'_>) -> Result<Mission, Reject> {
+    levelgen_mission(g, LevelGenParams::default()).map(Mission::from)
 }

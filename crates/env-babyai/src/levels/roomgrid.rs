@@ -345,9 +345,8 @@ impl<'r> Gen<'r> {
         Ok(())
     }
 
-    /// `RoomGrid.place_agent`: a random cell of room `(i, j)` (random room when `None`) whose
-    /// front cell is empty or a wall, with a random direction.
-    pub fn place_agent(&mut self, i: Option<i32>, j: Option<i32>) -> Result<Pos, Reject> {
+    /// Room `(i, j)`, each coordinate drawn at random (column first) when `None`.
+    fn room_or_random(&mut self, i: Option<i32>, j: Option<i32>) -> (i32, i32) {
         let i = match i {
             Some(i) => i,
             None => self.int(0, self.layout.num_cols),
@@ -356,6 +355,13 @@ impl<'r> Gen<'r> {
             Some(j) => j,
             None => self.int(0, self.layout.num_rows),
         };
+        (i, j)
+    }
+
+    /// `RoomGrid.place_agent`: a random cell of room `(i, j)` (random room when `None`) whose
+    /// front cell is empty or a wall, with a random direction.
+    pub fn place_agent(&mut self, i: Option<i32>, j: Option<i32>) -> Result<Pos, Reject> {
+        let (i, j) = self.room_or_random(i, j);
         let idx = self.room_index(i, j);
         let (top, size) = (self.rooms[idx].top, self.rooms[idx].size);
         for _ in 0..10_000 {
@@ -451,14 +457,7 @@ impl<'r> Gen<'r> {
             if all_unique && placed.contains(&(kind, color)) {
                 continue;
             }
-            let ri = match i {
-                Some(i) => i,
-                None => self.int(0, self.layout.num_cols),
-            };
-            let rj = match j {
-                Some(j) => j,
-                None => self.int(0, self.layout.num_rows),
-            };
+            let (ri, rj) = self.room_or_random(i, j);
             let (id, _) = self.add_object(ri, rj, Some(kind), Some(color))?;
             placed.push((kind, color));
             out.push((id, kind, color));

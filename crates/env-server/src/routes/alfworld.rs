@@ -14,9 +14,9 @@ use crossgym_env_alfworld::{Engine, Game, MAX_STEPS, NOTHING_HAPPENS, process_ob
 use crossgym_env_core::TaskId;
 use serde_json::{Value, json};
 
-use super::{body_fields, finish, query_fields};
+use super::{Ids, on_session, read_action, read_body, read_id};
 use crate::ServerConfig;
-use crate::app::{App, Shared, Stats, ok, reply};
+use crate::app::{Shared, Stats};
 use crate::registry::AlfWorldData;
 
 /// One client's ALFWorld session.
@@ -43,75 +43,62 @@ fn not_reset(id: i64) -> String {
     format!("The environment {id} has no game loaded: call /reset with a game first.")
 }
 
+const IDS: Ids = Ids::Id;
+
 /// The router and its session counters.
 pub fn router(data: Arc<AlfWorldData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Alf = App::new(
-        data,
-        config.max_sessions,
-        config.idle_timeout,
-        super::invalid_id,
-    );
-    let router = Router::new()
-        .route(
-            "/",
-            get(|| async { ok(json!("This is environment AlfWorld.")) }),
-        )
-        .route("/create", post(super::create_empty))
-        .route("/step", post(step))
-        .route("/reset", post(reset))
-        .route("/available_actions", get(available_actions))
-        .route("/observation", get(observation))
-        .route("/detail", get(detail))
-        .route("/close", post(super::close_id))
-        .with_state(Arc::clone(&app));
-    (router, app)
+    super::env_router(data, config, IDS, "This is environment AlfWorld.", |r| {
+        r.route("/create", post(super::create_empty))
+            .route("/step", post(step))
+            .route("/reset", post(reset))
+            .route("/available_actions", get(available_actions))
+            .route("/observation", get(observation))
+            .route("/detail", get(detail))
+    })
 }
 
 async fn step(State(app): State<Alf>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    let action = fields.string("action");
-    finish!(fields);
-    reply(
-        app.with(id, move |_, session| {
-            let episode = session.episode.as_mut().ok_or_else(|| not_reset(id))?;
-            if episode.done {
-                return Err(format!("The task with environment {id} has finished."));
-            }
-            let feedback = episode.engine.execute(&action);
-            episode.steps += 1;
-            let won = episode.engine.won();
-            episode.done = won || episode.steps >= MAX_STEPS;
-            episode.reward = if won { 1.0 } else { 0.0 };
-            episode.observation = feedback
-                .as_deref()
-                .map_or(NOTHING_HAPPENS, process_ob)
-                .to_owned();
-            episode.available = episode.engine.admissible().map(str::to_owned).collect();
-            Ok(json!({
-                "observation": episode.observation,
-                "reward": episode.reward,
-                "available_actions": episode.available,
-                "done": episode.done,
-            }))
-        })
-        .await,
-    )
+    let request = read_action(&body, IDS);
+    on_session(&app, request, move |_, session, id, action| {
+        let episode = session.episode.as_mut().ok_or_else(|| not_reset(id))?;
+        if episode.done {
+            return Err(format!("The task with environment {id} has finished."));
+        }
+        let feedback = episode.engine.execute(&action);
+        episode.steps += 1;
+        let won = episode.engine.won();
+        episode.done = won || episode.steps >= MAX_STEPS;
+        episode.reward = if won { 1.0 } else { 0.0 };
+        episode.observation = feedback
+            .as_deref()
+            .map_or(NOTHING_HAPPENS, process_ob)
+            .to_owned();
+        episode.available = episode.engine.admissible().map(str::to_owned).collect();
+        Ok(json!({
+            "observation": episode.observation,
+            "reward": episode.reward,
+            "available_actions": episode.available,
+            "done": episode.done,
+        }))
+    })
+    .await
 }
 
 async fn reset(State(app): State<Alf>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    let game = fields.int("game");
-    let world_type = fields.string("world_type");
-    finish!(fields);
-    if !["Text", "Embody", "Hybrid"].contains(&world_type.as_str()) {
+    let request = read_body(&body, |f| {
+        (f.int(IDS.field()), (f.int("game"), f.string("world_type")))
+    });
+    if let Ok((_, (_, world_type))) = &request
+        && !["Text", "Embody", "Hybrid"].contains(&world_type.as_str())
+    {
         return crate::app::app_error(
             "world_type must be one of \"Text\", \"Embody\" and \"Hybrid\"",
         );
     }
-    reply(
-        app.with(id, move |data, session| {
+    on_session(
+        &app,
+        request,
+        move |data, session, id, (game, world_type)| {
             let generator = &data.generator;
             let task = usize::try_from(game)
                 .ok()
@@ -155,26 +142,22 @@ async fn reset(State(app): State<Alf>, body: Bytes) -> Response {
                 done: false,
             });
             Ok(answer)
-        })
-        .await,
+        },
     )
+    .await
 }
 
 /// A `GET ?id=` route answering one value of a running (not finished) game.
 async fn read(app: Alf, query: Option<String>, pick: fn(&Episode) -> Value) -> Response {
-    let mut fields = query_fields!(query);
-    let id = fields.int("id");
-    finish!(fields);
-    reply(
-        app.with(id, move |_, session| {
-            let episode = session.episode.as_ref().ok_or_else(|| not_reset(id))?;
-            if episode.done {
-                return Err(format!("The task with environment {id} has finished."));
-            }
-            Ok(pick(episode))
-        })
-        .await,
-    )
+    let request = read_id(query, IDS);
+    on_session(&app, request, move |_, session, id, ()| {
+        let episode = session.episode.as_ref().ok_or_else(|| not_reset(id))?;
+        if episode.done {
+            return Err(format!("The task with environment {id} has finished."));
+        }
+        Ok(pick(episode))
+    })
+    .await
 }
 
 async fn available_actions(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {

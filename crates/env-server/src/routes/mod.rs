@@ -12,11 +12,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::get;
-use serde_json::json;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
 
-use crate::app::{Shared, Stats, ok, reply};
+use crate::ServerConfig;
+use crate::app::{App, Shared, Stats, UnknownText, ok, reply};
+use crate::body::{Fields, Invalid};
 
 /// `GET /crossgym/stats`: live sessions and eviction counters (not in the reference).
 pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
@@ -35,36 +38,32 @@ pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
         .with_state(stats)
 }
 
-/// Reads a body, or answers 422.
-macro_rules! body_fields {
-    ($bytes:expr) => {
-        match $crate::body::Fields::body(&$bytes) {
-            Ok(fields) => fields,
-            Err(invalid) => return axum::response::IntoResponse::into_response(invalid),
-        }
-    };
+/// How an env names its sessions in requests, and words "no such session".
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ids {
+    /// Sessions named by `id`: "The id {id} is not valid."
+    Id,
+    /// Sessions named by `env_idx`: "Env {id} not found".
+    EnvIdx,
 }
 
-/// Reads a query string, or answers 422.
-macro_rules! query_fields {
-    ($raw:expr) => {
-        match $crate::body::Fields::query($raw.as_deref()) {
-            Ok(fields) => fields,
-            Err(invalid) => return axum::response::IntoResponse::into_response(invalid),
+impl Ids {
+    /// The request field naming the session.
+    pub(crate) fn field(self) -> &'static str {
+        match self {
+            Ids::Id => "id",
+            Ids::EnvIdx => "env_idx",
         }
-    };
-}
+    }
 
-/// Ends field reading: answers 422 when any field was invalid.
-macro_rules! finish {
-    ($fields:expr) => {
-        if let Err(invalid) = $fields.finish() {
-            return axum::response::IntoResponse::into_response(invalid);
+    /// The "no such session" text for `id`.
+    pub(crate) fn unknown(self) -> UnknownText {
+        match self {
+            Ids::Id => invalid_id,
+            Ids::EnvIdx => env_not_found,
         }
-    };
+    }
 }
-
-pub(crate) use {body_fields, finish, query_fields};
 
 /// The "no such session" text of the envs whose sessions are named by `id`.
 pub(crate) fn invalid_id(id: i64) -> String {
@@ -74,6 +73,96 @@ pub(crate) fn invalid_id(id: i64) -> String {
 /// The "no such session" text of the envs whose sessions are named by `env_idx`.
 pub(crate) fn env_not_found(id: i64) -> String {
     format!("Env {id} not found")
+}
+
+/// One env's router and its session counters: `GET /` answers `greeting`, `POST /close` closes
+/// the session `ids` names, and `routes` adds the env's own routes.
+pub(crate) fn env_router<D, S>(
+    data: Arc<D>,
+    config: &ServerConfig,
+    ids: Ids,
+    greeting: &'static str,
+    routes: impl FnOnce(Router<Shared<D, S>>) -> Router<Shared<D, S>>,
+) -> (Router, Arc<dyn Stats>)
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+{
+    let app: Shared<D, S> = App::new(
+        data,
+        config.max_sessions,
+        config.idle_timeout,
+        ids.unknown(),
+    );
+    let close = move |State(app): State<Shared<D, S>>, body: Bytes| async move {
+        match read_body(&body, |fields| fields.int(ids.field())) {
+            Ok(id) => app.close(id),
+            Err(invalid) => invalid,
+        }
+    };
+    let router = routes(Router::new().route("/", get(move || async move { ok(json!(greeting)) })))
+        .route("/close", post(close))
+        .with_state(Arc::clone(&app));
+    (router, app)
+}
+
+/// Reads fields with `read`, or answers 422 when the fields or any value read are invalid.
+fn read_fields<T>(
+    fields: Result<Fields, Invalid>,
+    read: impl FnOnce(&mut Fields) -> T,
+) -> Result<T, Response> {
+    let mut fields = fields.map_err(IntoResponse::into_response)?;
+    let value = read(&mut fields);
+    fields.finish().map_err(IntoResponse::into_response)?;
+    Ok(value)
+}
+
+/// Reads a request body's fields with `read`, or answers 422.
+pub(crate) fn read_body<T>(
+    bytes: &[u8],
+    read: impl FnOnce(&mut Fields) -> T,
+) -> Result<T, Response> {
+    read_fields(Fields::body(bytes), read)
+}
+
+/// Reads a query string's fields with `read`, or answers 422.
+pub(crate) fn read_query<T>(
+    raw: Option<&str>,
+    read: impl FnOnce(&mut Fields) -> T,
+) -> Result<T, Response> {
+    read_fields(Fields::query(raw), read)
+}
+
+/// Reads a step request's body: the session id and `action`, or answers 422.
+pub(crate) fn read_action(body: &[u8], ids: Ids) -> Result<(i64, String), Response> {
+    read_body(body, |f| (f.int(ids.field()), f.string("action")))
+}
+
+/// Reads a query string naming only the session, or answers 422.
+pub(crate) fn read_id(raw: Option<String>, ids: Ids) -> Result<(i64, ()), Response> {
+    read_query(raw.as_deref(), |f| (f.int(ids.field()), ()))
+}
+
+/// Runs `f` on the session a request names (`(id, rest)`, as [`read_body`] or [`read_query`]
+/// read it) and answers its value or error text; a 422 passes through.
+pub(crate) async fn on_session<D, S, T, F>(
+    app: &Shared<D, S>,
+    request: Result<(i64, T), Response>,
+    f: F,
+) -> Response
+where
+    D: Send + Sync + 'static,
+    S: Default + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(&D, &mut S, i64, T) -> Result<Value, String> + Send + 'static,
+{
+    match request {
+        Ok((id, rest)) => reply(
+            app.with(id, move |data, session| f(data, session, id, rest))
+                .await,
+        ),
+        Err(invalid) => invalid,
+    }
 }
 
 /// `POST /create` that takes no body and starts an empty session: `{"id": id}`.
@@ -87,34 +176,4 @@ where
             .await
             .map(|(id, ())| json!({ "id": id })),
     )
-}
-
-/// `POST /close` of the envs whose sessions are named by `id`.
-pub(crate) async fn close_id<D, S>(State(app): State<Shared<D, S>>, body: Bytes) -> Response
-where
-    D: Send + Sync + 'static,
-    S: Default + Send + 'static,
-{
-    close_named(&app, &body, "id")
-}
-
-/// `POST /close` of the envs whose sessions are named by `env_idx`.
-pub(crate) async fn close_env_idx<D, S>(State(app): State<Shared<D, S>>, body: Bytes) -> Response
-where
-    D: Send + Sync + 'static,
-    S: Default + Send + 'static,
-{
-    close_named(&app, &body, "env_idx")
-}
-
-/// Closes the session the body's field `name` names.
-fn close_named<D, S>(app: &Shared<D, S>, body: &Bytes, name: &str) -> Response
-where
-    D: Send + Sync + 'static,
-    S: Default + Send + 'static,
-{
-    let mut fields = body_fields!(body);
-    let id = fields.int(name);
-    finish!(fields);
-    app.close(id)
 }

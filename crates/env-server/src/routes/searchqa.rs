@@ -14,9 +14,9 @@ use crossgym_env_core::TaskId;
 use crossgym_env_searchqa::{messages, respond};
 use serde_json::json;
 
-use super::{body_fields, finish, query_fields};
+use super::{Ids, on_session, read_action, read_body, read_id};
 use crate::ServerConfig;
-use crate::app::{App, Shared, Stats, ok, reply};
+use crate::app::{Shared, Stats, reply};
 use crate::registry::SearchQaData;
 
 /// One client's SearchQA session: the question it answers.
@@ -27,23 +27,16 @@ pub struct QaSession {
 
 type Qa = Shared<SearchQaData, QaSession>;
 
+const IDS: Ids = Ids::EnvIdx;
+
 /// The router and its session counters.
 pub fn router(data: Arc<SearchQaData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Qa = App::new(
-        data,
-        config.max_sessions,
-        config.idle_timeout,
-        super::env_not_found,
-    );
-    let router = Router::new()
-        .route("/", get(|| async { ok(json!("ok")) }))
-        .route("/create", post(create))
-        .route("/step", post(step))
-        .route("/observation", get(observation))
-        .route("/reset", post(reset))
-        .route("/close", post(super::close_env_idx))
-        .with_state(Arc::clone(&app));
-    (router, app)
+    super::env_router(data, config, IDS, "ok", |r| {
+        r.route("/create", post(create))
+            .route("/step", post(step))
+            .route("/observation", get(observation))
+            .route("/reset", post(reset))
+    })
 }
 
 fn task_of(data: &SearchQaData, item: i64) -> Result<TaskId, String> {
@@ -62,9 +55,10 @@ fn prompt(data: &SearchQaData, task: TaskId) -> Result<String, String> {
 }
 
 async fn create(State(app): State<Qa>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let item = fields.int("id");
-    finish!(fields);
+    let item = match read_body(&body, |f| f.int("id")) {
+        Ok(item) => item,
+        Err(invalid) => return invalid,
+    };
     reply(
         app.create(move |data, _, session| {
             session.task = Some(task_of(data, item)?);
@@ -76,59 +70,45 @@ async fn create(State(app): State<Qa>, body: Bytes) -> Response {
 }
 
 async fn step(State(app): State<Qa>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    let action = fields.string("action");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, session| {
-            let task = session
-                .task
-                .ok_or_else(|| format!("Env {id} not initialized"))?;
-            let question = data
-                .tasks
-                .get(task)
-                .ok_or_else(|| format!("Item id {} is out of range.", task.0))?;
-            let step = respond(&data.index, &question.golden_answers, &action)
-                .map_err(|e| e.to_string())?;
-            Ok(json!({
-                "observation": step.observation,
-                "reward": step.reward,
-                "done": step.done,
-                "info": null,
-            }))
-        })
-        .await,
-    )
+    let request = read_action(&body, IDS);
+    on_session(&app, request, move |data, session, id, action| {
+        let task = session
+            .task
+            .ok_or_else(|| format!("Env {id} not initialized"))?;
+        let question = data
+            .tasks
+            .get(task)
+            .ok_or_else(|| format!("Item id {} is out of range.", task.0))?;
+        let step =
+            respond(&data.index, &question.golden_answers, &action).map_err(|e| e.to_string())?;
+        Ok(json!({
+            "observation": step.observation,
+            "reward": step.reward,
+            "done": step.done,
+            "info": null,
+        }))
+    })
+    .await
 }
 
 async fn observation(State(app): State<Qa>, RawQuery(query): RawQuery) -> Response {
-    let mut fields = query_fields!(query);
-    let id = fields.int("env_idx");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, session| {
-            let task = session
-                .task
-                .ok_or_else(|| format!("Env {id} not initialized"))?;
-            prompt(data, task).map(|p| json!(p))
-        })
-        .await,
-    )
+    let request = read_id(query, IDS);
+    on_session(&app, request, move |data, session, id, ()| {
+        let task = session
+            .task
+            .ok_or_else(|| format!("Env {id} not initialized"))?;
+        prompt(data, task).map(|p| json!(p))
+    })
+    .await
 }
 
 async fn reset(State(app): State<Qa>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    let item = fields.opt_int("id");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, session| {
-            let item = item.ok_or_else(|| "reset needs an item id (`id`)".to_owned())?;
-            let task = task_of(data, item)?;
-            session.task = Some(task);
-            prompt(data, task).map(|p| json!(p))
-        })
-        .await,
-    )
+    let request = read_body(&body, |f| (f.int(IDS.field()), f.opt_int("id")));
+    on_session(&app, request, move |data, session, _, item| {
+        let item = item.ok_or_else(|| "reset needs an item id (`id`)".to_owned())?;
+        let task = task_of(data, item)?;
+        session.task = Some(task);
+        prompt(data, task).map(|p| json!(p))
+    })
+    .await
 }

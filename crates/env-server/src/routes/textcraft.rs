@@ -13,9 +13,9 @@ use crossgym_env_textcraft::commands;
 use crossgym_env_textcraft::{Crafting, NameId};
 use serde_json::{Value, json};
 
-use super::{body_fields, finish, query_fields};
+use super::{Ids, on_session, read_action, read_body, read_id};
 use crate::ServerConfig;
-use crate::app::{App, Shared, Stats, ok, reply};
+use crate::app::{Shared, Stats, reply};
 use crate::registry::TextCraftData;
 
 /// One client's TextCraft session.
@@ -36,29 +36,19 @@ struct Game {
 
 type Craft = Shared<TextCraftData, CraftSession>;
 
+const IDS: Ids = Ids::Id;
+
 /// The router and its session counters.
 pub fn router(data: Arc<TextCraftData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Craft = App::new(
-        data,
-        config.max_sessions,
-        config.idle_timeout,
-        super::invalid_id,
-    );
-    let router = Router::new()
-        .route(
-            "/",
-            get(|| async { ok(json!("This is environment TextCraft.")) }),
-        )
-        .route("/create", post(create))
-        .route("/step", post(step))
-        .route("/reset", post(reset))
-        .route("/observation", get(observation))
-        .route("/commands", get(commands_route))
-        .route("/goal", get(goal))
-        .route("/detail", get(detail))
-        .route("/close", post(super::close_id))
-        .with_state(Arc::clone(&app));
-    (router, app)
+    super::env_router(data, config, IDS, "This is environment TextCraft.", |r| {
+        r.route("/create", post(create))
+            .route("/step", post(step))
+            .route("/reset", post(reset))
+            .route("/observation", get(observation))
+            .route("/commands", get(commands_route))
+            .route("/goal", get(goal))
+            .route("/detail", get(detail))
+    })
 }
 
 /// Starts goal `data_idx` (modulo the number of goals) and returns its first observation.
@@ -98,10 +88,9 @@ fn start(
 }
 
 async fn create(State(app): State<Craft>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let _ = fields.opt_string("commands");
-    let _ = fields.opt_string("goal");
-    finish!(fields);
+    if let Err(invalid) = read_body(&body, |f| (f.opt_string("commands"), f.opt_string("goal"))) {
+        return invalid;
+    }
     reply(
         app.create(start)
             .await
@@ -112,41 +101,33 @@ async fn create(State(app): State<Craft>, body: Bytes) -> Response {
 }
 
 async fn step(State(app): State<Craft>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    let action = fields.string("action");
-    finish!(fields);
-    reply(
-        app.with(id, move |_, session| {
-            let game = session.game.as_mut().ok_or_else(|| super::invalid_id(id))?;
-            let outcome = game.crafting.act(&action);
-            game.observation = outcome.observation.clone();
-            game.reward = outcome.reward;
-            game.done = outcome.done;
-            Ok(json!({
-                "observation": outcome.observation,
-                "reward": outcome.reward,
-                "done": outcome.done,
-            }))
-        })
-        .await,
-    )
+    let request = read_action(&body, IDS);
+    on_session(&app, request, move |_, session, id, action| {
+        let game = session.game.as_mut().ok_or_else(|| super::invalid_id(id))?;
+        let outcome = game.crafting.act(&action);
+        game.observation = outcome.observation.clone();
+        game.reward = outcome.reward;
+        game.done = outcome.done;
+        Ok(json!({
+            "observation": outcome.observation,
+            "reward": outcome.reward,
+            "done": outcome.done,
+        }))
+    })
+    .await
 }
 
 async fn reset(State(app): State<Craft>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("id");
-    let data_idx = fields.opt_int("data_idx").unwrap_or(0);
-    finish!(fields);
-    reply(
-        app.with(id, move |data, session| {
-            let index = u64::try_from(data_idx)
-                .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
-            let observation = start(data, index, session)?;
-            Ok(json!({ "id": id, "observation": observation, "done": false, "reward": 0 }))
-        })
-        .await,
-    )
+    let request = read_body(&body, |f| {
+        (f.int(IDS.field()), f.opt_int("data_idx").unwrap_or(0))
+    });
+    on_session(&app, request, move |data, session, id, data_idx| {
+        let index = u64::try_from(data_idx)
+            .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
+        let observation = start(data, index, session)?;
+        Ok(json!({ "id": id, "observation": observation, "done": false, "reward": 0 }))
+    })
+    .await
 }
 
 /// A `GET ?id=` route answering one value of the session.
@@ -155,19 +136,15 @@ async fn read(
     query: Option<String>,
     pick: fn(&TextCraftData, &Game) -> Value,
 ) -> Response {
-    let mut fields = query_fields!(query);
-    let id = fields.int("id");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, session| {
-            session
-                .game
-                .as_ref()
-                .map(|game| pick(data, game))
-                .ok_or_else(|| super::invalid_id(id))
-        })
-        .await,
-    )
+    let request = read_id(query, IDS);
+    on_session(&app, request, move |data, session, id, ()| {
+        session
+            .game
+            .as_ref()
+            .map(|game| pick(data, game))
+            .ok_or_else(|| super::invalid_id(id))
+    })
+    .await
 }
 
 async fn observation(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response {

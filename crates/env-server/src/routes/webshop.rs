@@ -16,9 +16,9 @@ use axum::routing::{get, post};
 use crossgym_env_webshop::Session;
 use serde_json::{Value, json};
 
-use super::{body_fields, finish, query_fields};
+use super::{Ids, on_session, read_action, read_body, read_id};
 use crate::ServerConfig;
-use crate::app::{App, Shared, Stats, ok, reply};
+use crate::app::{Shared, Stats, ok, reply};
 use crate::registry::WebShopData;
 
 /// One client's WebShop session.
@@ -30,27 +30,20 @@ pub struct ShopSession {
 
 type Shop = Shared<WebShopData, ShopSession>;
 
+const IDS: Ids = Ids::EnvIdx;
+
 /// The router and its session counters.
 pub fn router(data: Arc<WebShopData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    let app: Shop = App::new(
-        data,
-        config.max_sessions,
-        config.idle_timeout,
-        super::env_not_found,
-    );
-    let router = Router::new()
-        .route("/", get(|| async { ok(json!("ok")) }))
-        .route("/list_envs", get(list_envs))
-        .route("/create", post(create))
-        .route("/step", post(step))
-        .route("/available_actions", get(available_actions))
-        .route("/instruction_text", get(instruction_text))
-        .route("/observation", get(observation))
-        .route("/state", get(state))
-        .route("/reset", post(reset))
-        .route("/close", post(super::close_env_idx))
-        .with_state(Arc::clone(&app));
-    (router, app)
+    super::env_router(data, config, IDS, "ok", |r| {
+        r.route("/list_envs", get(list_envs))
+            .route("/create", post(create))
+            .route("/step", post(step))
+            .route("/available_actions", get(available_actions))
+            .route("/instruction_text", get(instruction_text))
+            .route("/observation", get(observation))
+            .route("/state", get(state))
+            .route("/reset", post(reset))
+    })
 }
 
 fn start(data: &WebShopData, goal: usize, session: &mut ShopSession) -> Result<String, String> {
@@ -84,46 +77,36 @@ async fn create(State(app): State<Shop>) -> Response {
 }
 
 async fn step(State(app): State<Shop>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    let action = fields.string("action");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, shop| {
-            let session = shop
-                .session
-                .as_mut()
-                .ok_or_else(|| super::env_not_found(id))?;
-            let catalogue = &data.catalogue;
-            let outcome = session.step(&action, catalogue, catalogue.index());
-            Ok(json!({
-                "state": outcome.observation,
-                "reward": outcome.reward,
-                "done": outcome.done,
-                "info": null,
-            }))
-        })
-        .await,
-    )
+    let request = read_action(&body, IDS);
+    on_session(&app, request, move |data, shop, id, action| {
+        let session = shop
+            .session
+            .as_mut()
+            .ok_or_else(|| super::env_not_found(id))?;
+        let catalogue = &data.catalogue;
+        let outcome = session.step(&action, catalogue, catalogue.index());
+        Ok(json!({
+            "state": outcome.observation,
+            "reward": outcome.reward,
+            "done": outcome.done,
+            "info": null,
+        }))
+    })
+    .await
 }
 
 async fn reset(State(app): State<Shop>, body: Bytes) -> Response {
-    let mut fields = body_fields!(body);
-    let id = fields.int("env_idx");
-    let session_id = fields.opt_int("session_id");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, shop| {
-            let goal = match session_id {
-                None => shop.default_goal,
-                Some(goal) => usize::try_from(goal)
-                    .map_err(|_| format!("session_id must be non-negative, got {goal}"))?,
-            };
-            let observation = start(data, goal, shop)?;
-            Ok(json!([observation, null]))
-        })
-        .await,
-    )
+    let request = read_body(&body, |f| (f.int(IDS.field()), f.opt_int("session_id")));
+    on_session(&app, request, move |data, shop, _, session_id| {
+        let goal = match session_id {
+            None => shop.default_goal,
+            Some(goal) => usize::try_from(goal)
+                .map_err(|_| format!("session_id must be non-negative, got {goal}"))?,
+        };
+        let observation = start(data, goal, shop)?;
+        Ok(json!([observation, null]))
+    })
+    .await
 }
 
 /// A `GET ?env_idx=` route answering one value of the session.
@@ -132,18 +115,14 @@ async fn read(
     query: Option<String>,
     pick: fn(&WebShopData, &Session) -> Value,
 ) -> Response {
-    let mut fields = query_fields!(query);
-    let id = fields.int("env_idx");
-    finish!(fields);
-    reply(
-        app.with(id, move |data, shop| {
-            shop.session
-                .as_ref()
-                .map(|session| pick(data, session))
-                .ok_or_else(|| super::env_not_found(id))
-        })
-        .await,
-    )
+    let request = read_id(query, IDS);
+    on_session(&app, request, move |data, shop, id, ()| {
+        shop.session
+            .as_ref()
+            .map(|session| pick(data, session))
+            .ok_or_else(|| super::env_not_found(id))
+    })
+    .await
 }
 
 async fn available_actions(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
@@ -169,17 +148,13 @@ async fn observation(State(app): State<Shop>, RawQuery(query): RawQuery) -> Resp
 }
 
 async fn state(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    let mut fields = query_fields!(query);
-    let id = fields.int("env_idx");
-    finish!(fields);
-    reply(
-        app.with(id, |_, _| {
-            Err::<Value, String>(
-                "crossgym's WebShop renders pages as text only: /state (url, html) is not \
+    let request = read_id(query, IDS);
+    on_session(&app, request, |_, _, _, ()| {
+        Err(
+            "crossgym's WebShop renders pages as text only: /state (url, html) is not \
                  available; use /observation"
-                    .to_owned(),
-            )
-        })
-        .await,
-    )
+                .to_owned(),
+        )
+    })
+    .await
 }

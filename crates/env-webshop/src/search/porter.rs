@@ -45,40 +45,22 @@ impl Stemmer {
     /// The number of consonant sequences between 0 and j (inclusive): `[C](VC)^m[V]`.
     fn m(&self) -> usize {
         let end = self.j.wrapping_add(1); // number of characters in b[0..=j]
+        // The first index from `i` on whose letter is a consonant (`consonant`) or a vowel.
+        let seek = |from: usize, consonant: bool| (from..end).find(|&i| self.cons(i) == consonant);
         let mut n = 0;
-        let mut i = 0;
+        let Some(first_vowel) = seek(0, false) else {
+            return n;
+        };
+        let mut i = first_vowel + 1;
         loop {
-            if i >= end {
+            let Some(consonant) = seek(i, true) else {
                 return n;
-            }
-            if !self.cons(i) {
-                break;
-            }
-            i += 1;
-        }
-        i += 1;
-        loop {
-            loop {
-                if i >= end {
-                    return n;
-                }
-                if self.cons(i) {
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            };
             n += 1;
-            loop {
-                if i >= end {
-                    return n;
-                }
-                if !self.cons(i) {
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            let Some(vowel) = seek(consonant + 1, false) else {
+                return n;
+            };
+            i = vowel + 1;
         }
     }
 

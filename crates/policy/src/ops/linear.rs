@@ -1,8 +1,9 @@
 //! The linear map `x Wᵀ`, forward and backward.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{Shape, Tensor};
 
+use super::fused_op;
 use crate::Result;
 
 /// `x Wᵀ` for `x` `[N, in]` and `W` `[out, in]`: gemm reads `W` transposed in place, and the
@@ -14,18 +15,9 @@ pub(crate) fn linear(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 
 struct Linear;
 
-impl CustomOp2 for Linear {
-    fn name(&self) -> &'static str {
-        "fused-linear"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for Linear, "fused-linear",
+    fwd(self, s1 l1, s2 l2) {
         let (&[n, k], &[o, k2]) = (l1.dims(), l2.dims()) else {
             candle_core::bail!("fused-linear: x {:?}, w {:?}", l1.dims(), l2.dims());
         };
@@ -39,14 +31,7 @@ impl CustomOp2 for Linear {
         let out = s1.matmul(s2, (1, n, o, k), l1, &l2.transpose(0, 1)?)?;
         Ok((out, Shape::from((n, o))))
     }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    bwd(self, x, w, _res, grad) -> (Option<Tensor>, Option<Tensor>) {
         let grad = grad.contiguous()?;
         let dx = grad.matmul(w)?;
         let dw = grad.t()?.matmul(x)?;

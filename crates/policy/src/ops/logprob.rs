@@ -1,10 +1,10 @@
 //! Log-softmax + gather + entropy over the vocabulary, forward and backward.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{Real, per_float, slice};
+use super::{Real, fused_op, per_float, slice};
 use crate::Result;
 
 /// `[B, S, 2]`: for each of the first `S` positions of `logits` `[B, T, V]` (`S ≤ T`), the
@@ -142,18 +142,9 @@ pub(crate) fn logprob_entropy_grad<T: Real>(
     out[target] += g_lp;
 }
 
-impl CustomOp2 for LogProb {
-    fn name(&self) -> &'static str {
-        "fused-logprob-entropy"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for LogProb, "fused-logprob-entropy",
+    fwd(self, s1 l1, s2 l2) {
         let dims = logprob_dims(l1, l2)?;
         let targets = slice_u32(s2, l2)?;
         let out = per_float!(s1.dtype(), self.name(), |F| {
@@ -161,14 +152,7 @@ impl CustomOp2 for LogProb {
         });
         Ok((out, Shape::from((dims.0, dims.3, 2))))
     }
-
-    fn bwd(
-        &self,
-        logits: &Tensor,
-        targets: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    bwd(self, logits, targets, _res, grad) -> (Option<Tensor>, Option<Tensor>) {
         let dz = logits.apply_op3_no_bwd(targets, &grad.contiguous()?, &LogProbBwd)?;
         Ok((Some(dz), None))
     }
@@ -185,20 +169,9 @@ fn slice_u32<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [u32]
 /// The backward op: logits, targets and the output's gradient in, dL/dlogits out.
 struct LogProbBwd;
 
-impl CustomOp3 for LogProbBwd {
-    fn name(&self) -> &'static str {
-        "fused-logprob-entropy-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for LogProbBwd, "fused-logprob-entropy-bwd",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let dims = logprob_dims(l1, l2)?;
         let targets = slice_u32(s2, l2)?;
         let out = per_float!(s1.dtype(), self.name(), |F| {

@@ -140,12 +140,49 @@ macro_rules! per_float {
 }
 pub(crate) use per_float;
 
+/// A fused kernel's candle `CustomOp2` / `CustomOp3` impl, written once:
+///
+/// ```text
+/// fused_op! {
+///     CustomOp2 for Kernel, "fused-kernel",
+///     fwd(self, s1 l1, s2 l2) { /* storages s1, s2 and layouts l1, l2 -> (CpuStorage, Shape) */ }
+///     bwd(self, x, w, res, grad) -> (Option<Tensor>, Option<Tensor>) { /* the gradients */ }
+/// }
+/// ```
+///
+/// gives `name()`, `cpu_fwd` over the operands named in `fwd` (in order), and, when present,
+/// `bwd` over the inputs, the result and its gradient named in `bwd`.
+macro_rules! fused_op {
+    (
+        $op:ident for $kernel:ty, $name:literal,
+        fwd($fself:ident $(, $s:ident $l:ident)+) $fwd:block
+        $(bwd($bself:ident $(, $arg:ident)+) -> $grads:ty $bwd:block)?
+    ) => {
+        impl candle_core::$op for $kernel {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn cpu_fwd(
+                &$fself,
+                $($s: &candle_core::CpuStorage, $l: &candle_core::Layout),+
+            ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> $fwd
+
+            $(
+                fn bwd(&$bself, $($arg: &candle_core::Tensor),+) -> candle_core::Result<$grads>
+                    $bwd
+            )?
+        }
+    };
+}
+pub(crate) use fused_op;
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Tensor};
 
     use super::*;
-    use crate::test_util::{var, weighted};
+    use crate::test_util::{TensorValues, var, weighted};
 
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
@@ -169,15 +206,7 @@ mod tests {
                 let p = masked_softmax(&y, &mask, 0.5).unwrap();
                 let lp = logprob_entropy(&p.get(0).unwrap(), &targets).unwrap();
                 let grads = weighted(&lp, 24).backward().unwrap();
-                [x.as_tensor(), w.as_tensor()].map(|v| {
-                    grads
-                        .get(v)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap()
-                })
+                [x.as_tensor(), w.as_tensor()].map(|v| grads.get(v).unwrap().values::<f64>())
             })
         };
         assert_eq!(run(1), run(3));

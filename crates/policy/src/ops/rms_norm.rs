@@ -1,10 +1,10 @@
 //! RMSNorm, `x / sqrt(mean(x²) + eps) * w`, forward and backward.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{Real, per_float, rows_per_task, slice};
+use super::{Real, fused_op, per_float, rows_per_task, slice};
 use crate::Result;
 
 /// `x / sqrt(mean(x²) + eps) * w` over the last dimension; differentiable in `x` and `w`.
@@ -100,18 +100,9 @@ impl RmsNorm {
     }
 }
 
-impl CustomOp2 for RmsNorm {
-    fn name(&self) -> &'static str {
-        "fused-rms-norm"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for RmsNorm, "fused-rms-norm",
+    fwd(self, s1 l1, s2 l2) {
         let h = *l1.dims().last().unwrap_or(&0);
         if l2.dims() != [h] {
             candle_core::bail!("fused-rms-norm: weight {:?} for rows of {h}", l2.dims());
@@ -121,14 +112,7 @@ impl CustomOp2 for RmsNorm {
         });
         Ok((out, l1.shape().clone()))
     }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    bwd(self, x, w, _res, grad) -> (Option<Tensor>, Option<Tensor>) {
         let h = w.elem_count();
         let n = x.elem_count() / h.max(1);
         let both = x.apply_op3_no_bwd(w, &grad.contiguous()?, &RmsNormBwd { eps: self.eps })?;
@@ -142,20 +126,9 @@ struct RmsNormBwd {
     eps: f64,
 }
 
-impl CustomOp3 for RmsNormBwd {
-    fn name(&self) -> &'static str {
-        "fused-rms-norm-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for RmsNormBwd, "fused-rms-norm-bwd",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let h = l2.shape().elem_count();
         let n = l1.shape().elem_count() / h.max(1);
         let op = RmsNorm { eps: self.eps };

@@ -1,10 +1,10 @@
 //! Rotate-half RoPE, forward and backward (the inverse rotation).
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{Layout, Tensor};
 use rayon::prelude::*;
 
-use super::{Real, per_float, rows_per_task, slice};
+use super::{Real, fused_op, per_float, rows_per_task, slice};
 use crate::Result;
 
 /// Rotate-half RoPE of `x` `[B, H, T, D]` (any strides, the last dimension dense) with `cos`/`sin`
@@ -75,20 +75,9 @@ impl Rope {
     }
 }
 
-impl CustomOp3 for Rope {
-    fn name(&self) -> &'static str {
-        "fused-rope"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for Rope, "fused-rope",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let out = per_float!(s1.dtype(), self.name(), |F| {
             F::storage(self.run(
                 s1.as_slice()?,
@@ -99,15 +88,7 @@ impl CustomOp3 for Rope {
         });
         Ok((out, l1.shape().clone()))
     }
-
-    fn bwd(
-        &self,
-        _x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    bwd(self, _x, cos, sin, _res, grad) -> (Option<Tensor>, Option<Tensor>, Option<Tensor>) {
         let grad = if grad.stride().last() == Some(&1) {
             grad.clone()
         } else {

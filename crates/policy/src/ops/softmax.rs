@@ -1,10 +1,10 @@
 //! Scaled masked softmax, `softmax(scale · x + mask)`, forward and backward.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{Layout, Tensor};
 use rayon::prelude::*;
 
-use super::{Real, per_float, rows_per_task, slice};
+use super::{Real, fused_op, per_float, rows_per_task, slice};
 use crate::Result;
 
 /// `softmax(scale · x + mask)` over the last dimension of `x` `[B, H, T, S]`, with `mask`
@@ -88,31 +88,15 @@ impl MaskedSoftmax {
     }
 }
 
-impl CustomOp2 for MaskedSoftmax {
-    fn name(&self) -> &'static str {
-        "fused-masked-softmax"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for MaskedSoftmax, "fused-masked-softmax",
+    fwd(self, s1 l1, s2 l2) {
         let out = per_float!(s1.dtype(), self.name(), |F| {
             F::storage(self.fwd(slice(s1, l1, "softmax")?, l1, slice(s2, l2, "softmax")?)?)
         });
         Ok((out, l1.shape().clone()))
     }
-
-    fn bwd(
-        &self,
-        _x: &Tensor,
-        _mask: &Tensor,
-        res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    bwd(self, _x, _mask, res, grad) -> (Option<Tensor>, Option<Tensor>) {
         let dx = res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxBwd { scale: self.scale })?;
         Ok((Some(dx), None))
     }
@@ -122,18 +106,9 @@ struct SoftmaxBwd {
     scale: f64,
 }
 
-impl CustomOp2 for SoftmaxBwd {
-    fn name(&self) -> &'static str {
-        "fused-masked-softmax-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for SoftmaxBwd, "fused-masked-softmax-bwd",
+    fwd(self, s1 l1, s2 l2) {
         let s = *l1.dims().last().unwrap_or(&1);
         let op = MaskedSoftmax { scale: self.scale };
         let out = per_float!(s1.dtype(), self.name(), |F| {

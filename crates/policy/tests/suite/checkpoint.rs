@@ -1,12 +1,12 @@
 //! Checkpoints (safetensors + config.json under HF names), the hub cache layout, random init,
 //! the BPE trainer and the chat template.
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use crossgym_policy::{
     CausalLm, ChatTemplate, Message, ModelConfig, Pretrained, Tokenizer, hub, parameter_shapes,
 };
 
-use crate::common::tiny;
+use crate::common::{all_logits, tiny};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("crossgym-policy-{name}-{}", std::process::id()));
@@ -16,14 +16,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 fn logits(model: &CausalLm) -> Vec<f32> {
-    let ids = Tensor::new(&[[1u32, 4, 9, 16, 25]], &Device::Cpu).unwrap();
-    model
-        .forward(&ids)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
+    all_logits(model, &[1, 4, 9, 16, 25])
 }
 
 fn trained_tokenizer() -> Tokenizer {

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 use candle_core::{DType, Device, Tensor};
 use crossgym_policy::{CausalLm, ModelConfig, PolicyError, Pretrained, fetch};
 
+pub use crate::test_values::TensorValues;
+
 /// The fixture directory (`CROSSGYM_FIXTURES` honoured).
 pub fn fixture_dir() -> PathBuf {
     crossgym_env_core::conformance::fixture_dir(
@@ -25,13 +27,12 @@ pub fn reference() -> serde_json::Value {
 /// The cache for downloaded models: `$CROSSGYM_CACHE`, else the workspace's
 /// `target/crossgym-cache`.
 pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
+    fetch::cache_dir_or_else(|| {
+        PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../target/crossgym-cache"
-        )),
-    }
+        ))
+    })
 }
 
 /// The SmolLM2 model loaded from its GGUF (f32), fetched into the cache when absent; `None`
@@ -66,7 +67,7 @@ pub fn smollm2() -> Option<&'static Pretrained> {
 /// A tiny random Llama (tied) or Qwen2 (biases, untied) model.
 pub fn tiny(qwen2: bool, dtype: DType, seed: u64) -> CausalLm {
     let config = if qwen2 {
-        ModelConfig::tiny_qwen2(300, 16, 2, 4, 2)
+        ModelConfig::tiny_llama(300, 16, 2, 4, 2).qwen2()
     } else {
         ModelConfig::tiny_llama(300, 16, 2, 4, 2)
     };
@@ -109,13 +110,22 @@ pub fn amx_or_skip(what: &str) -> bool {
     false
 }
 
-/// Last-position logits of `ids` by a full forward pass without cache.
-pub fn full_last_logits(model: &crossgym_policy::CausalLm, ids: &[u32]) -> Vec<f32> {
-    let input = Tensor::new(ids, &Device::Cpu)
+/// `ids` as a batch of one sequence on the CPU.
+pub fn batch_of_one(ids: &[u32]) -> Tensor {
+    Tensor::new(ids, &Device::Cpu)
         .unwrap()
         .unsqueeze(0)
-        .unwrap();
-    let logits = model.inference().forward(&input).unwrap();
+        .unwrap()
+}
+
+/// The logits of every position of `ids` (the training forward pass), flattened.
+pub fn all_logits(model: &CausalLm, ids: &[u32]) -> Vec<f32> {
+    model.forward(&batch_of_one(ids)).unwrap().values::<f32>()
+}
+
+/// Last-position logits of `ids` by a full forward pass without cache.
+pub fn full_last_logits(model: &crossgym_policy::CausalLm, ids: &[u32]) -> Vec<f32> {
+    let logits = model.inference().forward(&batch_of_one(ids)).unwrap();
     logits
         .get(0)
         .unwrap()

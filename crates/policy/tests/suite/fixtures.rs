@@ -5,10 +5,12 @@
 use candle_core::{DType, Device, Tensor};
 use crossgym_env_core::conformance::{Mismatch, Report};
 use crossgym_policy::matmul::MatmulBackend;
-use crossgym_policy::{ChatTemplate, Message, Role, Tokenizer, greedy, next_token_logprobs};
+use crossgym_policy::{
+    ChatTemplate, Decoder, Message, Pretrained, Role, Tokenizer, greedy, next_token_logprobs,
+};
 use serde_json::Value;
 
-use crate::common::{amx_or_skip, f64s, fixture_dir, reference, smollm2, u32s};
+use crate::common::{TensorValues, amx_or_skip, f64s, fixture_dir, reference, smollm2, u32s};
 
 fn messages(v: &Value) -> Vec<Message> {
     v.as_array()
@@ -24,21 +26,6 @@ fn messages(v: &Value) -> Vec<Message> {
             Message::new(role, m["content"].as_str().expect("content"))
         })
         .collect()
-}
-
-fn mismatch(
-    episode: String,
-    field: &str,
-    expected: impl std::fmt::Debug,
-    actual: impl std::fmt::Debug,
-) -> Mismatch {
-    Mismatch {
-        episode,
-        step: None,
-        field: field.into(),
-        expected: format!("{expected:?}"),
-        actual: format!("{actual:?}"),
-    }
 }
 
 /// Checks one tokenizer against every id list of the reference.
@@ -80,12 +67,7 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
         };
         report.record(result);
     }
-    for (i, case) in r["greedy_generation"]["cases"]
-        .as_array()
-        .expect("greedy")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in greedy_cases(&r) {
         let name = format!("greedy case {i} prompt");
         let text = template.render(&messages(&case["messages"]), true);
         let ids = tokenizer.encode(&text).expect("encode");
@@ -126,6 +108,51 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
             });
         }
     }
+}
+
+fn mismatch(
+    episode: String,
+    field: &str,
+    expected: impl std::fmt::Debug,
+    actual: impl std::fmt::Debug,
+) -> Mismatch {
+    Mismatch::new(
+        episode,
+        None,
+        field,
+        format!("{expected:?}"),
+        format!("{actual:?}"),
+    )
+}
+
+/// The reference's greedy-generation cases, numbered.
+fn greedy_cases(r: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    r["greedy_generation"]["cases"]
+        .as_array()
+        .expect("greedy")
+        .iter()
+        .enumerate()
+}
+
+/// SmolLM2's decoder with the given matrix products.
+fn decoder(model: &Pretrained, backend: MatmulBackend) -> Decoder {
+    model.model.inference().with_matmul_backend(backend)
+}
+
+/// The decoder's logits of `input`, as f64.
+fn forward_f64(decoder: &Decoder, input: &Tensor) -> Tensor {
+    decoder
+        .forward(input)
+        .expect("forward")
+        .to_dtype(DType::F64)
+        .unwrap()
+}
+
+/// `row − log Σ exp(row)`, in f64.
+fn log_softmax(row: &[f64]) -> Vec<f64> {
+    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let log_z = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+    row.iter().map(|l| l - log_z).collect()
 }
 
 fn smollm2_template() -> ChatTemplate {
@@ -170,21 +197,9 @@ fn gguf_weights_match_the_reference_checksums() {
         };
         let shape: Vec<usize> = u32s(&w["shape"]).into_iter().map(|x| x as usize).collect();
         let t64 = t.to_dtype(DType::F64).expect("f64");
-        let sum = t64.sum_all().unwrap().to_scalar::<f64>().unwrap();
-        let sum_abs = t64
-            .abs()
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .to_scalar::<f64>()
-            .unwrap();
-        let sum_sq = t64
-            .sqr()
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .to_scalar::<f64>()
-            .unwrap();
+        let sum = t64.sum_all().unwrap().scalar::<f64>();
+        let sum_abs = t64.abs().unwrap().sum_all().unwrap().scalar::<f64>();
+        let sum_sq = t64.sqr().unwrap().sum_all().unwrap().scalar::<f64>();
         // Row `i`'s first values (for a vector, its first element), as many as recorded.
         let row = |i: usize, n: usize| -> Vec<f64> {
             let flat = t64.flatten_all().unwrap();
@@ -226,17 +241,9 @@ fn gguf_weights_match_the_reference_checksums() {
 fn greedy_continuations_match_the_reference_token_for_token() {
     let Some(model) = smollm2() else { return };
     let r = reference();
-    let decoder = model
-        .model
-        .inference()
-        .with_matmul_backend(MatmulBackend::F32);
+    let decoder = decoder(model, MatmulBackend::F32);
     let mut report = Report::new("smollm2_reference.json");
-    for (i, case) in r["greedy_generation"]["cases"]
-        .as_array()
-        .expect("greedy")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in greedy_cases(&r) {
         let prompt = u32s(&case["prompt_ids"]);
         let want = u32s(&case["generated_ids"]);
         let got = greedy(&decoder, &prompt, want.len()).expect("generate");
@@ -268,13 +275,7 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
             .unwrap()
             .unsqueeze(0)
             .unwrap();
-        let logits = model
-            .model
-            .inference()
-            .with_matmul_backend(MatmulBackend::F32)
-            .forward(&input)
-            .expect("forward");
-        let logits64 = logits.to_dtype(DType::F64).unwrap();
+        let logits64 = forward_f64(&decoder(model, MatmulBackend::F32), &input);
         // Top-5 at the last prompt position.
         let last = logits64
             .get(0)
@@ -283,10 +284,7 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
             .unwrap()
             .unsqueeze(0)
             .unwrap();
-        let row = last.flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let log_z = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
-        let lp: Vec<f64> = row.iter().map(|l| l - log_z).collect();
+        let lp = log_softmax(&last.values::<f64>());
         let mut order: Vec<usize> = (0..lp.len()).collect();
         order.sort_by(|a, b| lp[*b].total_cmp(&lp[*a]));
         let top5: Vec<u32> = order[..5].iter().map(|&i| i as u32).collect();
@@ -313,10 +311,7 @@ fn top5_and_teacher_forced_logprobs_within_1e3() {
         // Teacher-forced log-probs over the whole sequence.
         let tf = next_token_logprobs(&logits64, &input)
             .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f64>()
-            .unwrap();
+            .values::<f64>();
         let want = f64s(&case["token_logprobs"]);
         let err = tf
             .iter()
@@ -366,21 +361,13 @@ fn local_agent_reproduces_the_reference_replies_token_for_token() {
     let r = reference();
     let mut report = Report::new("smollm2_reference.json");
     let mut agent = LocalAgent::new(
-        &model
-            .model
-            .inference()
-            .with_matmul_backend(MatmulBackend::F32),
+        &decoder(model, MatmulBackend::F32),
         model.tokenizer.clone(),
         model.template.clone(),
         SamplingParams::greedy(),
     )
     .expect("agent");
-    for (i, case) in r["greedy_generation"]["cases"]
-        .as_array()
-        .expect("greedy")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in greedy_cases(&r) {
         let name = format!("greedy case {i} through LocalAgent");
         agent.start(1, &messages(&case["messages"])).expect("start");
         let reply = agent.reply(&[0], &[32]).expect("reply").remove(0);
@@ -428,17 +415,9 @@ fn bf16_matmuls_keep_greedy_prefixes_and_top5_logprobs_close() {
     }
     let Some(model) = smollm2() else { return };
     let r = reference();
-    let decoder = model
-        .model
-        .inference()
-        .with_matmul_backend(MatmulBackend::Bf16Amx);
+    let decoder = decoder(model, MatmulBackend::Bf16Amx);
     let mut report = Report::new("smollm2_reference.json");
-    for (i, case) in r["greedy_generation"]["cases"]
-        .as_array()
-        .expect("greedy")
-        .iter()
-        .enumerate()
-    {
+    for (i, case) in greedy_cases(&r) {
         let prompt = u32s(&case["prompt_ids"]);
         let want = u32s(&case["generated_ids"]);
         let n = want.len().min(16);
@@ -462,26 +441,20 @@ fn bf16_matmuls_keep_greedy_prefixes_and_top5_logprobs_close() {
             .unwrap()
             .unsqueeze(0)
             .unwrap();
-        let logits = decoder
-            .forward(&input)
-            .expect("forward")
-            .to_dtype(DType::F64)
-            .unwrap();
-        let row = logits
+        let row = forward_f64(&decoder, &input)
             .get(0)
             .unwrap()
             .get(n_prompt - 1)
             .unwrap()
             .to_vec1::<f64>()
             .unwrap();
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let log_z = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        let lp = log_softmax(&row);
         let want_ids = u32s(&case["next_token_top5"]["ids"]);
         let want_lp = f64s(&case["next_token_top5"]["logprobs"]);
         let err = want_ids
             .iter()
             .zip(&want_lp)
-            .map(|(&id, w)| (row[id as usize] - log_z - w).abs())
+            .map(|(&id, w)| (lp[id as usize] - w).abs())
             .fold(0.0, f64::max);
         worst = worst.max(err);
         report.record(if err <= 0.05 {

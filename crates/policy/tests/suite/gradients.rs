@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Tensor};
 use crossgym_policy::{next_token_logprobs, right_pad, token_logprobs_and_entropy};
 
-use crate::common::tiny;
+use crate::common::{TensorValues, tiny};
 
 fn batch() -> Tensor {
     // Two right-padded rows (the second padded with 0s after 4 tokens).
@@ -32,7 +32,7 @@ fn padding_does_not_change_the_real_positions() {
         .unwrap()
         .max_all()
         .unwrap();
-    assert!(d.to_scalar::<f32>().unwrap() < 1e-5);
+    assert!(d.scalar::<f32>() < 1e-5);
 }
 
 #[test]
@@ -54,13 +54,7 @@ fn every_parameter_receives_a_nonzero_gradient() {
             let g = grads
                 .get(var.as_tensor())
                 .unwrap_or_else(|| panic!("{name} (qwen2={qwen2}) has no gradient"));
-            let norm = g
-                .sqr()
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let norm = g.sqr().unwrap().sum_all().unwrap().scalar::<f32>();
             assert!(
                 norm > 0.0 && norm.is_finite(),
                 "{name} (qwen2={qwen2}): |grad|² = {norm}"
@@ -99,21 +93,16 @@ fn gradients_match_finite_differences_in_f64() {
             let n = g.len();
             // Three spread-out elements of every parameter.
             for k in [0, n / 2, n - 1] {
-                let original = var
-                    .as_tensor()
-                    .flatten_all()
-                    .unwrap()
-                    .to_vec1::<f64>()
-                    .unwrap();
+                let original = var.as_tensor().values::<f64>();
                 let mut values = original.clone();
                 values[k] = original[k] + eps;
                 var.set(&Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
-                let plus = loss(&model).to_scalar::<f64>().unwrap();
+                let plus = loss(&model).scalar::<f64>();
                 values[k] = original[k] - eps;
                 var.set(&Tensor::from_vec(values, var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
-                let minus = loss(&model).to_scalar::<f64>().unwrap();
+                let minus = loss(&model).scalar::<f64>();
                 var.set(&Tensor::from_vec(original, var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
                 let numeric = (plus - minus) / (2.0 * eps);

@@ -10,9 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use crossgym_policy::hub::{self, HubCache};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
+
+use crate::common::all_logits;
 
 /// The repo id of the tiny model the outer test writes into the cache.
 const TINY_REPO: &str = "crossgym-test/Qwen2-tiny-Instruct";
@@ -29,7 +31,7 @@ fn tiny_qwen2() -> Pretrained {
     ];
     let tokenizer = Tokenizer::train_bpe(texts.iter(), 300, &["<|im_start|>", "<|im_end|>"])
         .expect("train a BPE tokenizer");
-    let config = ModelConfig::tiny_qwen2(300, 16, 2, 4, 2);
+    let config = ModelConfig::tiny_llama(300, 16, 2, 4, 2).qwen2();
     Pretrained {
         model: CausalLm::random(&config, 3, DType::F32, &Device::Cpu).expect("random model"),
         tokenizer,
@@ -46,20 +48,6 @@ fn write_snapshot(cache: &Path, repo_id: &str, bundle: &Pretrained) -> PathBuf {
     let snapshot = repo.join("snapshots").join(commit);
     bundle.save(&snapshot).unwrap();
     snapshot
-}
-
-fn logits(model: &CausalLm, ids: &[u32]) -> Vec<f32> {
-    let ids = Tensor::new(ids, &Device::Cpu)
-        .unwrap()
-        .unsqueeze(0)
-        .unwrap();
-    model
-        .forward(&ids)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
 }
 
 #[test]
@@ -110,7 +98,7 @@ fn resolve_in_child() {
     let bundle = Pretrained::load_dir(&dir, DType::F32, &Device::Cpu).unwrap();
     assert_eq!(bundle.model.config().model_type, "qwen2");
     let ids = bundle.tokenizer.encode("Action: go north").unwrap();
-    let first = logits(&bundle.model, &ids);
+    let first = all_logits(&bundle.model, &ids);
     assert_eq!(first.len(), ids.len() * 300);
     assert!(first.iter().all(|x| x.is_finite()));
 
@@ -121,7 +109,7 @@ fn resolve_in_child() {
         .join("checkpoint");
     bundle.save(&checkpoint).unwrap();
     let reloaded = Pretrained::load_dir(&checkpoint, DType::F32, &Device::Cpu).unwrap();
-    assert_eq!(logits(&reloaded.model, &ids), first);
+    assert_eq!(all_logits(&reloaded.model, &ids), first);
 
     let err = cache.resolve(MISSING_REPO, None).unwrap_err().to_string();
     assert!(err.contains(MISSING_REPO), "{err}");

@@ -44,12 +44,15 @@ fn batched_generation_equals_one_row_at_a_time() {
         top_p: 0.9,
         seed: 11,
     };
-    let mut batched = Session::new(&model.inference(), 3).unwrap();
-    batched.append(&prompts).unwrap();
-    let mut samplers: Vec<Sampler> = (0..3).map(|r| Sampler::for_row(params, r)).collect();
-    let together = batched
-        .generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers)
-        .unwrap();
+    let generate_batch = || {
+        let mut batched = Session::new(&model.inference(), 3).unwrap();
+        batched.append(&prompts).unwrap();
+        let mut samplers: Vec<Sampler> = (0..3).map(|r| Sampler::for_row(params, r)).collect();
+        batched
+            .generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers)
+            .unwrap()
+    };
+    let together = generate_batch();
     for (r, prompt) in prompts.iter().enumerate() {
         let mut single = Session::new(&model.inference(), 1).unwrap();
         single.append(std::slice::from_ref(prompt)).unwrap();
@@ -63,13 +66,7 @@ fn batched_generation_equals_one_row_at_a_time() {
         }
     }
     // The same seed gives the same samples; another seed different ones.
-    let mut again = Session::new(&model.inference(), 3).unwrap();
-    again.append(&prompts).unwrap();
-    let mut samplers: Vec<Sampler> = (0..3).map(|r| Sampler::for_row(params, r)).collect();
-    let repeat = again
-        .generate(&[0, 1, 2], &[6, 4, 5], Some(60), &mut samplers)
-        .unwrap();
-    assert_eq!(repeat, together);
+    assert_eq!(generate_batch(), together);
 }
 
 #[test]

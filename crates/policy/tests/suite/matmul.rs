@@ -330,24 +330,18 @@ fn empty_inner_dimension_zeroes_or_keeps_c() {
     for backend in [MatmulBackend::F32, BF16] {
         let a = vec![0.0f32; 0];
         let mut c = vec![5.0f32; 6];
-        matmul_with(
-            backend,
-            MatRef::new(&a, 2, 0),
-            MatRef::new(&a, 0, 3),
-            &mut c,
-            3,
-            true,
-        );
-        assert_eq!(c, vec![5.0; 6]);
-        matmul_with(
-            backend,
-            MatRef::new(&a, 2, 0),
-            MatRef::new(&a, 0, 3),
-            &mut c,
-            3,
-            false,
-        );
-        assert_eq!(c, vec![0.0; 6]);
+        // Accumulating keeps C; overwriting zeroes it.
+        for (accumulate, want) in [(true, 5.0), (false, 0.0)] {
+            matmul_with(
+                backend,
+                MatRef::new(&a, 2, 0),
+                MatRef::new(&a, 0, 3),
+                &mut c,
+                3,
+                accumulate,
+            );
+            assert_eq!(c, vec![want; 6], "accumulate {accumulate}");
+        }
     }
 }
 

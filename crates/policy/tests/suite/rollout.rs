@@ -2,14 +2,14 @@
 
 use candle_core::{DType, Device, Tensor};
 use crossgym_env_core::{
-    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit,
+    Characteristics, Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit,
 };
 use crossgym_policy::{
     ChatTemplate, FinishReason, LocalAgent, Message, RolloutLimits, SamplingParams, Tokenizer,
     next_token_logprobs, rollout_group,
 };
 
-use crate::common::tiny;
+use crate::common::{TensorValues, tiny};
 
 /// A tiny env: the task is done when the reply contains the letter `e` (a random model hits
 /// that now and then); the observation names the turn.
@@ -30,13 +30,7 @@ impl LetterEnv {
                 parser: ParserFamily::ReactSingleLine,
                 max_turns_train: 4,
                 max_turns_eval: 4,
-                characteristics: Characteristics {
-                    dense_reward: false,
-                    strict_validation: false,
-                    action_list: ActionList::None,
-                    world_knowledge: false,
-                    structured_observation: false,
-                },
+                characteristics: Characteristics::NONE,
             },
             split: TaskSplit::seeded("letter", 4, 2, 2, 0).unwrap(),
             turn: None,
@@ -157,7 +151,7 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
             .unsqueeze(0)
             .unwrap();
         let lp = next_token_logprobs(&model.forward(&ids).unwrap(), &ids).unwrap();
-        let lp = lp.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let lp = lp.values::<f32>();
         for i in 1..t.tokens.len() {
             if t.loss_mask[i] == 1 {
                 assert!(

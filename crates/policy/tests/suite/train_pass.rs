@@ -8,7 +8,7 @@ use crossgym_policy::{
     CausalLm, PolicyError, Recompute, TokenTerms, right_pad, token_logprobs_and_entropy,
 };
 
-use crate::common::tiny;
+use crate::common::{TensorValues, tiny};
 
 fn batch() -> (Tensor, Tensor, Tensor) {
     let rows = [vec![3, 17, 42, 8, 260, 1, 9], vec![5, 299, 33, 2]];
@@ -61,7 +61,7 @@ fn reference(
             (n, g)
         })
         .collect();
-    (value.to_scalar::<f32>().unwrap(), named)
+    (value.scalar::<f32>(), named)
 }
 
 fn max_rel_diff(a: &Tensor, b: &Tensor) -> f32 {
@@ -70,8 +70,7 @@ fn max_rel_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
         .max_all()
         .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
+        .scalar::<f32>()
         .max(1e-6);
     (a - b)
         .unwrap()
@@ -79,8 +78,7 @@ fn max_rel_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
         .max_all()
         .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
+        .scalar::<f32>()
         / scale
 }
 
@@ -96,7 +94,7 @@ fn gradients_equal_one_backward_over_the_whole_graph() {
                 let out = model
                     .loss_and_gradients(&ids, &targets, temp, recompute, |t| loss(t, &mask))
                     .unwrap();
-                let got = out.loss.to_scalar::<f32>().unwrap();
+                let got = out.loss.scalar::<f32>();
                 assert!(
                     (got - want).abs() <= 1e-5 * want.abs().max(1.0),
                     "{got} vs {want}"
@@ -164,12 +162,7 @@ fn f64_models_take_the_whole_graph_path_with_the_same_result() {
     let logits = model.forward(&ids).unwrap();
     let (logp, entropy) = token_logprobs_and_entropy(&logits, &targets).unwrap();
     let want = loss(&TokenTerms { logp, entropy }, &mask).unwrap();
-    let d = (out.loss - want)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap();
+    let d = (out.loss - want).unwrap().abs().unwrap().scalar::<f64>();
     assert!(d < 1e-12);
 }
 

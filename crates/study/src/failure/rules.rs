@@ -145,23 +145,22 @@ impl RuleClassifier {
                 "no turn was taken".into(),
             );
         }
-        if half(s.unparsed) {
-            return verdict(
+        let half_the_turns = [
+            (
+                s.unparsed,
                 FailureMode::InstructionMisinterpretation,
-                format!(
-                    "{} of {} replies had no parsable action",
-                    s.unparsed, s.turns
-                ),
-            );
-        }
-        if half(s.rejected) {
-            return verdict(
+                "replies had no parsable action",
+            ),
+            (
+                s.rejected,
                 FailureMode::ActionExecutionFailure,
-                format!(
-                    "{} of {} actions were rejected by the env",
-                    s.rejected, s.turns
-                ),
-            );
+                "actions were rejected by the env",
+            ),
+        ];
+        for (count, mode, what) in half_the_turns {
+            if half(count) {
+                return verdict(mode, format!("{count} of {} {what}", s.turns));
+            }
         }
         if s.committed_without_query {
             return verdict(
@@ -258,50 +257,37 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_signal() {
         use FailureMode::*;
-        assert_eq!(mode(&ep(vec![])), TerminationProtocolFailure);
-        assert_eq!(
-            mode(&ep(vec![
-                (None, "err", true, 0.0, false),
-                (Some("look"), "ok", false, 0.0, true)
-            ])),
-            InstructionMisinterpretation
-        );
-        assert_eq!(
-            mode(&ep(vec![
-                (Some("fly"), "bad", true, 0.0, false),
-                (Some("look"), "ok", false, 0.0, true)
-            ])),
-            ActionExecutionFailure
-        );
-        assert_eq!(
-            mode(&ep(vec![(
-                Some("<answer>Paris</answer>"),
-                "Sorry",
-                false,
-                0.0,
-                true
-            )])),
-            GuessingOrFabrication
-        );
-        assert_eq!(
-            mode(&ep(vec![
+        // (turns: action, observation, invalid, reward, done; the mode they show)
+        #[rustfmt::skip]
+        let cases = vec![
+            (vec![], TerminationProtocolFailure),
+            (vec![(None, "err", true, 0.0, false), (Some("look"), "ok", false, 0.0, true)],
+             InstructionMisinterpretation),
+            (vec![(Some("fly"), "bad", true, 0.0, false), (Some("look"), "ok", false, 0.0, true)],
+             ActionExecutionFailure),
+            (vec![(Some("<answer>Paris</answer>"), "Sorry", false, 0.0, true)],
+             GuessingOrFabrication),
+            (vec![
                 (Some("<search>capital</search>"), "docs", false, 0.0, false),
                 (Some("<search>Capital</search>"), "docs", false, 0.0, false),
                 (Some("<answer>Rome</answer>"), "Sorry", false, 0.0, true),
-            ])),
-            ConfirmationBias
-        );
-        let loop_turns = (0..4)
-            .map(|_| (Some("turn left"), "same view", false, 0.0, false))
-            .collect();
-        assert_eq!(mode(&ep(loop_turns)), StateOrMemoryInconsistency);
-        assert_eq!(
-            mode(&ep(vec![
+            ], ConfirmationBias),
+            (vec![(Some("turn left"), "same view", false, 0.0, false); 4],
+             StateOrMemoryInconsistency),
+            (vec![
                 (Some("search[red shoes]"), "results", false, 0.0, false),
-                (Some("click[buy now]"), "done", false, 0.5, true)
-            ])),
-            ConstraintPrioritizationFailure
-        );
+                (Some("click[buy now]"), "done", false, 0.5, true),
+            ], ConstraintPrioritizationFailure),
+            (vec![(Some("go north"), "a", false, 0.0, false), (Some("go south"), "b", false, 0.0, false)],
+             TerminationProtocolFailure),
+            (vec![
+                (Some("go north"), "a", false, 0.0, false),
+                (Some("put 3 apples"), "Done.", false, 0.0, true),
+            ], LogicOrNumericalDeficit),
+        ];
+        for (i, (turns, want)) in cases.into_iter().enumerate() {
+            assert_eq!(mode(&ep(turns)), want, "case {i}");
+        }
         let mut with_detail = ep(vec![(Some("craft 1 stick"), "Crafted", false, 0.0, true)]);
         with_detail.turns[0]
             .step
@@ -309,20 +295,6 @@ mod tests {
             .details
             .insert("constraint_mismatch".into(), "count".into());
         assert_eq!(mode(&with_detail), ConstraintPrioritizationFailure);
-        assert_eq!(
-            mode(&ep(vec![
-                (Some("go north"), "a", false, 0.0, false),
-                (Some("go south"), "b", false, 0.0, false)
-            ])),
-            TerminationProtocolFailure
-        );
-        assert_eq!(
-            mode(&ep(vec![
-                (Some("go north"), "a", false, 0.0, false),
-                (Some("put 3 apples"), "Done.", false, 0.0, true)
-            ])),
-            LogicOrNumericalDeficit
-        );
     }
 
     #[test]

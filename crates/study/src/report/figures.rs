@@ -16,17 +16,6 @@ fn envs_measured(results: &StudyResults) -> Vec<&'static str> {
         .collect()
 }
 
-fn kind_of(env: &str, regime: Regime) -> RunKind {
-    if regime == Regime::Base {
-        RunKind::Base
-    } else {
-        RunKind::Difficulty {
-            env: env.to_owned(),
-            regime,
-        }
-    }
-}
-
 fn label(env: &str) -> String {
     env_index(env).map_or_else(|| env.to_owned(), |i| display_name(i).to_owned())
 }
@@ -48,7 +37,7 @@ pub fn figure2(results: &StudyResults) -> Vec<Chart> {
                         .iter()
                         .map(|env| {
                             results
-                                .final_of_kind(&kind_of(env, *regime), env)
+                                .final_of_kind(&RunKind::of_regime(env, *regime), env)
                                 .map(|b| f(&b.all))
                         })
                         .collect();

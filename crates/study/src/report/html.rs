@@ -78,10 +78,7 @@ fn transfer_heatmap(results: &StudyResults) -> String {
             .final_of_kind(kind, env)
             .map(|b| b.all.avg_at_k.value * 100.0)
     };
-    let u = |env: &str| RunKind::Difficulty {
-        env: env.to_owned(),
-        regime: Regime::U,
-    };
+    let u = |env: &str| RunKind::difficulty(env, Regime::U);
     let mut rows: Vec<(String, RunKind)> = vec![("base".to_owned(), RunKind::Base)];
     rows.extend(
         envs.iter()

@@ -4,14 +4,19 @@
 //! Text is rendered with the DejaVu Sans font embedded in the crate (`data/fonts`), through
 //! plotters' `ab_glyph` feature, so PNGs have labels on machines without any system font.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::{Result, StudyError};
+
+/// A chart with f64 axes.
+type Axes<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 static FONT: &[u8] = include_bytes!("../../data/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -112,6 +117,34 @@ impl Chart {
         }
     }
 
+    /// The chart area with the title, over `x` × `y`.
+    fn chart<'a, DB: DrawingBackend>(
+        &self,
+        root: &'a DrawingArea<DB, Shift>,
+        x: Range<f64>,
+        y: Range<f64>,
+    ) -> Result<Axes<'a, DB>> {
+        ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x, y)
+            .map_err(|e| self.error(e))
+    }
+
+    /// The series' legend, top right.
+    fn draw_legend<'a, DB: DrawingBackend + 'a>(&self, chart: &mut Axes<'a, DB>) -> Result<()> {
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| self.error(e))
+    }
+
     fn draw_lines<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -132,13 +165,7 @@ impl Chart {
             x1 = x0 + 1.0;
         }
         let pad = ((y1 - y0) * 0.1).max(1.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, (y0 - pad).max(0.0)..y1 + pad)
-            .map_err(|e| self.error(e))?;
+        let mut chart = self.chart(root, x0..x1, (y0 - pad).max(0.0)..y1 + pad)?;
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
@@ -162,14 +189,7 @@ impl Chart {
                 .draw_series(s.points.iter().map(|p| Circle::new(*p, 3, color.filled())))
                 .map_err(|e| self.error(e))?;
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| self.error(e))
+        self.draw_legend(&mut chart)
     }
 
     fn draw_bars<DB: DrawingBackend>(
@@ -185,13 +205,7 @@ impl Chart {
             .max(1e-9)
             * 1.15;
         let n = categories.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..n, 0.0..top)
-            .map_err(|e| self.error(e))?;
+        let mut chart = self.chart(root, 0.0..n, 0.0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -223,13 +237,6 @@ impl Chart {
             root.draw(&Text::new(label.clone(), (px, py + 6), style.clone()))
                 .map_err(|e| self.error(e))?;
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| self.error(e))
+        self.draw_legend(&mut chart)
     }
 }

@@ -24,17 +24,6 @@ fn ours_note(results: &StudyResults) -> String {
     )
 }
 
-fn regime_kind(env: &str, regime: Regime) -> RunKind {
-    if regime == Regime::Base {
-        RunKind::Base
-    } else {
-        RunKind::Difficulty {
-            env: env.to_owned(),
-            regime,
-        }
-    }
-}
-
 fn easy_hard_all(b: Option<&Breakdown>) -> String {
     let Some(b) = b else { return "–".to_owned() };
     let f = |s: Option<&Summary>| pct(s).map_or("–".to_owned(), |v| format!("{v:.1}"));
@@ -46,21 +35,27 @@ fn easy_hard_all(b: Option<&Breakdown>) -> String {
     )
 }
 
-/// Table 2: test avg@8 easy / hard / all per env and regime, ours beside `model`'s.
-pub fn table2(results: &StudyResults, model: Model) -> Table {
-    let mut header = vec!["model".to_owned()];
+/// A header of `first`, then "<env> ours" and "<env> paper" for every env.
+fn ours_and_paper_header(first: &str) -> Vec<String> {
+    let mut header = vec![first.to_owned()];
     for env in ENVS {
         header.push(format!("{} ours", env.display_name));
         header.push(format!("{} paper", env.display_name));
     }
+    header
+}
+
+/// Table 2: test avg@8 easy / hard / all per env and regime, ours beside `model`'s.
+pub fn table2(results: &StudyResults, model: Model) -> Table {
+    let header = ours_and_paper_header("model");
     let rows = model
         .table2()
         .iter()
         .map(|paper_row| {
             let mut row = vec![Cell::text(paper_row.regime.label())];
             for (i, env) in ENVS.iter().enumerate() {
-                let ours =
-                    results.final_of_kind(&regime_kind(env.name, paper_row.regime), env.name);
+                let ours = results
+                    .final_of_kind(&RunKind::of_regime(env.name, paper_row.regime), env.name);
                 let p = paper_row.cells[i];
                 row.push(Cell::Text(easy_hard_all(ours)));
                 row.push(Cell::Text(format!(
@@ -87,11 +82,7 @@ pub fn table2(results: &StudyResults, model: Model) -> Table {
 /// the envs our base run and the row's run were both evaluated on.
 pub fn table3(results: &StudyResults, model: Model) -> Table {
     let paper = model.table3();
-    let mut header = vec!["trained on".to_owned()];
-    for env in ENVS {
-        header.push(format!("{} ours", env.display_name));
-        header.push(format!("{} paper", env.display_name));
-    }
+    let mut header = ours_and_paper_header("trained on");
     for delta in ["ΔHeld-In", "ΔHeld-Out", "ΔOverall"] {
         header.push(format!("{delta} ours"));
         header.push(format!("{delta} paper"));
@@ -108,7 +99,7 @@ pub fn table3(results: &StudyResults, model: Model) -> Table {
     rows.push(base_row);
     for paper_row in &paper.rows {
         let train = ENVS[paper_row.trained_on];
-        let kind = regime_kind(train.name, Regime::U);
+        let kind = RunKind::of_regime(train.name, Regime::U);
         let ours: Vec<Option<f64>> = ENVS.iter().map(|e| score(&kind, e.name)).collect();
         let mut row = vec![Cell::text(train.display_name)];
         for (i, o) in ours.iter().enumerate() {
@@ -151,11 +142,7 @@ pub fn table3(results: &StudyResults, model: Model) -> Table {
 
 /// Table 6: two-stage training, all envs after stage 2, ours beside the paper's (7B).
 pub fn table6(results: &StudyResults) -> Table {
-    let mut header = vec!["upstream + downstream".to_owned()];
-    for env in ENVS {
-        header.push(format!("{} ours", env.display_name));
-        header.push(format!("{} paper", env.display_name));
-    }
+    let header = ours_and_paper_header("upstream + downstream");
     let rows = TABLE6_7B
         .iter()
         .map(|p| {
