@@ -97,7 +97,7 @@ where
     let close = move |State(app): State<Shared<D, S>>, body: Bytes| async move {
         match read_body(&body, |fields| fields.int(ids.field())) {
             Ok(id) => app.close(id),
-            Err(invalid) => invalid,
+            Err(invalid) => invalid.into_response(),
         }
     };
     let router = routes(Router::new().route("/", get(move || async move { ok(json!(greeting)) })))
@@ -106,40 +106,40 @@ where
     (router, app)
 }
 
-/// Reads fields with `read`, or answers 422 when the fields or any value read are invalid.
+/// Reads fields with `read`, or the 422 answer ([`Invalid`]) when the fields or any value read are invalid.
 fn read_fields<T>(
     fields: Result<Fields, Invalid>,
     read: impl FnOnce(&mut Fields) -> T,
-) -> Result<T, Response> {
-    let mut fields = fields.map_err(IntoResponse::into_response)?;
+) -> Result<T, Invalid> {
+    let mut fields = fields?;
     let value = read(&mut fields);
-    fields.finish().map_err(IntoResponse::into_response)?;
+    fields.finish()?;
     Ok(value)
 }
 
-/// Reads a request body's fields with `read`, or answers 422.
+/// Reads a request body's fields with `read`, or the 422 answer ([`Invalid`]).
 pub(crate) fn read_body<T>(
     bytes: &[u8],
     read: impl FnOnce(&mut Fields) -> T,
-) -> Result<T, Response> {
+) -> Result<T, Invalid> {
     read_fields(Fields::body(bytes), read)
 }
 
-/// Reads a query string's fields with `read`, or answers 422.
+/// Reads a query string's fields with `read`, or the 422 answer ([`Invalid`]).
 pub(crate) fn read_query<T>(
     raw: Option<&str>,
     read: impl FnOnce(&mut Fields) -> T,
-) -> Result<T, Response> {
+) -> Result<T, Invalid> {
     read_fields(Fields::query(raw), read)
 }
 
-/// Reads a step request's body: the session id and `action`, or answers 422.
-pub(crate) fn read_action(body: &[u8], ids: Ids) -> Result<(i64, String), Response> {
+/// Reads a step request's body: the session id and `action`, or the 422 answer ([`Invalid`]).
+pub(crate) fn read_action(body: &[u8], ids: Ids) -> Result<(i64, String), Invalid> {
     read_body(body, |f| (f.int(ids.field()), f.string("action")))
 }
 
-/// Reads a query string naming only the session, or answers 422.
-pub(crate) fn read_id(raw: Option<String>, ids: Ids) -> Result<(i64, ()), Response> {
+/// Reads a query string naming only the session, or the 422 answer ([`Invalid`]).
+pub(crate) fn read_id(raw: Option<String>, ids: Ids) -> Result<(i64, ()), Invalid> {
     read_query(raw.as_deref(), |f| (f.int(ids.field()), ()))
 }
 
@@ -147,7 +147,7 @@ pub(crate) fn read_id(raw: Option<String>, ids: Ids) -> Result<(i64, ()), Respon
 /// read it) and answers its value or error text; a 422 passes through.
 pub(crate) async fn on_session<D, S, T, F>(
     app: &Shared<D, S>,
-    request: Result<(i64, T), Response>,
+    request: Result<(i64, T), Invalid>,
     f: F,
 ) -> Response
 where
@@ -161,7 +161,7 @@ where
             app.with(id, move |data, session| f(data, session, id, rest))
                 .await,
         ),
-        Err(invalid) => invalid,
+        Err(invalid) => invalid.into_response(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossgym_env_core::TaskId;
 use crossgym_env_searchqa::{messages, respond};
@@ -57,7 +57,7 @@ fn prompt(data: &SearchQaData, task: TaskId) -> Result<String, String> {
 async fn create(State(app): State<Qa>, body: Bytes) -> Response {
     let item = match read_body(&body, |f| f.int("id")) {
         Ok(item) => item,
-        Err(invalid) => return invalid,
+        Err(invalid) => return invalid.into_response(),
     };
     reply(
         app.create(move |data, _, session| {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossgym_env_textcraft::commands;
 use crossgym_env_textcraft::{Crafting, NameId};
@@ -89,7 +89,7 @@ fn start(
 
 async fn create(State(app): State<Craft>, body: Bytes) -> Response {
     if let Err(invalid) = read_body(&body, |f| (f.opt_string("commands"), f.opt_string("goal"))) {
-        return invalid;
+        return invalid.into_response();
     }
     reply(
         app.create(start)
