@@ -424,12 +424,11 @@ pub fn findings_markdown(findings: &[Finding]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crossgym_env_core::{Split, TaskId};
-
     use super::*;
     use crate::metrics::Bootstrap;
+    use crate::metrics::tests::record;
     use crate::plan::Plan;
-    use crate::records::{Checkpoint, EpisodeRecord};
+    use crate::records::EpisodeRecord;
 
     fn estimate(lo: f64, hi: f64) -> Estimate {
         Estimate {
@@ -503,19 +502,8 @@ mod tests {
                     for sample in 0..2 {
                         records.push(EpisodeRecord {
                             run: run.id.clone(),
-                            checkpoint: Checkpoint::START,
                             env: env.clone(),
-                            task: TaskId(task),
-                            split: Split::Test,
-                            sample,
-                            reward,
-                            success: reward == 1.0,
-                            done: true,
-                            turns: 3,
-                            generated_tokens: 30,
-                            difficulty: None,
-                            failure: None,
-                            episode: None,
+                            ..record(task, sample, reward, 3, 30)
                         });
                     }
                 }

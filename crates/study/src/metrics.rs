@@ -265,7 +265,7 @@ pub(crate) fn percentile(values: &[f64], q: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::records::Checkpoint;
     use crossgym_env_core::{Split, TaskId};

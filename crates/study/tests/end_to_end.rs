@@ -275,6 +275,17 @@ fn headless(chromium: &Path, profile: &Path) -> Command {
     command
 }
 
+/// Runs a headless Chromium command and returns its standard output; fails the test on an error.
+fn run_chromium(mut command: Command) -> String {
+    let out = command.output().expect("chromium starts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `(width, height)` from a PNG's IHDR chunk.
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
