@@ -152,7 +152,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-    use crate::test_util::{max_diff, values};
+    use crate::test_util::{assert_matches_with_gradients, values};
 
     #[test]
     fn f32_linear_and_its_gradients_match_candle() {
@@ -162,22 +162,7 @@ mod tests {
             let g = Tensor::from_vec(values(rows * out, 3), (rows, out), &Device::Cpu).unwrap();
             let ours = linear(x.as_tensor(), w.as_tensor(), MatmulBackend::F32).unwrap();
             let theirs = x.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
-            assert!(max_diff(&ours, &theirs) < 1e-5);
-            let ga = (ours * &g).unwrap().sum_all().unwrap().backward().unwrap();
-            let gb = (theirs * &g)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            for v in [&x, &w] {
-                assert!(
-                    max_diff(
-                        ga.get(v.as_tensor()).unwrap(),
-                        gb.get(v.as_tensor()).unwrap()
-                    ) < 1e-5
-                );
-            }
+            assert_matches_with_gradients(ours, theirs, &g, &[&x, &w], 1e-5, 1e-5);
         }
     }
 

@@ -129,7 +129,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
-    use crate::test_util::max_diff;
+    use crate::test_util::assert_matches_with_gradients;
 
     #[test]
     fn matches_candle_ops_and_their_gradients() {
@@ -141,22 +141,7 @@ mod tests {
         let dy = Tensor::from_vec(vals(0.71), gate.shape(), &Device::Cpu).unwrap();
         let ours = swiglu(gate.as_tensor(), up.as_tensor()).unwrap();
         let theirs = (gate.as_tensor().silu().unwrap() * up.as_tensor()).unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let ga = (ours * &dy).unwrap().sum_all().unwrap().backward().unwrap();
-        let gb = (theirs * &dy)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&gate, &up] {
-            assert!(
-                max_diff(
-                    ga.get(v.as_tensor()).unwrap(),
-                    gb.get(v.as_tensor()).unwrap()
-                ) < 1e-4
-            );
-        }
+        assert_matches_with_gradients(ours, theirs, &dy, &[&gate, &up], 1e-5, 1e-4);
     }
 
     #[test]

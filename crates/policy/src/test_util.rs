@@ -34,6 +34,36 @@ pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
         .unwrap()
 }
 
+/// Asserts that an op's result `ours` matches the same computation `theirs` in candle's own ops
+/// within `value_tol`, and that the gradients of `Σ y ⊙ upstream` with respect to each of `vars`
+/// agree within `grad_tol`.
+pub(crate) fn assert_matches_with_gradients(
+    ours: Tensor,
+    theirs: Tensor,
+    upstream: &Tensor,
+    vars: &[&Var],
+    value_tol: f64,
+    grad_tol: f64,
+) {
+    assert!(max_diff(&ours, &theirs) < value_tol);
+    let backward = |y: Tensor| {
+        (y * upstream)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap()
+    };
+    let (ga, gb) = (backward(ours), backward(theirs));
+    for v in vars {
+        let d = max_diff(
+            ga.get(v.as_tensor()).unwrap(),
+            gb.get(v.as_tensor()).unwrap(),
+        );
+        assert!(d < grad_tol, "gradient differs by {d}");
+    }
+}
+
 /// Deterministic pseudo-random f64 values in [-1, 1) (a 64-bit LCG from `seed`).
 pub(crate) fn values_f64(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed
