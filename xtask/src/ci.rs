@@ -53,6 +53,9 @@ const IGNORED_CORRECTNESS: [&str; 5] = [
     "fuzz_100k",
 ];
 
+/// Seconds of AFL per fuzz target in CI: 20 targets, under 3 minutes with AFL's start-up.
+const FUZZ_SECONDS: &str = "5";
+
 /// Every step, in order, for a checkout at `root`.
 pub fn steps(root: &Path, options: CiOptions) -> Vec<Step> {
     let mut steps = vec![
@@ -120,6 +123,10 @@ pub fn steps(root: &Path, options: CiOptions) -> Vec<Step> {
         ]),
         env: Vec::new(),
     });
+    steps.push(cargo(
+        "cargo xtask fuzz --all (every fuzz target for a few seconds with cargo-afl)",
+        &["xtask", "fuzz", "--all", "--seconds", FUZZ_SECONDS],
+    ));
     steps.push(cargo(
         "hub models offline through hf-hub",
         &[
