@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::cuda::run;
+
 /// What one `cargo xtask fuzz` call does.
 pub struct FuzzOptions {
     /// The workspace root.
@@ -159,7 +161,7 @@ fn build(root: &Path, afl_dir: &Path, targets: &[String]) -> Result<(), String> 
     }
     command.env("CARGO_TARGET_DIR", afl_dir);
     println!("== cargo afl build ({} targets)", targets.len());
-    status(&mut command, "cargo afl build")
+    run(&mut command)
 }
 
 /// Fuzzes one target for `seconds` in `work` (seeds in `work/in`, AFL's output in `work/out`).
@@ -180,10 +182,7 @@ fn run_one(
     }
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let seeds_arg = seeds.display().to_string();
-    status(
-        &mut seeds_command(root, &["write", name, &seeds_arg]),
-        "writing seeds",
-    )?;
+    run(&mut seeds_command(root, &["write", name, &seeds_arg]))?;
     let binary = afl_dir.join("fuzz").join(name);
     println!("== afl-fuzz {name} for {seconds} s");
     let mut command = Command::new("cargo");
@@ -203,7 +202,7 @@ fn run_one(
         .env("AFL_SKIP_CPUFREQ", "1")
         .env("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1")
         .env("AFL_FORKSRV_INIT_TMOUT", TIMEOUT_MS);
-    status(&mut command, "afl-fuzz")?;
+    run(&mut command)?;
     let text = std::fs::read_to_string(out.join("default").join("fuzzer_stats"))
         .map_err(|e| format!("{name}: reading AFL's fuzzer_stats: {e}"))?;
     Ok(parse_stats(&text))
@@ -227,17 +226,6 @@ pub fn parse_stats(text: &str) -> Stats {
         }
     }
     stats
-}
-
-fn status(command: &mut Command, what: &str) -> Result<(), String> {
-    let status = command
-        .status()
-        .map_err(|e| format!("{what}: cannot start: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed ({status})"))
-    }
 }
 
 #[cfg(test)]
