@@ -255,7 +255,8 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
-fn run(command: &mut Command) -> Result<(), String> {
+/// Runs `command` (echoed on stderr); an error names it and its exit status.
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
     let shown = format!("{command:?}");
     eprintln!("xtask: {shown}");
     let status = command

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod ci;
 mod cuda;
+mod fuzz;
 
 /// Repository automation for crossgym.
 #[derive(Parser)]
@@ -75,6 +76,19 @@ enum Task {
         /// Parallel jobs of cargo and nvcc.
         #[arg(long, short, default_value_t = 2)]
         jobs: usize,
+    },
+    /// Fuzz a target of `crossgym-fuzz` (or `--all`) with cargo-afl for N seconds each; prints
+    /// executions, crashes and hangs from AFL's `fuzzer_stats`, and fails on a crash.
+    Fuzz {
+        /// The target (`cargo run -p crossgym-fuzz --bin seeds -- list` names them).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        target: Option<String>,
+        /// Every target in turn.
+        #[arg(long)]
+        all: bool,
+        /// Seconds of fuzzing per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
     /// Check a lent GPU in at most 8 minutes; prints one JSON object (see `crossgym gpu-check`).
     ///
@@ -154,6 +168,24 @@ fn main() -> ExitCode {
                     println!("{message}");
                     ExitCode::SUCCESS
                 }
+                Err(message) => {
+                    eprintln!("xtask: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Task::Fuzz {
+            target,
+            all: _,
+            seconds,
+        } => {
+            let options = fuzz::FuzzOptions {
+                root: workspace_root(),
+                targets: target.into_iter().collect(),
+                seconds,
+            };
+            return match fuzz::fuzz(&options) {
+                Ok(_) => ExitCode::SUCCESS,
                 Err(message) => {
                     eprintln!("xtask: {message}");
                     ExitCode::FAILURE

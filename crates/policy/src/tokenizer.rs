@@ -19,6 +19,22 @@ pub const IM_END: &str = "<|im_end|>";
 /// GPT-2's pre-tokenizer regex as Qwen2 extends it (contractions case-insensitive, single digits).
 const QWEN2_SPLIT_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+/// Parses a `tokenizer.json`. `tokenizers` 0.23 panics (`expect("Helper")`) on some malformed
+/// `decoder` objects instead of failing; that panic is caught here and becomes an error.
+fn parse_json(json: &str) -> std::result::Result<tokenizers::Tokenizer, String> {
+    match std::panic::catch_unwind(|| json.parse::<tokenizers::Tokenizer>()) {
+        Ok(parsed) => parsed.map_err(|e| e.to_string()),
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            Err(format!("malformed tokenizer JSON ({why})"))
+        }
+    }
+}
+
 /// A text tokenizer (the `tokenizers` crate) with the ChatML ids looked up once.
 ///
 /// [`Tokenizer::encode`] never adds BOS/EOS or template tokens, and recognises special tokens
@@ -40,14 +56,16 @@ impl Tokenizer {
     /// Reads a `tokenizer.json`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let inner = tokenizers::Tokenizer::from_file(path)
+        let json = std::fs::read_to_string(path)
             .map_err(|e| PolicyError::model(path, format!("tokenizer: {e}")))?;
+        let inner =
+            parse_json(&json).map_err(|e| PolicyError::model(path, format!("tokenizer: {e}")))?;
         Ok(Self { inner })
     }
 
     /// Parses the JSON text of a `tokenizer.json`.
     pub fn from_json(json: &str) -> Result<Self> {
-        let inner: tokenizers::Tokenizer = json.parse().map_err(PolicyError::tokenizer)?;
+        let inner = parse_json(json).map_err(PolicyError::tokenizer)?;
         Ok(Self { inner })
     }
 
@@ -228,5 +246,29 @@ impl Tokenizer {
     /// The wrapped `tokenizers` tokenizer.
     pub fn inner(&self) -> &tokenizers::Tokenizer {
         &self.inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `policy_tokenizer` fuzz target: a syntax error inside `decoder` made
+    /// `tokenizers` panic (`expect("Helper")`) instead of failing.
+    #[test]
+    fn a_malformed_decoder_is_an_error_not_a_panic() {
+        let json = r#"{"decoder": {"type": "ByteLevel", "add_prefix_space": tru}, "model": {}}"#;
+        let error = Tokenizer::from_json(json).expect_err("malformed");
+        assert!(
+            error.to_string().contains("malformed tokenizer JSON"),
+            "{error}"
+        );
+        let dir = std::env::temp_dir().join(format!("crossgym-tok-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokenizer.json");
+        std::fs::write(&path, json).unwrap();
+        let error = Tokenizer::from_file(&path).expect_err("malformed");
+        assert!(error.to_string().contains("tokenizer.json"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
