@@ -304,17 +304,9 @@ fn chromium_renders_the_html_report() {
     let dir = report_dir("chromium");
     let (_, out) = build_report(&dir);
     let page = format!("file://{}", out.join("report.html").display());
-    let dom = headless(&chromium, &dir.join("profile-dom"))
-        .arg("--dump-dom")
-        .arg(&page)
-        .output()
-        .expect("chromium starts");
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let mut dump = headless(&chromium, &dir.join("profile-dom"));
+    dump.arg("--dump-dom").arg(&page);
+    let dom = run_chromium(dump);
     let at = |needle: &str| {
         dom.find(needle)
             .unwrap_or_else(|| panic!("{needle} not in the rendered page"))
@@ -329,17 +321,12 @@ fn chromium_renders_the_html_report() {
     );
     let shot = std::env::temp_dir().join("crossgym-report.png");
     std::fs::remove_file(&shot).ok();
-    let status = headless(&chromium, &dir.join("profile-shot"))
+    let mut screenshot = headless(&chromium, &dir.join("profile-shot"));
+    screenshot
         .arg("--window-size=1400,1000")
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(&page)
-        .output()
-        .expect("chromium starts");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+        .arg(&page);
+    run_chromium(screenshot);
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(png_size(&png), (1400, 1000));
     assert!(png.len() > 20_000, "a blank page compresses to a few kB");
