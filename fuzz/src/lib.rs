@@ -10,7 +10,7 @@
 //! crates' own fixtures and writers, read in place) and on a few mutations of them, so
 //! `cargo test --workspace` on stable, without AFL, builds and checks every target; the AFL
 //! binaries (`src/bin/*.rs`, feature `afl`, built by `cargo afl build`) only call
-//! [`afl_main`]. `cargo xtask fuzz TARGET --seconds N` writes the seeds, builds and runs
+//! `afl_main`. `cargo xtask fuzz TARGET --seconds N` writes the seeds, builds and runs
 //! `afl-fuzz`, and prints executions and crashes from AFL's `fuzzer_stats`.
 //!
 //! # Example
