@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
 use crate::matmul::{MatRef, matmul_serial};
-use crate::ops::{Real, per_float, slice, unsupported};
+use crate::ops::{Real, fused_op, per_float, slice, unsupported};
 
 /// Query rows per task and tile. 64 rows × 64 keys × 4 bytes = 16 KiB per score tile, so a query
 /// block, a key block, a value block (each 64 × `D` = 16 KiB at `D` = 64) and the score tile
@@ -651,20 +651,9 @@ fn poisoned<E>(_: E) -> candle_core::Error {
     candle_core::Error::Msg("flash-attention: saved state poisoned by a panic".into())
 }
 
-impl CustomOp3 for FlashAttention {
-    fn name(&self) -> &'static str {
-        "flash-attention"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for FlashAttention, "flash-attention",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let dims = Dims::of(l1, l2, l3, 1)?;
         let name = self.name();
         let (out, lse) = per_float!(s1.dtype(), name, |F| {
@@ -684,15 +673,7 @@ impl CustomOp3 for FlashAttention {
         *self.lse.lock().map_err(poisoned)? = Some(lse);
         Ok((out, l1.shape().clone()))
     }
-
-    fn bwd(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    bwd(self, q, k, v, res, grad) -> (Option<Tensor>, Option<Tensor>, Option<Tensor>) {
         let saved = self.lse.lock().map_err(poisoned)?;
         let lse = saved.as_ref().ok_or_else(|| {
             candle_core::Error::Msg("flash-attention: backward before forward".into())
@@ -742,20 +723,9 @@ impl FlashBackward<'_> {
     }
 }
 
-impl CustomOp3 for FlashBackward<'_> {
-    fn name(&self) -> &'static str {
-        "flash-attention-bwd"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for FlashBackward<'_>, "flash-attention-bwd",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let dims = Dims::of(l1, l2, l2, 2)?;
         if l3.dims() != [2 * dims.b, dims.hq, dims.t, dims.d] {
             candle_core::bail!(

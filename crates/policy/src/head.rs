@@ -9,14 +9,14 @@
 //! through [`crate::matmul`]. CPU f32 only; elsewhere callers compute full logits.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
 use std::sync::OnceLock;
 
 use crate::matmul::{MatRef, MatmulBackend, PackedB, matmul_reusing, matmul_with, pack_for_reuse};
-use crate::ops::{check_target, logprob_entropy_grad, row_stats};
+use crate::ops::{check_target, fused_op, logprob_entropy_grad, row_stats};
 
 /// Rows whose logits are held at once (64 × 49,152 × 4 bytes = 12.6 MB for SmolLM2).
 pub(crate) const CHUNK_ROWS: usize = 64;
@@ -113,20 +113,9 @@ impl Head {
     }
 }
 
-impl CustomOp3 for Head {
-    fn name(&self) -> &'static str {
-        "fused-head-logprob"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp3 for Head, "fused-head-logprob",
+    fwd(self, s1 l1, s2 l2, s3 l3) {
         let (n, hd, v) = dims(l1, l2, l3)?;
         if s1.dtype() != DType::F32 || s2.dtype() != DType::F32 {
             candle_core::bail!("fused-head: f32 only, got {:?}", s1.dtype());
@@ -154,15 +143,7 @@ impl CustomOp3 for Head {
         }
         Ok((CpuStorage::F32(out), Shape::from((n, 2))))
     }
-
-    fn bwd(
-        &self,
-        hidden: &Tensor,
-        weight: &Tensor,
-        targets: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    bwd(self, hidden, weight, targets, _res, grad) -> (Option<Tensor>, Option<Tensor>, Option<Tensor>) {
         let grad = grad.contiguous()?;
         let (dh, dw) = self.gradients(hidden, weight, targets, &grad)?;
         Ok((Some(dh), Some(dw), None))

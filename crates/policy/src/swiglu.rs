@@ -1,10 +1,11 @@
 //! The MLP's gated activation `silu(gate) ⊙ up` as one parallel CPU kernel with its own backward
 //! (candle composes it from four single-threaded element-wise passes, each kept for backward).
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, DType, Layout, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
+use crate::ops::fused_op;
 
 /// Elements handed to one rayon task (fixed, so results do not depend on the thread count).
 const CHUNK: usize = 16_384;
@@ -78,30 +79,14 @@ fn operands<'a>(
     Ok((slice(s1, l1)?, slice(s2, l2)?))
 }
 
-impl CustomOp2 for SwiGlu {
-    fn name(&self) -> &'static str {
-        "swiglu"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
+fused_op! {
+    CustomOp2 for SwiGlu, "swiglu",
+    fwd(self, s1 l1, s2 l2) {
         let (gate, up) = operands(s1, l1, s2, l2)?;
         let out = swiglu_forward(gate, up);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
-
-    fn bwd(
-        &self,
-        gate: &Tensor,
-        up: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    bwd(self, gate, up, _res, grad) -> (Option<Tensor>, Option<Tensor>) {
         let grad = grad.contiguous()?;
         let (gs, gl) = gate.storage_and_layout();
         let (us, ul) = up.storage_and_layout();
