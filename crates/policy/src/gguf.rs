@@ -98,10 +98,26 @@ pub fn load_gguf(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Resul
     };
     config.validate().map_err(|e| bad(e.to_string()))?;
 
+    let file_len = file.metadata().map_err(|e| PolicyError::io(path, e))?.len();
     let mut tensors = HashMap::new();
     for (gguf_name, hf_name) in tensor_names(&config) {
-        if !content.tensor_infos.contains_key(&gguf_name) {
+        let Some(info) = content.tensor_infos.get(&gguf_name) else {
             return Err(bad(format!("missing tensor {gguf_name} ({hf_name})")));
+        };
+        // candle multiplies the dims unchecked (found by the policy_gguf fuzz target): reject
+        // shapes whose element count overflows or could not fit in the file (no GGUF type packs
+        // more than 16 elements into a byte).
+        let fits = info
+            .shape
+            .dims()
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+            .is_some_and(|n| n <= file_len.saturating_mul(16));
+        if !fits {
+            let dims = info.shape.dims();
+            return Err(bad(format!(
+                "tensor {gguf_name}: shape {dims:?} does not fit the file"
+            )));
         }
         let q = content
             .tensor(&mut file, &gguf_name, &Device::Cpu)
