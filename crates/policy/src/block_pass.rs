@@ -18,7 +18,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, Layout, Storage, Tensor};
 use rayon::prelude::*;
 
-use crate::flash::{AttentionShape, attention_backward, attention_forward};
+use crate::flash::{Dims, attention_backward, attention_forward};
 use crate::matmul::{MatRef, MatmulBackend, matmul_with};
 use crate::model::{Block, Linear};
 use crate::ops::{rms_norm_rows, rms_norm_rows_backward};
@@ -60,14 +60,14 @@ impl PassShape {
         self.batch * self.len
     }
 
-    fn attention(&self) -> AttentionShape {
-        AttentionShape {
-            batch: self.batch,
-            q_heads: self.q_heads,
-            kv_heads: self.kv_heads,
-            len: self.len,
-            head_dim: self.head_dim,
-        }
+    fn attention(&self) -> Dims {
+        Dims::self_attention(
+            self.batch,
+            self.q_heads,
+            self.kv_heads,
+            self.len,
+            self.head_dim,
+        )
     }
 }
 
@@ -376,8 +376,8 @@ fn add(a: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-/// `a += b`, elementwise.
-fn add_into(a: &mut [f32], b: &[f32]) {
+/// `a += b`, elementwise (also the rollout engine's residual add).
+pub(crate) fn add_into(a: &mut [f32], b: &[f32]) {
     a.par_chunks_mut(4096)
         .zip(b.par_chunks(4096))
         .for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(a, b)| *a += b));

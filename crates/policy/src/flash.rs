@@ -97,10 +97,10 @@ pub(crate) fn attention_forward(
     q: &[f32],
     k: &[f32],
     v: &[f32],
-    shape: AttentionShape,
+    dims: Dims,
     scale: f64,
 ) -> (Vec<f32>, Vec<f32>) {
-    forward(q, k, v, shape.dims(), scale, &FlashStats::default())
+    forward(q, k, v, dims, scale, &FlashStats::default())
 }
 
 /// The backward pass of [`attention_forward`] for the output gradient `g`: `(dq, dk, dv)`.
@@ -112,56 +112,18 @@ pub(crate) fn attention_backward(
     o: &[f32],
     g: &[f32],
     lse: &[f32],
-    shape: AttentionShape,
+    dims: Dims,
     scale: f64,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let mut all = backward(
-        q,
-        k,
-        v,
-        o,
-        g,
-        lse,
-        shape.dims(),
-        scale,
-        &FlashStats::default(),
-    );
+    let mut all = backward(q, k, v, o, g, lse, dims, scale, &FlashStats::default());
     let dv = all.split_off(q.len() + k.len());
     let dk = all.split_off(q.len());
     (all, dk, dv)
 }
 
-/// The sizes of a causal self-attention over plain buffers (see [`attention_forward`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AttentionShape {
-    /// Sequences.
-    pub(crate) batch: usize,
-    /// Query heads.
-    pub(crate) q_heads: usize,
-    /// Key/value heads (divides `q_heads`).
-    pub(crate) kv_heads: usize,
-    /// Positions per sequence.
-    pub(crate) len: usize,
-    /// Head dimension.
-    pub(crate) head_dim: usize,
-}
-
-impl AttentionShape {
-    fn dims(self) -> Dims {
-        Dims {
-            b: self.batch,
-            hq: self.q_heads,
-            hkv: self.kv_heads,
-            t: self.len,
-            s: self.len,
-            d: self.head_dim,
-        }
-    }
-}
-
 /// The shapes of one call.
 #[derive(Clone, Copy, Debug)]
-struct Dims {
+pub(crate) struct Dims {
     b: usize,
     hq: usize,
     hkv: usize,
@@ -171,6 +133,19 @@ struct Dims {
 }
 
 impl Dims {
+    /// Causal self-attention (`S = T`) of `b` sequences of `t` positions: `hq` query heads,
+    /// `hkv` key/value heads, head dimension `d`.
+    pub(crate) fn self_attention(b: usize, hq: usize, hkv: usize, t: usize, d: usize) -> Self {
+        Self {
+            b,
+            hq,
+            hkv,
+            t,
+            s: t,
+            d,
+        }
+    }
+
     /// Checks `q` `[B, Hq, T, D]` against `k`/`v` `[kv_batches, Hkv, S, D]`.
     fn of(q: &Layout, k: &Layout, v: &Layout, kv_batches: usize) -> candle_core::Result<Self> {
         let [b, hq, t, d] = *q.dims() else {

@@ -4,28 +4,13 @@ use rayon::prelude::*;
 
 use super::attend::{Heads, Span, attend};
 use super::{PackedModel, SeqCache};
+use crate::block_pass::add_into;
 use crate::matmul::{MatRef, PackedB, matmul_packed};
+use crate::ops::rms_norm_rows as rms_norm;
 use crate::{PolicyError, Result};
 
 /// Rows per rayon task of the row-wise kernels.
 const ROWS_PER_TASK: usize = 16;
-
-/// `x / sqrt(mean(x²) + eps) · w` of every row, as the training path's fused kernel computes it.
-fn rms_norm(x: &[f32], w: &[f32], eps: f64) -> Vec<f32> {
-    let h = w.len();
-    let mut out = vec![0f32; x.len()];
-    out.par_chunks_mut(ROWS_PER_TASK * h)
-        .zip(x.par_chunks(ROWS_PER_TASK * h))
-        .for_each(|(o, x)| {
-            for (o, x) in o.chunks_exact_mut(h).zip(x.chunks_exact(h)) {
-                let r = crate::ops::inv_rms(x, eps) as f32;
-                for ((o, &x), &w) in o.iter_mut().zip(x).zip(w) {
-                    *o = x * r * w;
-                }
-            }
-        });
-    out
-}
 
 /// `x · B` (+ `bias` per column) for `rows` rows of `x`.
 fn project(x: &[f32], rows: usize, b: &PackedB, bias: Option<&[f32]>) -> Vec<f32> {
@@ -40,13 +25,6 @@ fn project(x: &[f32], rows: usize, b: &PackedB, bias: Option<&[f32]>) -> Vec<f32
         }
     }
     y
-}
-
-/// `x += y`, elementwise.
-fn add_into(x: &mut [f32], y: &[f32]) {
-    x.par_chunks_mut(4096)
-        .zip(y.par_chunks(4096))
-        .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(x, y)| *x += y));
 }
 
 impl PackedModel {

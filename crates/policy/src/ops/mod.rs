@@ -22,7 +22,7 @@ use candle_core::{CpuStorage, DType, Layout, Tensor};
 
 pub(crate) use linear::linear;
 pub(crate) use logprob::{check_target, logprob_entropy, logprob_entropy_grad, row_stats};
-pub(crate) use rms_norm::{inv_rms, rms_norm, rms_norm_rows, rms_norm_rows_backward};
+pub(crate) use rms_norm::{rms_norm, rms_norm_rows, rms_norm_rows_backward};
 pub(crate) use rope::rope;
 pub(crate) use softmax::masked_softmax;
 
