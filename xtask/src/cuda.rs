@@ -192,6 +192,8 @@ fn install_toolkit(toolkit: &Path, cuda_root: &Path) -> Result<(), String> {
             "--quiet",
             "--no-deps",
             "--no-compile",
+            // The wheels land in `toolkit` once; a second copy in pip's cache only costs disk.
+            "--no-cache-dir",
         ])
         .args(["--only-binary=:all:", "--target"])
         .arg(&partial)
