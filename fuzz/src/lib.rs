@@ -130,6 +130,28 @@ mod tests {
         (target.run)(&[]);
     }
 
+    /// Replays every committed finding (`regressions/<target>/*`) on its target: each once
+    /// crashed or hung it, so a panic here is a regressed fix.
+    #[test]
+    fn regressions_replay_without_a_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+        let mut replayed = 0;
+        for folder in std::fs::read_dir(&root).expect("fuzz/regressions") {
+            let folder = folder.expect("an entry").path();
+            if !folder.is_dir() {
+                continue;
+            }
+            let name = folder.file_name().and_then(|n| n.to_str()).expect("a name");
+            let target = target(name).unwrap_or_else(|| panic!("no target for {name}"));
+            for file in std::fs::read_dir(&folder).expect("a folder") {
+                let input = std::fs::read(file.expect("an entry").path()).expect("readable");
+                (target.run)(&input);
+                replayed += 1;
+            }
+        }
+        assert!(replayed >= 10, "{replayed} regression inputs replayed");
+    }
+
     macro_rules! replay_tests {
         ($($name:ident)*) => {
             $(#[test]

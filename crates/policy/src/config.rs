@@ -85,6 +85,11 @@ fn default_rope_theta() -> f64 {
     10_000.0
 }
 
+/// The most decoder layers a config may declare (the largest published models have ~130).
+pub const MAX_LAYERS: usize = 1024;
+/// The longest context a config may declare (RoPE tables are built for all of it at load).
+pub const MAX_POSITIONS: usize = 1 << 20;
+
 impl ModelConfig {
     /// Reads and checks a `config.json`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
@@ -160,7 +165,10 @@ impl ModelConfig {
         self.model_type != "qwen2" && self.attention_bias == Some(true)
     }
 
-    /// Checks that the numbers fit together and the family is supported.
+    /// Checks that the numbers fit together, the family is supported, and the sizes that decide
+    /// allocations before any weight is read (layers, RoPE tables) are within
+    /// [`MAX_LAYERS`] and [`MAX_POSITIONS`], so a corrupt header is an error, not an
+    /// out-of-memory abort.
     pub fn validate(&self) -> Result<()> {
         let fail = |m: String| Err(PolicyError::Config(m));
         if self.model_type != "llama" && self.model_type != "qwen2" {
@@ -190,6 +198,18 @@ impl ModelConfig {
         }
         if self.rope_scaling.as_ref().is_some_and(|v| !v.is_null()) {
             return fail("rope_scaling is not supported".into());
+        }
+        if self.num_hidden_layers > MAX_LAYERS {
+            return fail(format!(
+                "num_hidden_layers {} exceeds {MAX_LAYERS}",
+                self.num_hidden_layers
+            ));
+        }
+        if !(1..=MAX_POSITIONS).contains(&self.max_position_embeddings) {
+            return fail(format!(
+                "max_position_embeddings {} is outside 1..={MAX_POSITIONS}",
+                self.max_position_embeddings
+            ));
         }
         Ok(())
     }

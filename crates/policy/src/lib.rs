@@ -95,7 +95,7 @@ mod train_pass;
 
 pub use agent::{AgentReply, ChatAgent, LocalAgent, TokenRecord};
 pub use chat::{ChatTemplate, Message, Role};
-pub use config::{ModelConfig, TokenIds};
+pub use config::{MAX_LAYERS, MAX_POSITIONS, ModelConfig, TokenIds};
 pub use engine::{PackedModel, SeqCache};
 pub use error::{PolicyError, Result};
 pub use gguf::{load_gguf, unpermute};

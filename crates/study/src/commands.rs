@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossgym_env_core::{Env, Split, TaskId};
-use crossgym_grpo::{
-    Demonstration, GrpoConfig, MetricsLog, SftConfig, SftTrainerBuilder, TrainerBuilder, Verbosity,
-    checkpoint,
-};
+use crossgym_grpo::{GrpoConfig, MetricsLog, SftConfig, TrainerBuilder, Verbosity, checkpoint};
 use crossgym_policy::{Pretrained, RequestPolicy};
 
 use crate::demos::Demonstrator;
@@ -22,6 +19,7 @@ use crate::policy_source::{PolicySource, TokenLimits};
 use crate::records::{Checkpoint, read_jsonl};
 use crate::runner::{StudyRunner, StudySettings, load_model, save_final};
 use crate::small_base::{SmallBaseSpec, build_small_base};
+use crate::warm_start::{conversations, demonstrations, supervised};
 use crate::{Result, StudyError};
 
 use crate::file_commands::emit;
@@ -319,33 +317,17 @@ pub fn sft(
 ) -> Result<()> {
     let registry = registry_for(envs)?;
     let bundle = load_model(model, device)?;
-    let mut demonstrator = Demonstrator::new(envs)?;
-    let mut conversations = Vec::new();
-    for env_name in envs {
-        let env = registry.make(env_name)?;
-        let train = env.tasks(Split::Train);
-        let offered = &train[..(demos * 2).min(train.len())];
-        for episode in demonstrator
-            .episodes(env_name, offered, progress)?
-            .into_iter()
-            .take(demos)
-        {
-            conversations.push(Demonstration::from_episode(env.as_ref(), None, &episode));
-        }
-    }
-    let mut trainer =
-        SftTrainerBuilder::new(&bundle.model, &bundle.tokenizer, &conversations, config)
-            .template(bundle.template.clone())
-            .metrics_file(out_dir.join("metrics.jsonl"))
-            .checkpoint_dir(checkpoint::root_in(out_dir))
-            .verbosity(verbosity(progress))
-            .build()?;
-    if let Some(checkpoints) = checkpoint::resumable_in(out_dir) {
-        trainer.resume(&checkpoints)?;
-    }
-    MetricsLog::truncate_to_step(out_dir.join("metrics.jsonl"), trainer.step())?;
-    let metrics = trainer.train()?;
-    drop(trainer);
+    let episodes = demonstrations(envs, demos, &registry, None, progress)?;
+    let conversations = conversations(&episodes, &registry, None)?;
+    let (_, last_loss) = supervised(
+        &bundle.model,
+        &bundle.tokenizer,
+        &bundle.template,
+        &conversations,
+        &config,
+        out_dir,
+        progress,
+    )?;
     let final_dir = out_dir.join("final");
     save_final(&bundle, &final_dir)?;
     emit(
@@ -353,8 +335,8 @@ pub fn sft(
         &format!(
             "{} demonstrations; {} steps, last loss {:.4}; model in {}\n",
             conversations.len(),
-            metrics.len(),
-            metrics.last().map_or(f64::NAN, |m| m.loss),
+            config.steps,
+            last_loss,
             final_dir.display()
         ),
     )

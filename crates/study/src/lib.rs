@@ -42,6 +42,7 @@
 //! ```
 
 pub mod audit;
+pub mod base_scores;
 pub mod cli;
 pub mod commands;
 pub mod demos;
@@ -64,6 +65,7 @@ pub mod paper;
 pub mod plan;
 pub mod policy_source;
 pub mod pool;
+pub mod pretrained_base;
 pub mod records;
 mod remote_eval;
 pub mod report;
@@ -72,5 +74,6 @@ pub mod results;
 pub mod runner;
 pub mod small_base;
 pub mod transfer;
+pub mod warm_start;
 
 pub use error::{Result, StudyError};

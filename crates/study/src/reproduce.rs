@@ -1,9 +1,10 @@
 //! The whole study in one call, at a preset scale: `smoke` (every code path on all five envs
-//! with a tiny model, minutes), `cpu` (the three axes with a small model built here, about two
-//! hours on a 2-core CPU), `paper-3b` / `paper-7b` (the paper's settings with Qwen2.5 from the
+//! with a tiny model built here, minutes), `cpu` (the three axes with SmolLM2-135M-Instruct,
+//! warm-started on oracle demonstrations, on a 2-core CPU), `paper-3b` / `paper-7b` (the paper's settings with Qwen2.5 from the
 //! hub, for CUDA machines).
 //!
-//! The output folder holds the study (see [`crate::runner`]), the cached base model (`base/`),
+//! The output folder holds the study (see [`crate::runner`]), the cached base model (`base/`;
+//! for `cpu` also `base/zero_shot.jsonl`, the pretrained model's scores before its warm start),
 //! `report.html`, and `summary.md`, which states which of the paper's findings the run
 //! reproduces, with the numbers and a per-phase time breakdown. Everything resumes: rerunning
 //! the same command skips the base build and finished runs and continues an interrupted one.
@@ -17,6 +18,7 @@ use crossgym_grpo::{GrpoConfig, RolloutConfig};
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
+use crate::base_scores::{BaseScores, base_scores, base_scores_markdown};
 use crate::device::DeviceChoice;
 use crate::envs::{STUDY_ENVS, registry_for};
 use crate::findings::{Verdict, findings, findings_markdown};
@@ -25,6 +27,7 @@ use crate::memory;
 use crate::metrics::Bootstrap;
 use crate::plan::{Plan, Run, RunKind};
 use crate::policy_source::TokenLimits;
+use crate::pretrained_base::{KnownModel, WarmStartRecord, WarmStartSpec, warm_start_pretrained};
 use crate::results::StudyResults;
 use crate::runner::{PhaseTiming, StudyRunner, StudySettings};
 use crate::small_base::{BuildRecord, SmallBaseSpec, build_small_base};
@@ -36,7 +39,8 @@ use crate::{Result, StudyError};
 pub enum Preset {
     /// Every code path on all five envs with a tiny model (≤ 10 minutes on 2 cores).
     Smoke,
-    /// The three axes with a small model built here (about 2 hours on 2 cores).
+    /// The three axes with SmolLM2-135M-Instruct, warm-started on oracle demonstrations of
+    /// train tasks (2-core CPU).
     Cpu,
     /// The paper's settings with Qwen2.5-3B-Instruct (CUDA GPUs).
     #[value(name = "paper-3b")]
@@ -66,8 +70,8 @@ impl Preset {
         }
     }
 
-    /// The small base model a CPU preset builds (`None` for the paper presets).
-    pub fn base_spec(self) -> Option<SmallBaseSpec> {
+    /// Where the preset's base model comes from.
+    pub fn base(self) -> BaseSource {
         let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
         match self {
             Preset::Smoke => {
@@ -79,27 +83,12 @@ impl Preset {
                 spec.kv_heads = 1;
                 spec.sft.batch_size = 5;
                 spec.sft.micro_batch_size = 5;
-                Some(spec)
+                BaseSource::Built(spec)
             }
-            Preset::Cpu => {
-                // 200 demonstrations per env, seen about three times each. Measured here (base
-                // avg@4 over the 10 env splits): 32 demos, 0.6 M params, 80 or 400 steps: 0 on 9
-                // of 10 (400 steps recited the demos); this spec: 0 on all test splits, 7.5% on
-                // BabyAI train; this spec with `observation_loss`: 0 on all 10. Greedy replies
-                // have the formats but do not copy names from the context; a useful base needs a
-                // much longer warm start than the two-hour budget allows.
-                let mut spec = SmallBaseSpec::new(&envs, 200, 400);
-                spec.vocab_size = 1536;
-                spec.hidden_size = 128;
-                spec.layers = 4;
-                spec.heads = 4;
-                spec.kv_heads = 2;
-                // One sequence per pass: demonstrations differ a lot in length, and padding
-                // short ones to the longest costs more than it saves.
-                spec.sft.micro_batch_size = 1;
-                Some(spec)
+            Preset::Cpu => BaseSource::WarmStarted(cpu_warm_start(&envs)),
+            Preset::Paper3b | Preset::Paper7b => {
+                BaseSource::Hub(self.hub_model().unwrap_or_default())
             }
-            Preset::Paper3b | Preset::Paper7b => None,
         }
     }
 
@@ -212,6 +201,47 @@ impl Preset {
         plan
     }
 }
+
+/// Where a preset's base model comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BaseSource {
+    /// A small model built here from scratch ([`build_small_base`]).
+    Built(SmallBaseSpec),
+    /// A pretrained instruct model warm-started on demonstrations ([`warm_start_pretrained`]).
+    WarmStarted(WarmStartSpec),
+    /// A hub model, as published.
+    Hub(&'static str),
+}
+
+/// The `cpu` preset's base: SmolLM2-135M-Instruct after a short supervised pass on oracle
+/// demonstrations of train tasks, the same number per env (see `crates/study/README.md`,
+/// "The cpu preset's base", for the zero-shot and warm-started numbers behind this size).
+fn cpu_warm_start(envs: &[String]) -> WarmStartSpec {
+    WarmStartSpec {
+        model: KnownModel::SmolLm2_135mInstruct,
+        envs: envs.to_vec(),
+        demos_per_env: CPU_DEMOS_PER_ENV,
+        sft: crossgym_grpo::SftConfig {
+            steps: CPU_WARM_START_STEPS,
+            batch_size: 8,
+            // One sequence per pass: demonstrations differ a lot in length.
+            micro_batch_size: 1,
+            optimizer: crossgym_grpo::AdamWConfig {
+                lr: CPU_WARM_START_LR,
+                ..crossgym_grpo::AdamWConfig::default()
+            },
+            ..crossgym_grpo::SftConfig::default()
+        },
+        system: None,
+    }
+}
+
+/// Demonstrations per env in the `cpu` preset's warm start.
+const CPU_DEMOS_PER_ENV: usize = 8;
+/// Warm-start steps (of 8 demonstrations) in the `cpu` preset.
+const CPU_WARM_START_STEPS: usize = 5;
+/// Warm-start learning rate in the `cpu` preset.
+const CPU_WARM_START_LR: f64 = 1e-4;
 
 /// Whether `run` belongs to axis `axis` (the base model belongs to all).
 pub fn on_axis(run: &Run, axis: u8) -> bool {
@@ -347,22 +377,28 @@ pub fn reproduce(
     std::fs::create_dir_all(out).map_err(|e| StudyError::io(out, e))?;
     let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
     let registry = Arc::new(registry_for(&envs)?);
-    let (base, build, model_name): (Pretrained, Option<BuildRecord>, String) = match preset
-        .base_spec()
-    {
-        Some(spec) => {
-            let (base, record) = build_small_base(&spec, &registry, &out.join("base"), progress)?;
+    let base_dir = out.join("base");
+    let (base, build, model_name): (Pretrained, BaseBuild, String) = match preset.base() {
+        BaseSource::Built(spec) => {
+            let (base, record) = build_small_base(&spec, &registry, &base_dir, progress)?;
             (
                 device.place(base)?,
-                Some(record),
+                BaseBuild::Built(record),
                 format!("crossgym-small-{}", preset.name()),
             )
         }
-        None => {
-            let repo = preset.hub_model().unwrap_or_default();
+        BaseSource::WarmStarted(spec) => {
+            let (base, record) = warm_start_pretrained(&spec, &registry, &base_dir, progress)?;
+            (
+                device.place(base)?,
+                BaseBuild::WarmStarted(Box::new(record)),
+                format!("{}+warm-start", spec.model.hub_name()),
+            )
+        }
+        BaseSource::Hub(repo) => {
             let dir = crossgym_policy::hub::HubCache::from_env().resolve(repo, None)?;
             let base = Pretrained::load_dir(&dir, device.dtype(), &device.open()?)?;
-            (base, None, repo.to_owned())
+            (base, BaseBuild::Hub, repo.to_owned())
         }
     };
     let base_seconds = start.elapsed().as_secs_f64();
@@ -370,6 +406,17 @@ pub fn reproduce(
     let settings = preset.settings();
     let runner = StudyRunner::new(plan.clone(), out, base, registry, settings.clone())?
         .with_progress(progress);
+    let zero_shot_path = base_dir.join("zero_shot.jsonl");
+    let base_run = plan.runs.iter().find(|r| r.kind == RunKind::Base).cloned();
+    if let (BaseBuild::WarmStarted(record), Some(base_run)) = (&build, &base_run) {
+        // The pretrained model before its warm start, on the base run's test tasks.
+        let raw = device.place(record.spec.model.load()?)?;
+        let zero_shot_run = Run {
+            id: ZERO_SHOT_RUN.to_owned(),
+            ..base_run.clone()
+        };
+        runner.evaluate_outside(&zero_shot_run, &raw, &zero_shot_path)?;
+    }
     runner.run_all()?;
     let report_html = out.join("report").join("report.html");
     if report_html.exists() {
@@ -387,11 +434,24 @@ pub fn reproduce(
     )?;
     let found = findings(&results, &envs);
     let timings = read_timings(&out.join("timings.jsonl"))?;
+    let scores = match (&build, &base_run) {
+        (BaseBuild::WarmStarted(_), Some(base_run)) => Some(base_scores(
+            &envs,
+            &crate::records::read_jsonl(&zero_shot_path)?,
+            &records,
+            &base_run.id,
+            &Bootstrap {
+                resamples: settings.bootstrap,
+                ..Bootstrap::default()
+            },
+        )?),
+        _ => None,
+    };
     let summary = summary_markdown(
         preset,
         axes,
         &model_name,
-        build.as_ref(),
+        (&build, scores.as_deref()),
         &found,
         &timings,
         base_seconds,
@@ -402,6 +462,26 @@ pub fn reproduce(
         serde_json::to_string_pretty(&found).map_err(|e| StudyError::parse("findings.json", e))?;
     write_atomic(&out.join("findings.json"), json.as_bytes())?;
     Ok(summary)
+}
+
+/// `env n, env n, …`.
+fn demo_counts(demos: &[(String, usize)]) -> String {
+    demos
+        .iter()
+        .map(|(e, n)| format!("{e} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The run id of the zero-shot evaluation of a warm-started base (its records are in
+/// `base/zero_shot.jsonl`, outside the study's records).
+pub const ZERO_SHOT_RUN: &str = "zero-shot";
+
+/// How this call got its base model.
+enum BaseBuild {
+    Built(BuildRecord),
+    WarmStarted(Box<WarmStartRecord>),
+    Hub,
 }
 
 fn read_timings(path: &Path) -> Result<Vec<PhaseTiming>> {
@@ -416,7 +496,7 @@ fn summary_markdown(
     preset: Preset,
     axes: &[u8],
     model: &str,
-    build: Option<&BuildRecord>,
+    base: (&BaseBuild, Option<&[BaseScores]>),
     found: &[crate::findings::Finding],
     timings: &[PhaseTiming],
     base_seconds: f64,
@@ -428,24 +508,44 @@ fn summary_markdown(
         axes.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
     );
     md.push_str(&format!("Base model: `{model}`"));
-    if let Some(b) = build {
-        md.push_str(&format!(
+    let (build, scores) = base;
+    match build {
+        BaseBuild::Built(b) => md.push_str(&format!(
             " — built here: {} parameters, byte-level BPE vocabulary {}, warm start on {} oracle demonstrations ({}), loss {:.3} → {:.3}",
             b.parameters,
             b.vocab_size,
             b.demos.iter().map(|(_, n)| n).sum::<usize>(),
-            b.demos
-                .iter()
-                .map(|(e, n)| format!("{e} {n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            demo_counts(&b.demos),
             b.sft_loss.0,
             b.sft_loss.1
-        ));
+        )),
+        BaseBuild::WarmStarted(b) => md.push_str(&format!(
+            " — {} parameters, warm-started on {} oracle demonstrations of train tasks ({}): {} \
+             steps of {} at learning rate {}, loss {:.3} → {:.3}, {:.0} s",
+            b.parameters,
+            b.demos.iter().map(|(_, n)| n).sum::<usize>(),
+            demo_counts(&b.demos),
+            b.spec.sft.steps,
+            b.spec.sft.batch_size,
+            b.spec.sft.optimizer.lr,
+            b.sft_loss.0,
+            b.sft_loss.1,
+            b.seconds.iter().map(|(_, s)| s).sum::<f64>()
+        )),
+        BaseBuild::Hub => {}
+    }
+    md.push_str(".\n\n");
+    if let Some(rows) = scores {
+        md.push_str(
+            "## The base before and after its warm start\n\n\
+             avg@k on the test tasks below; the warm start saw only train tasks.\n\n",
+        );
+        md.push_str(&base_scores_markdown(rows));
+        md.push('\n');
     }
     let (k, turns, tasks, every) = preset.eval_scale();
     md.push_str(&format!(
-        ".\n\nEvaluation: avg@{k}, turn cap {turns}, {} test tasks per env, curves every {} steps. \
+        "Evaluation: avg@{k}, turn cap {turns}, {} test tasks per env, curves every {} steps. \
          The paper: avg@8, K = 20, all test tasks, Qwen2.5-3B/7B-Instruct. Scaled-down numbers are \
          not comparable with the paper's in size — only in direction.\n\n",
         tasks.map_or("all".to_owned(), |n| format!("the first {n}")),
@@ -462,8 +562,13 @@ fn summary_markdown(
         count(Verdict::NotMeasured)
     ));
     md.push_str("## Time\n\n| phase | seconds | units |\n|---|---|---|\n");
-    if let Some(b) = build {
-        for (phase, s) in &b.seconds {
+    let build_seconds = match base.0 {
+        BaseBuild::Built(b) => Some(&b.seconds),
+        BaseBuild::WarmStarted(b) => Some(&b.seconds),
+        BaseBuild::Hub => None,
+    };
+    if let Some(seconds) = build_seconds {
+        for (phase, s) in seconds {
             md.push_str(&format!(
                 "| base model: {phase} (cached after the first run) | {s:.1} | |\n"
             ));

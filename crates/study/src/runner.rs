@@ -337,6 +337,41 @@ impl StudyRunner {
         Ok(())
     }
 
+    /// Evaluates `bundle`, a model outside the plan (e.g. a base model before its warm start),
+    /// on the test tasks of `run`'s eval spec with the study's settings, records labelled with
+    /// `run.id` in `results` (resuming what is there); the time is logged as the run's `eval`
+    /// phase. Returns how many episodes were played.
+    pub fn evaluate_outside(
+        &self,
+        run: &Run,
+        bundle: &Pretrained,
+        results: &Path,
+    ) -> Result<usize> {
+        let start = Instant::now();
+        let options = EvalOptions {
+            splits: vec![Split::Test],
+            keep_episodes: false,
+            progress: self.progress,
+        };
+        let mut source = self.source(bundle, &bundle.model)?;
+        let played = evaluate(
+            run,
+            Checkpoint::START,
+            &self.registry,
+            &mut source,
+            None,
+            results,
+            &options,
+        )?;
+        self.log_timing(&PhaseTiming {
+            run: run.id.clone(),
+            phase: "eval".into(),
+            seconds: start.elapsed().as_secs_f64(),
+            units: played,
+        })?;
+        Ok(played)
+    }
+
     fn difficulty(&self) -> Result<Option<DifficultyFile>> {
         let path = self.difficulty_path();
         if path.exists() {

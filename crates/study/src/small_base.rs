@@ -20,16 +20,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{DType, Device};
-use crossgym_env_core::{Episode, Registry, Split};
-use crossgym_grpo::{
-    Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
-};
+use crossgym_env_core::Registry;
+use crossgym_grpo::{Demonstration, SftConfig};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
-use crate::demos::Demonstrator;
-use crate::io::{read_json, read_text, write_atomic, write_json_atomic};
+use crate::io::{read_json, write_json_atomic};
 use crate::runner::save_final;
+use crate::warm_start::{conversations, count_per_env, demonstrations, supervised};
 use crate::{Result, StudyError};
 
 /// What the small base model is made of.
@@ -140,20 +138,18 @@ pub fn build_small_base(
     let mut seconds = Vec::new();
 
     let t = Instant::now();
-    let demos = demonstrations(spec, registry, &dir.join("demos.jsonl"), progress)?;
+    let demos = demonstrations(
+        &spec.envs,
+        spec.demos_per_env,
+        registry,
+        Some(&dir.join("demos.jsonl")),
+        progress,
+    )?;
     seconds.push(("demonstrations".to_owned(), t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
     let template = ChatTemplate::chatml(None);
-    let mut conversations = Vec::new();
-    for episode in &demos {
-        let env = registry.make(&episode.env)?;
-        conversations.push(Demonstration::from_episode(
-            env.as_ref(),
-            spec.system.as_deref(),
-            episode,
-        ));
-    }
+    let conversations = conversations(&demos, registry, spec.system.as_deref())?;
     let tokenizer_path = dir.join("tokenizer.json");
     let tokenizer = if tokenizer_path.exists() {
         Tokenizer::from_file(&tokenizer_path)?
@@ -176,27 +172,16 @@ pub fn build_small_base(
     let t = Instant::now();
     let config = spec.model_config(tokenizer.vocab_size());
     let model = CausalLm::random(&config, spec.seed, DType::F32, &Device::Cpu)?;
-    let sft_dir = dir.join("sft");
-    let mut trainer = SftTrainerBuilder::new(&model, &tokenizer, &conversations, spec.sft.clone())
-        .template(template.clone())
-        .metrics_file(sft_dir.join("metrics.jsonl"))
-        .checkpoint_dir(checkpoint::root_in(&sft_dir))
-        .verbosity(if progress {
-            Verbosity::Progress
-        } else {
-            Verbosity::Quiet
-        })
-        .build()?;
-    if let Some(checkpoints) = checkpoint::resumable_in(&sft_dir) {
-        trainer.resume(&checkpoints)?;
-    }
-    let metrics_path = sft_dir.join("metrics.jsonl");
-    MetricsLog::truncate_to_step(&metrics_path, trainer.step())?;
-    trainer.train()?;
+    let sft_loss = supervised(
+        &model,
+        &tokenizer,
+        &template,
+        &conversations,
+        &spec.sft,
+        &dir.join("sft"),
+        progress,
+    )?;
     seconds.push(("warm start".to_owned(), t.elapsed().as_secs_f64()));
-    drop(trainer);
-    // From the file, not this call's steps: a resumed warm start did only the last ones.
-    let sft_loss = first_and_last_loss(&metrics_path)?;
 
     let bundle = Pretrained {
         model,
@@ -204,15 +189,9 @@ pub fn build_small_base(
         template,
     };
     save_final(&bundle, &final_dir)?;
-    let mut counts: Vec<(String, usize)> = spec.envs.iter().map(|e| (e.clone(), 0)).collect();
-    for episode in &demos {
-        if let Some(entry) = counts.iter_mut().find(|(e, _)| *e == episode.env) {
-            entry.1 += 1;
-        }
-    }
     let record = BuildRecord {
         spec: spec.clone(),
-        demos: counts,
+        demos: count_per_env(&spec.envs, &demos),
         vocab_size: bundle.tokenizer.vocab_size(),
         parameters: bundle.model.num_parameters(),
         sft_loss,
@@ -220,63 +199,6 @@ pub fn build_small_base(
     };
     write_json_atomic(&record_path, &record)?;
     Ok((bundle, record))
-}
-
-/// The loss of the first and the last step of a warm start's metrics file (NaN when empty).
-fn first_and_last_loss(path: &Path) -> Result<(f64, f64)> {
-    let text = read_text(path)?;
-    let mut losses = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let metrics: StepMetrics = serde_json::from_str(line)
-            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
-        losses.push(metrics.loss);
-    }
-    Ok((
-        losses.first().copied().unwrap_or(f64::NAN),
-        losses.last().copied().unwrap_or(f64::NAN),
-    ))
-}
-
-/// The demonstrations of the spec, from `cache` when it holds them, else from the oracles.
-fn demonstrations(
-    spec: &SmallBaseSpec,
-    registry: &Registry,
-    cache: &Path,
-    progress: bool,
-) -> Result<Vec<Episode>> {
-    if cache.exists() {
-        let text = read_text(cache)?;
-        let mut episodes = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let episode: Episode = serde_json::from_str(line)
-                .map_err(|e| StudyError::parse(format!("{}:{}", cache.display(), i + 1), e))?;
-            episodes.push(episode);
-        }
-        return Ok(episodes);
-    }
-    let mut demonstrator = Demonstrator::new(&spec.envs)?;
-    let mut episodes = Vec::new();
-    for env_name in &spec.envs {
-        let env = registry.make(env_name)?;
-        let train = env.tasks(Split::Train).to_vec();
-        // Oracles fail on a few tasks: offer twice as many as wanted, keep the first solved ones.
-        let offered = &train[..(spec.demos_per_env * 2).min(train.len())];
-        let solved = demonstrator.episodes(env_name, offered, progress)?;
-        episodes.extend(solved.into_iter().take(spec.demos_per_env));
-    }
-    let mut text = String::new();
-    for episode in &episodes {
-        let line = serde_json::to_string(episode)
-            .map_err(|e| StudyError::parse(cache.display().to_string(), e))?;
-        text.push_str(&line);
-        text.push('\n');
-    }
-    write_atomic(cache, text.as_bytes())?;
-    Ok(episodes)
 }
 
 /// The text a tokenizer is trained on: every demonstration rendered exactly as the model will

@@ -9,6 +9,7 @@ use crossgym_study::commands::{self, EvalCommand, EvalModel};
 use crossgym_study::device::DeviceChoice;
 use crossgym_study::envs::registry_for;
 use crossgym_study::policy_source::TokenLimits;
+use crossgym_study::pretrained_base::{KnownModel, WarmStartSpec, warm_start_model};
 use crossgym_study::records::Checkpoint;
 use crossgym_study::small_base::build_small_base;
 
@@ -151,4 +152,60 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("2 demonstrations; 1 steps"), "{text}");
     std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn a_pretrained_warm_start_learns_from_train_demos_and_is_cached_by_spec() {
+    let root = dir("warm-start");
+    let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];
+    let registry = registry_for(&envs).unwrap();
+    // A tiny model built here stands in for the pretrained one (SmolLM2 in the `cpu` preset).
+    let spec = crate::toy::tiny_base_spec(&envs, 1, 1);
+    build_small_base(&spec, &registry, &root.join("pretrained"), false).unwrap();
+    let load = || {
+        Ok(crossgym_policy::Pretrained::load_dir(
+            root.join("pretrained/final"),
+            candle_core::DType::F32,
+            &candle_core::Device::Cpu,
+        )?)
+    };
+    let warm = WarmStartSpec {
+        model: KnownModel::SmolLm2_135mInstruct,
+        envs: envs.clone(),
+        demos_per_env: 2,
+        sft: SftConfig {
+            steps: 2,
+            batch_size: 2,
+            micro_batch_size: 1,
+            ..SftConfig::default()
+        },
+        system: None,
+    };
+    let out = root.join("base");
+    let (_, record) = warm_start_model(&warm, load, &registry, &out, false).unwrap();
+    assert_eq!(
+        record.demos,
+        vec![("textcraft".to_owned(), 2), ("babyai".to_owned(), 2)]
+    );
+    assert!(record.sft_loss.0.is_finite() && record.sft_loss.1.is_finite());
+    // Every demonstration is of a train task.
+    let demos = std::fs::read_to_string(out.join("demos.jsonl")).unwrap();
+    for line in demos.lines() {
+        let episode: crossgym_env_core::Episode = serde_json::from_str(line).unwrap();
+        let env = registry.make(&episode.env).unwrap();
+        assert!(
+            env.tasks(crossgym_env_core::Split::Train)
+                .contains(&episode.task)
+        );
+    }
+    // The same spec again: the cached model, without loading the pretrained one.
+    let (_, again) = warm_start_model(
+        &warm,
+        || panic!("the cache holds this spec"),
+        &registry,
+        &out,
+        false,
+    )
+    .unwrap();
+    assert_eq!(again, record);
 }

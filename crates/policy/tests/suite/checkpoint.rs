@@ -100,6 +100,23 @@ fn missing_snapshot_and_bad_config_are_clear_errors() {
     config.num_key_value_heads = Some(3);
     config.hidden_size = 18;
     config.validate().unwrap();
+    // Sizes that decide allocations before any weight is read are bounded (a fuzzed GGUF
+    // declared 10^17 blocks).
+    for (layers, positions, field) in [
+        (crossgym_policy::MAX_LAYERS + 1, 64, "num_hidden_layers"),
+        (
+            1,
+            crossgym_policy::MAX_POSITIONS + 1,
+            "max_position_embeddings",
+        ),
+        (1, 0, "max_position_embeddings"),
+    ] {
+        let mut bad = config.clone();
+        bad.num_hidden_layers = layers;
+        bad.max_position_embeddings = positions;
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains(field), "{err}");
+    }
     let _ = std::fs::remove_dir_all(&cache);
 }
 

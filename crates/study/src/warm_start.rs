@@ -1,0 +1,149 @@
+//! Supervised warm starts on oracle demonstrations of *train* tasks, the same number per env:
+//! the steps every base model of a CPU study shares (the small model built here, SmolLM2 in the
+//! `cpu` preset, `crossgym sft` on any model).
+//!
+//! - [`demonstrations`]: the first `n` train tasks of each env that its oracle solves, played
+//!   once and cached as JSONL;
+//! - [`conversations`]: those episodes in each env's chat format;
+//! - [`supervised`]: a resumable SFT run with its checkpoints and metrics in one folder.
+
+use std::path::Path;
+
+use crossgym_env_core::{Episode, Registry, Split};
+use crossgym_grpo::{
+    Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
+};
+use crossgym_policy::{CausalLm, ChatTemplate, Tokenizer};
+
+use crate::demos::Demonstrator;
+use crate::io::{read_text, write_atomic};
+use crate::{Result, StudyError};
+
+/// The demonstrations of the first `per_env` train tasks of each of `envs` that the env's
+/// oracle solves (oracles fail on a few tasks: twice as many are offered), in env order.
+/// With `cache`, a file written by an earlier call is read instead of replaying, and a fresh
+/// set is written there atomically.
+pub fn demonstrations(
+    envs: &[String],
+    per_env: usize,
+    registry: &Registry,
+    cache: Option<&Path>,
+    progress: bool,
+) -> Result<Vec<Episode>> {
+    if let Some(path) = cache.filter(|p| p.exists()) {
+        return read_episodes(path);
+    }
+    let mut demonstrator = Demonstrator::new(envs)?;
+    let mut episodes = Vec::new();
+    for env_name in envs {
+        let env = registry.make(env_name)?;
+        let train = env.tasks(Split::Train).to_vec();
+        let offered = &train[..(per_env * 2).min(train.len())];
+        let solved = demonstrator.episodes(env_name, offered, progress)?;
+        episodes.extend(solved.into_iter().take(per_env));
+    }
+    if let Some(path) = cache {
+        let mut text = String::new();
+        for episode in &episodes {
+            let line = serde_json::to_string(episode)
+                .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        write_atomic(path, text.as_bytes())?;
+    }
+    Ok(episodes)
+}
+
+fn read_episodes(path: &Path) -> Result<Vec<Episode>> {
+    let text = read_text(path)?;
+    let mut episodes = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let episode: Episode = serde_json::from_str(line)
+            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
+        episodes.push(episode);
+    }
+    Ok(episodes)
+}
+
+/// Demonstrations per env, in the order of `envs`.
+pub fn count_per_env(envs: &[String], episodes: &[Episode]) -> Vec<(String, usize)> {
+    envs.iter()
+        .map(|env| {
+            (
+                env.clone(),
+                episodes.iter().filter(|e| e.env == *env).count(),
+            )
+        })
+        .collect()
+}
+
+/// `episodes` as conversations in their env's format, with `system` as the system prompt.
+pub fn conversations(
+    episodes: &[Episode],
+    registry: &Registry,
+    system: Option<&str>,
+) -> Result<Vec<Demonstration>> {
+    let mut out = Vec::with_capacity(episodes.len());
+    for episode in episodes {
+        let env = registry.make(&episode.env)?;
+        out.push(Demonstration::from_episode(env.as_ref(), system, episode));
+    }
+    Ok(out)
+}
+
+/// Trains `model` on `conversations` with `config`, checkpoints and `metrics.jsonl` in `dir`,
+/// resuming from the last checkpoint there (the metrics file is cut back to it, so a resumed
+/// run logs every step once). Returns the loss of the first and last step on file (NaN when
+/// there is none).
+pub fn supervised(
+    model: &CausalLm,
+    tokenizer: &Tokenizer,
+    template: &ChatTemplate,
+    conversations: &[Demonstration],
+    config: &SftConfig,
+    dir: &Path,
+    progress: bool,
+) -> Result<(f64, f64)> {
+    let metrics_path = dir.join("metrics.jsonl");
+    let mut trainer = SftTrainerBuilder::new(model, tokenizer, conversations, config.clone())
+        .template(template.clone())
+        .metrics_file(&metrics_path)
+        .checkpoint_dir(checkpoint::root_in(dir))
+        .verbosity(if progress {
+            Verbosity::Progress
+        } else {
+            Verbosity::Quiet
+        })
+        .build()?;
+    if let Some(checkpoints) = checkpoint::resumable_in(dir) {
+        trainer.resume(&checkpoints)?;
+    }
+    MetricsLog::truncate_to_step(&metrics_path, trainer.step())?;
+    trainer.train()?;
+    drop(trainer);
+    // From the file, not this call's steps: a resumed warm start did only the last ones.
+    first_and_last_loss(&metrics_path)
+}
+
+/// The loss of the first and the last step of a warm start's metrics file (NaN when empty).
+fn first_and_last_loss(path: &Path) -> Result<(f64, f64)> {
+    if !path.exists() {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let text = read_text(path)?;
+    let mut losses = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let metrics: StepMetrics = serde_json::from_str(line)
+            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
+        losses.push(metrics.loss);
+    }
+    Ok((
+        losses.first().copied().unwrap_or(f64::NAN),
+        losses.last().copied().unwrap_or(f64::NAN),
+    ))
+}
