@@ -28,9 +28,9 @@ use crossgym_policy::fetch::{default_cache_dir, smollm2_gguf};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::io::{read_json, write_json_atomic};
+use crate::io::write_json_atomic;
 use crate::runner::save_final;
-use crate::warm_start::{conversations, count_per_env, demonstrations, supervised};
+use crate::warm_start::{cached_base, conversations, count_per_env, demonstrations_in, supervised};
 
 /// A pretrained model a CPU study can start from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,26 +111,14 @@ pub fn warm_start_model(
     dir: &Path,
     progress: bool,
 ) -> Result<(Pretrained, WarmStartRecord)> {
-    std::fs::create_dir_all(dir).map_err(|e| crate::StudyError::io(dir, e))?;
+    if let Some(cached) = cached_base(dir, |r: &WarmStartRecord| r.spec == *spec)? {
+        return Ok(cached);
+    }
     let record_path = dir.join("base.json");
     let final_dir = dir.join("final");
-    if record_path.exists() && final_dir.exists() {
-        let record: WarmStartRecord = read_json(&record_path)?;
-        if record.spec == *spec {
-            let model = Pretrained::load_dir(&final_dir, DType::F32, &Device::Cpu)?;
-            return Ok((model, record));
-        }
-    }
-    let mut seconds = Vec::new();
-    let t = Instant::now();
-    let demos = demonstrations(
-        &spec.envs,
-        spec.demos_per_env,
-        registry,
-        Some(&dir.join("demos.jsonl")),
-        progress,
-    )?;
-    seconds.push(("demonstrations".to_owned(), t.elapsed().as_secs_f64()));
+    let (demos, demo_seconds) =
+        demonstrations_in(dir, &spec.envs, spec.demos_per_env, registry, progress)?;
+    let mut seconds = vec![("demonstrations".to_owned(), demo_seconds)];
 
     let t = Instant::now();
     let bundle = load()?;

@@ -303,28 +303,13 @@ impl StudyRunner {
     /// split) the train tasks; then the split file, unless it exists.
     fn run_base(&self, run: &Run) -> Result<()> {
         let results = self.results_file(&run.id);
-        let start = Instant::now();
-        let options = EvalOptions {
-            splits: vec![Split::Test, Split::Train],
-            keep_episodes: true,
-            progress: self.progress,
-        };
-        let mut source = self.source(&self.base, &self.base.model)?;
-        let played = evaluate(
+        self.evaluate_logged(
             run,
-            Checkpoint::START,
-            &self.registry,
-            &mut source,
-            None,
+            &self.base,
+            vec![Split::Test, Split::Train],
+            true,
             &results,
-            &options,
         )?;
-        self.log_timing(&PhaseTiming {
-            run: run.id.clone(),
-            phase: "eval".into(),
-            seconds: start.elapsed().as_secs_f64(),
-            units: played,
-        })?;
         if run.kind == RunKind::Base && !self.difficulty_path().exists() {
             let records: Vec<EpisodeRecord> = read_jsonl(&results)?
                 .into_iter()
@@ -347,10 +332,23 @@ impl StudyRunner {
         bundle: &Pretrained,
         results: &Path,
     ) -> Result<usize> {
+        self.evaluate_logged(run, bundle, vec![Split::Test], false, results)
+    }
+
+    /// Evaluates `bundle` at the start checkpoint of `run` on `splits` into `results` and logs
+    /// the time as the run's `eval` phase; returns how many episodes were played.
+    fn evaluate_logged(
+        &self,
+        run: &Run,
+        bundle: &Pretrained,
+        splits: Vec<Split>,
+        keep_episodes: bool,
+        results: &Path,
+    ) -> Result<usize> {
         let start = Instant::now();
         let options = EvalOptions {
-            splits: vec![Split::Test],
-            keep_episodes: false,
+            splits,
+            keep_episodes,
             progress: self.progress,
         };
         let mut source = self.source(bundle, &bundle.model)?;

@@ -25,9 +25,9 @@ use crossgym_grpo::{Demonstration, SftConfig};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
-use crate::io::{read_json, write_json_atomic};
+use crate::io::write_json_atomic;
 use crate::runner::save_final;
-use crate::warm_start::{conversations, count_per_env, demonstrations, supervised};
+use crate::warm_start::{cached_base, conversations, count_per_env, demonstrations_in, supervised};
 use crate::{Result, StudyError};
 
 /// What the small base model is made of.
@@ -125,27 +125,14 @@ pub fn build_small_base(
     dir: &Path,
     progress: bool,
 ) -> Result<(Pretrained, BuildRecord)> {
-    std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
+    if let Some(cached) = cached_base(dir, |r: &BuildRecord| r.spec == *spec)? {
+        return Ok(cached);
+    }
     let record_path = dir.join("base.json");
     let final_dir = dir.join("final");
-    if record_path.exists() && final_dir.exists() {
-        let record: BuildRecord = read_json(&record_path)?;
-        if record.spec == *spec {
-            let model = Pretrained::load_dir(&final_dir, DType::F32, &Device::Cpu)?;
-            return Ok((model, record));
-        }
-    }
-    let mut seconds = Vec::new();
-
-    let t = Instant::now();
-    let demos = demonstrations(
-        &spec.envs,
-        spec.demos_per_env,
-        registry,
-        Some(&dir.join("demos.jsonl")),
-        progress,
-    )?;
-    seconds.push(("demonstrations".to_owned(), t.elapsed().as_secs_f64()));
+    let (demos, demo_seconds) =
+        demonstrations_in(dir, &spec.envs, spec.demos_per_env, registry, progress)?;
+    let mut seconds = vec![("demonstrations".to_owned(), demo_seconds)];
 
     let t = Instant::now();
     let template = ChatTemplate::chatml(None);

@@ -8,15 +8,18 @@
 //! - [`supervised`]: a resumable SFT run with its checkpoints and metrics in one folder.
 
 use std::path::Path;
+use std::time::Instant;
 
+use candle_core::{DType, Device};
 use crossgym_env_core::{Episode, Registry, Split};
 use crossgym_grpo::{
     Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
 };
-use crossgym_policy::{CausalLm, ChatTemplate, Tokenizer};
+use crossgym_policy::{CausalLm, ChatTemplate, Pretrained, Tokenizer};
+use serde::de::DeserializeOwned;
 
 use crate::demos::Demonstrator;
-use crate::io::{read_text, write_atomic};
+use crate::io::{read_json, read_text, write_atomic};
 use crate::{Result, StudyError};
 
 /// The demonstrations of the first `per_env` train tasks of each of `envs` that the env's
@@ -64,6 +67,45 @@ fn read_episodes(path: &Path) -> Result<Vec<Episode>> {
         episodes.push(episode);
     }
     Ok(episodes)
+}
+
+/// The model in `dir/final` with the record in `dir/base.json`, when both exist and `same_spec`
+/// accepts the record (a base folder's cache); `None` means build it. Creates `dir`.
+pub fn cached_base<R: DeserializeOwned>(
+    dir: &Path,
+    same_spec: impl FnOnce(&R) -> bool,
+) -> Result<Option<(Pretrained, R)>> {
+    std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
+    let record_path = dir.join("base.json");
+    let final_dir = dir.join("final");
+    if !(record_path.exists() && final_dir.exists()) {
+        return Ok(None);
+    }
+    let record: R = read_json(&record_path)?;
+    if !same_spec(&record) {
+        return Ok(None);
+    }
+    let model = Pretrained::load_dir(&final_dir, DType::F32, &Device::Cpu)?;
+    Ok(Some((model, record)))
+}
+
+/// [`demonstrations`] cached in `dir/demos.jsonl`, with the seconds they took.
+pub fn demonstrations_in(
+    dir: &Path,
+    envs: &[String],
+    per_env: usize,
+    registry: &Registry,
+    progress: bool,
+) -> Result<(Vec<Episode>, f64)> {
+    let t = Instant::now();
+    let demos = demonstrations(
+        envs,
+        per_env,
+        registry,
+        Some(&dir.join("demos.jsonl")),
+        progress,
+    )?;
+    Ok((demos, t.elapsed().as_secs_f64()))
 }
 
 /// Demonstrations per env, in the order of `envs`.
