@@ -319,15 +319,7 @@ pub fn sft(
     let bundle = load_model(model, device)?;
     let episodes = demonstrations(envs, demos, &registry, None, progress)?;
     let conversations = conversations(&episodes, &registry, None)?;
-    let (_, last_loss) = supervised(
-        &bundle.model,
-        &bundle.tokenizer,
-        &bundle.template,
-        &conversations,
-        &config,
-        out_dir,
-        progress,
-    )?;
+    let (_, last_loss) = supervised(&bundle, &conversations, &config, out_dir, progress)?;
     let final_dir = out_dir.join("final");
     save_final(&bundle, &final_dir)?;
     emit(

@@ -124,9 +124,7 @@ pub fn warm_start_model(
     let bundle = load()?;
     let conversations = conversations(&demos, registry, spec.system.as_deref())?;
     let sft_loss = supervised(
-        &bundle.model,
-        &bundle.tokenizer,
-        &bundle.template,
+        &bundle,
         &conversations,
         &spec.sft,
         &dir.join("sft"),

@@ -158,23 +158,19 @@ pub fn build_small_base(
 
     let t = Instant::now();
     let config = spec.model_config(tokenizer.vocab_size());
-    let model = CausalLm::random(&config, spec.seed, DType::F32, &Device::Cpu)?;
+    let bundle = Pretrained {
+        model: CausalLm::random(&config, spec.seed, DType::F32, &Device::Cpu)?,
+        tokenizer,
+        template,
+    };
     let sft_loss = supervised(
-        &model,
-        &tokenizer,
-        &template,
+        &bundle,
         &conversations,
         &spec.sft,
         &dir.join("sft"),
         progress,
     )?;
     seconds.push(("warm start".to_owned(), t.elapsed().as_secs_f64()));
-
-    let bundle = Pretrained {
-        model,
-        tokenizer,
-        template,
-    };
     save_final(&bundle, &final_dir)?;
     let record = BuildRecord {
         spec: spec.clone(),

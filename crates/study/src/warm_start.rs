@@ -15,7 +15,7 @@ use crossgym_env_core::{Episode, Registry, Split};
 use crossgym_grpo::{
     Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
 };
-use crossgym_policy::{CausalLm, ChatTemplate, Pretrained, Tokenizer};
+use crossgym_policy::Pretrained;
 use serde::de::DeserializeOwned;
 
 use crate::demos::Demonstrator;
@@ -134,30 +134,33 @@ pub fn conversations(
     Ok(out)
 }
 
-/// Trains `model` on `conversations` with `config`, checkpoints and `metrics.jsonl` in `dir`,
+/// Trains `bundle`'s model on `conversations` with `config`, checkpoints and `metrics.jsonl` in `dir`,
 /// resuming from the last checkpoint there (the metrics file is cut back to it, so a resumed
 /// run logs every step once). Returns the loss of the first and last step on file (NaN when
 /// there is none).
 pub fn supervised(
-    model: &CausalLm,
-    tokenizer: &Tokenizer,
-    template: &ChatTemplate,
+    bundle: &Pretrained,
     conversations: &[Demonstration],
     config: &SftConfig,
     dir: &Path,
     progress: bool,
 ) -> Result<(f64, f64)> {
     let metrics_path = dir.join("metrics.jsonl");
-    let mut trainer = SftTrainerBuilder::new(model, tokenizer, conversations, config.clone())
-        .template(template.clone())
-        .metrics_file(&metrics_path)
-        .checkpoint_dir(checkpoint::root_in(dir))
-        .verbosity(if progress {
-            Verbosity::Progress
-        } else {
-            Verbosity::Quiet
-        })
-        .build()?;
+    let mut trainer = SftTrainerBuilder::new(
+        &bundle.model,
+        &bundle.tokenizer,
+        conversations,
+        config.clone(),
+    )
+    .template(bundle.template.clone())
+    .metrics_file(&metrics_path)
+    .checkpoint_dir(checkpoint::root_in(dir))
+    .verbosity(if progress {
+        Verbosity::Progress
+    } else {
+        Verbosity::Quiet
+    })
+    .build()?;
     if let Some(checkpoints) = checkpoint::resumable_in(dir) {
         trainer.resume(&checkpoints)?;
     }
