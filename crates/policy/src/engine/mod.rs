@@ -159,9 +159,15 @@ impl PackedModel {
         self.backend
     }
 
-    /// An empty cache for one sequence of this model.
+    /// An empty cache for one sequence of this model: bf16 keys and values on the bf16 AMX
+    /// backend, f32 otherwise (see [`SeqCache`]).
     pub fn new_cache(&self) -> SeqCache {
-        SeqCache::new(self.config.num_hidden_layers, self.kv_width())
+        let layers = self.config.num_hidden_layers;
+        #[cfg(target_arch = "x86_64")]
+        if self.backend == MatmulBackend::Bf16Amx && crate::matmul::amx_available() {
+            return SeqCache::new_bf16(layers, self.config.kv_heads(), self.config.head_dim());
+        }
+        SeqCache::new_f32(layers, self.kv_width())
     }
 
     /// Width of one token's keys (or values) over all key/value heads.

@@ -34,7 +34,7 @@ use std::arch::asm;
 use rayon::prelude::*;
 
 use super::MatRef;
-use super::pack::{PackedTiles, TILE_N, TILE_ROWS, Tile, pack_a};
+use super::pack::{PackedTiles, TILE_N, TILE_ROWS, Tile, TileGrid, pack_a};
 
 /// Most `k` tiles (of 32) per chunk: 16 keeps a row pair's A tiles (32 KiB) in L1.
 pub(crate) const K_TILES_PER_CHUNK: usize = 16;
@@ -83,6 +83,38 @@ pub(crate) fn matmul(
     }
 }
 
+/// `C = A · B[.., ..n]` on the calling thread only, for a right operand held in any [`TileGrid`]
+/// (the growing key and value tiles of [`super::append`]). `b` must have at least
+/// `ceil(a.cols / 32)` tiles along `k` and `ceil(n / 32)` column-tile pairs; its rows past
+/// `a.cols` are multiplied by the zero padding of `A`. The caller checked shapes, that
+/// `m, n, k > 0`, and that AMX is available.
+pub(crate) fn matmul_serial_grid<B: TileGrid + ?Sized>(
+    a: MatRef<'_>,
+    b: &B,
+    n: usize,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let m = a.rows;
+    debug_assert!(m > 0 && n > 0 && a.cols > 0 && c.len() >= (m - 1) * ldc + n);
+    let a = pack_a(a, false);
+    let job = Job {
+        a: &a,
+        b,
+        m,
+        n,
+        c: SharedOut(c.as_mut_ptr()),
+        ldc,
+        accumulate: false,
+        chunk: chunk_len(a.k_tiles),
+    };
+    let task = Task {
+        rows: (0, a.outer_tiles.div_ceil(2)),
+        cols: (0, n.div_ceil(2 * TILE_N)),
+    };
+    job.run(task);
+}
+
 /// The chunk length along `k` (in tiles): chunks of equal length, at most
 /// [`K_TILES_PER_CHUNK`], fixed by `k` alone (never by the thread count).
 fn chunk_len(k_tiles: usize) -> usize {
@@ -129,9 +161,9 @@ unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
 /// One product's operands and output, shared by its tasks.
-struct Job<'a> {
+struct Job<'a, B: TileGrid + ?Sized> {
     a: &'a PackedTiles,
-    b: &'a PackedTiles,
+    b: &'a B,
     m: usize,
     n: usize,
     c: SharedOut,
@@ -144,7 +176,7 @@ struct Job<'a> {
 #[repr(C, align(64))]
 struct Scratch([f32; 32 * 32]);
 
-impl Job<'_> {
+impl<B: TileGrid + ?Sized> Job<'_, B> {
     fn run(&self, task: Task) {
         let _tiles = TileSession::start();
         let mut scratch = Scratch([0.0; 32 * 32]);

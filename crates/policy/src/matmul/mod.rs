@@ -27,12 +27,16 @@
 
 #[cfg(target_arch = "x86_64")]
 mod amx;
+#[cfg(target_arch = "x86_64")]
+mod append;
 mod bf16;
 mod detect;
 mod f32;
 #[cfg(target_arch = "x86_64")]
 mod pack;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use append::{AppendCols, AppendRows, matmul_appended};
 pub use bf16::round_to_bf16;
 pub use detect::amx_available;
 

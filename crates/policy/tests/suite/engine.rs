@@ -1,8 +1,8 @@
 //! The rollout engine (`PackedModel`) agrees with the full forward pass, whatever the batch.
 
-use candle_core::DType;
+use candle_core::{DType, Device};
 use crossgym_policy::matmul::MatmulBackend;
-use crossgym_policy::{PackedModel, SeqCache};
+use crossgym_policy::{CausalLm, ModelConfig, PackedModel, SeqCache};
 
 use crate::common::{amx_or_skip, full_last_logits, max_diff, tiny};
 
@@ -61,12 +61,26 @@ fn ragged_steps_match_the_full_forward_pass() {
 #[test]
 fn a_sequence_gets_the_same_bits_alone_or_in_any_batch() {
     let model = tiny(true, DType::F32, 5);
-    let engine = PackedModel::new(&model.inference()).unwrap();
+    same_bits_alone_or_batched(&PackedModel::new(&model.inference()).unwrap());
+}
+
+#[test]
+fn bf16_caches_give_a_sequence_the_same_bits_alone_or_in_any_batch() {
+    if !amx_or_skip("bf16 rollout engine") {
+        return;
+    }
+    let model = tiny(true, DType::F32, 5).inference();
+    let engine = PackedModel::new(&model.with_matmul_backend(MatmulBackend::Bf16Amx)).unwrap();
+    same_bits_alone_or_batched(&engine);
+}
+
+/// Every sequence of [`ragged_steps`] gets the same logits alone as in the batch.
+fn same_bits_alone_or_batched(engine: &PackedModel) {
     let steps = ragged_steps();
-    let together = run(&engine, &steps);
+    let together = run(engine, &steps);
     for r in 0..3 {
         let alone: Vec<Vec<Vec<u32>>> = steps.iter().map(|s| vec![s[r].clone()]).collect();
-        let alone = run(&engine, &alone);
+        let alone = run(engine, &alone);
         for (t, a) in together.iter().zip(alone) {
             assert_eq!(t[r], a[0], "row {r}");
         }
@@ -114,4 +128,31 @@ fn bf16_engine_stays_close_to_the_f32_engine() {
             }
         }
     }
+}
+
+#[test]
+fn a_bf16_cache_of_another_head_split_is_an_error() {
+    if !amx_or_skip("bf16 rollout engine") {
+        return;
+    }
+    let bf16 = |config: &ModelConfig| {
+        let model = CausalLm::random(config, 1, DType::F32, &Device::Cpu).unwrap();
+        PackedModel::new(
+            &model
+                .inference()
+                .with_matmul_backend(MatmulBackend::Bf16Amx),
+        )
+        .unwrap()
+    };
+    // Both have 2 layers and 8-wide key rows: 2 heads of 4 against 1 head of 8.
+    let engine = bf16(&ModelConfig::tiny_llama(300, 16, 2, 4, 2));
+    let other = bf16(&ModelConfig::tiny_llama(300, 32, 2, 4, 1));
+    let mut foreign = other.new_cache();
+    let err = engine.forward(&mut [&mut foreign], &[&[1]]).unwrap_err();
+    assert!(err.to_string().contains("another model"), "{err}");
+    assert!(
+        engine
+            .forward(&mut [&mut engine.new_cache()], &[&[1]])
+            .is_ok()
+    );
 }
