@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::kv::LayerKv;
+use super::kv::{LayerKv, SeqLayer};
 #[cfg(target_arch = "x86_64")]
 use crate::matmul::{AppendCols, AppendRows, matmul_appended};
 use crate::matmul::{MatRef, matmul_serial};
@@ -88,22 +88,45 @@ fn attend_f32(
     o
 }
 
-/// One block's attention on a head's bf16 keys and values (the first `keys` of them): both
-/// products on AMX tiles, with `q` and the probabilities rounded to bf16 and f32 sums.
+/// A head's bf16 keys (`Kᵀ`) and values (`V`).
+#[cfg(target_arch = "x86_64")]
+type HeadKv<'a> = (&'a AppendCols, &'a AppendRows);
+
+/// One block's attention on a head's bf16 keys and values (the first `keys` tokens of the shared
+/// `prefix`, with its length, then of `own`): each product on AMX tiles, with `q` and the
+/// probabilities rounded to bf16 and f32 sums. The prefix's scores and the rest's are two
+/// products into one score row (so the softmax is the usual one); the values are two products
+/// summed in f32.
 #[cfg(target_arch = "x86_64")]
 fn attend_bf16(
     q: MatRef<'_>,
-    keys_t: &AppendCols,
-    values: &AppendRows,
+    prefix: Option<(&AppendCols, &AppendRows, usize)>,
+    own: HeadKv<'_>,
     keys: usize,
     softmax: impl Fn(&mut [f32]),
 ) -> Vec<f32> {
     let (rows, d) = (q.rows, q.cols);
+    let shared = prefix.map_or(0, |(_, _, len)| len);
+    debug_assert!(shared < keys, "every query row follows the shared prefix");
     let mut scores = vec![0f32; rows * keys];
-    matmul_appended(q, keys_t, keys, &mut scores, keys);
+    if let Some((k, _, len)) = prefix {
+        matmul_appended(q, k, len, &mut scores, keys, false);
+    }
+    matmul_appended(q, own.0, keys - shared, &mut scores[shared..], keys, false);
     softmax(&mut scores);
+    let probabilities = |from: usize, cols: usize| MatRef {
+        data: &scores[from..],
+        rows,
+        cols,
+        row_stride: keys,
+        col_stride: 1,
+    };
     let mut o = vec![0f32; rows * d];
-    matmul_appended(MatRef::new(&scores, rows, keys), values, d, &mut o, d);
+    if let Some((_, v, len)) = prefix {
+        matmul_appended(probabilities(0, len), v, d, &mut o, d, false);
+    }
+    let rest = probabilities(shared, keys - shared);
+    matmul_appended(rest, own.1, d, &mut o, d, prefix.is_some());
     o
 }
 
@@ -115,7 +138,7 @@ pub(super) fn attend(
     heads: Heads,
     qkv: &[f32],
     spans: &[Span],
-    caches: &[&LayerKv],
+    caches: &[SeqLayer<'_>],
     out: &mut [f32],
 ) {
     let Heads {
@@ -164,15 +187,24 @@ pub(super) fn attend(
                 }
             };
             let q = MatRef::new(&q, rows, d);
-            match caches[item.seq] {
+            let cache = caches[item.seq];
+            match cache.own {
                 LayerKv::F32 { k, v } => {
+                    debug_assert!(cache.prefix.is_none(), "f32 caches share no prefix");
                     let keys_t = head_view(k, item.group * d, keys, d, kv_width).t();
                     let values = head_view(v, item.group * d, keys, d, kv_width);
                     attend_f32(q, keys_t, values, softmax)
                 }
                 #[cfg(target_arch = "x86_64")]
                 LayerKv::Bf16 { k, v } => {
-                    attend_bf16(q, &k[item.group], &v[item.group], keys, softmax)
+                    let prefix = match cache.prefix {
+                        Some((LayerKv::Bf16 { k, v }, len)) => {
+                            Some((&k[item.group], &v[item.group], len))
+                        }
+                        _ => None,
+                    };
+                    let own = (&k[item.group], &v[item.group]);
+                    attend_bf16(q, prefix, own, keys, softmax)
                 }
             }
         })

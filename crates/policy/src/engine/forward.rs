@@ -62,7 +62,7 @@ impl PackedModel {
                     kv.push(&line[k_col..k_col + kv_width], &line[k_col + kv_width..]);
                 }
             }
-            let layers: Vec<_> = caches.iter().map(|s| &s.layers[layer]).collect();
+            let layers: Vec<_> = caches.iter().map(|s| s.layer(layer)).collect();
             let mut att = vec![0f32; rows * k_col];
             attend(heads, &qkv, &spans, &layers, &mut att);
             add_into(

@@ -1,5 +1,7 @@
 //! [`SeqCache`]: the keys and values of one sequence, every layer.
 
+use std::sync::Arc;
+
 #[cfg(target_arch = "x86_64")]
 use crate::matmul::{AppendCols, AppendRows};
 
@@ -25,6 +27,21 @@ impl LayerKv {
             LayerKv::F32 { .. } => None,
             #[cfg(target_arch = "x86_64")]
             LayerKv::Bf16 { k, .. } => Some(k.len()),
+        }
+    }
+
+    /// An empty layer of the same storage and geometry.
+    fn emptied(&self) -> LayerKv {
+        match self {
+            LayerKv::F32 { .. } => LayerKv::F32 {
+                k: Vec::new(),
+                v: Vec::new(),
+            },
+            #[cfg(target_arch = "x86_64")]
+            LayerKv::Bf16 { k, v } => LayerKv::Bf16 {
+                k: k.iter().map(AppendCols::emptied).collect(),
+                v: v.iter().map(AppendRows::emptied).collect(),
+            },
         }
     }
 
@@ -57,11 +74,34 @@ impl LayerKv {
 /// the attention products read directly: half the bytes that every decoding step streams. Either
 /// way buffers grow like `Vec`s, so a sequence pays only for its own length. A cache keeps its
 /// mode: any model of the same geometry can extend it.
+///
+/// A bf16 cache can also begin with a prefix shared with other caches ([`SeqCache::share`]):
+/// sequences that open with the same conversation start then read one copy of its keys and
+/// values, which stays in the CPU caches across the sequences of a step instead of being
+/// streamed from memory once per sequence.
 #[derive(Clone, Debug)]
 pub struct SeqCache {
+    /// The tokens after the shared prefix (all tokens when there is none).
     pub(super) layers: Vec<LayerKv>,
     pub(super) len: usize,
     width: usize,
+    /// The shared first tokens, if any.
+    prefix: Option<Arc<Prefix>>,
+}
+
+/// The first tokens of several caches, stored once.
+#[derive(Debug)]
+struct Prefix {
+    layers: Vec<LayerKv>,
+    len: usize,
+}
+
+/// One layer of one sequence as attention reads it: the shared prefix's keys and values (and
+/// its length in tokens), then the sequence's own.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SeqLayer<'a> {
+    pub(super) prefix: Option<(&'a LayerKv, usize)>,
+    pub(super) own: &'a LayerKv,
 }
 
 impl SeqCache {
@@ -75,6 +115,7 @@ impl SeqCache {
             layers: vec![empty; layers],
             len: 0,
             width,
+            prefix: None,
         }
     }
 
@@ -89,6 +130,7 @@ impl SeqCache {
             layers: vec![empty; layers],
             len: 0,
             width: kv_heads * head_dim,
+            prefix: None,
         }
     }
 
@@ -105,5 +147,42 @@ impl SeqCache {
     /// Width of one token's row (`kv_heads · head_dim`).
     pub(super) fn width(&self) -> usize {
         self.width
+    }
+
+    /// This cache as a prefix to share: clones of the returned cache read its tokens from one
+    /// copy (reference-counted) and store only the tokens appended after it. Applies to bf16
+    /// caches without a shared prefix of their own; any other cache is returned as it is (so an
+    /// f32 cache keeps giving exactly the f32 results of a private copy).
+    ///
+    /// Results with a shared prefix are those of a private copy up to the f32 summation order
+    /// of the attention products (the prefix and the rest are two products).
+    pub fn share(self) -> SeqCache {
+        let bf16 = self.layers.iter().all(|l| l.heads().is_some());
+        if !bf16 || self.prefix.is_some() || self.len == 0 {
+            return self;
+        }
+        let own = self.layers.iter().map(LayerKv::emptied).collect::<Vec<_>>();
+        SeqCache {
+            prefix: Some(Arc::new(Prefix {
+                layers: self.layers,
+                len: self.len,
+            })),
+            layers: own,
+            len: self.len,
+            width: self.width,
+        }
+    }
+
+    /// Tokens in the shared prefix (0 without one).
+    pub fn shared_len(&self) -> usize {
+        self.prefix.as_ref().map_or(0, |p| p.len)
+    }
+
+    /// Layer `layer` as attention reads it.
+    pub(super) fn layer(&self, layer: usize) -> SeqLayer<'_> {
+        SeqLayer {
+            prefix: self.prefix.as_ref().map(|p| (&p.layers[layer], p.len)),
+            own: &self.layers[layer],
+        }
     }
 }

@@ -83,7 +83,7 @@ pub(crate) fn matmul(
     }
 }
 
-/// `C = A · B[.., ..n]` on the calling thread only, for a right operand held in any [`TileGrid`]
+/// `C (+)= A · B[.., ..n]` on the calling thread only, for a right operand held in any [`TileGrid`]
 /// (the growing key and value tiles of [`super::append`]). `b` must have at least
 /// `ceil(a.cols / 32)` tiles along `k` and `ceil(n / 32)` column-tile pairs; its rows past
 /// `a.cols` are multiplied by the zero padding of `A`. The caller checked shapes, that
@@ -94,6 +94,7 @@ pub(crate) fn matmul_serial_grid<B: TileGrid + ?Sized>(
     n: usize,
     c: &mut [f32],
     ldc: usize,
+    accumulate: bool,
 ) {
     let m = a.rows;
     debug_assert!(m > 0 && n > 0 && a.cols > 0 && c.len() >= (m - 1) * ldc + n);
@@ -105,7 +106,7 @@ pub(crate) fn matmul_serial_grid<B: TileGrid + ?Sized>(
         n,
         c: SharedOut(c.as_mut_ptr()),
         ldc,
-        accumulate: false,
+        accumulate,
         chunk: chunk_len(a.k_tiles),
     };
     let task = Task {

@@ -56,6 +56,11 @@ impl AppendCols {
         }
     }
 
+    /// An empty operand with the same `k`.
+    pub(crate) fn emptied(&self) -> Self {
+        Self::new(self.k)
+    }
+
     /// Appends column `n`: `col` holds its `k` values (rounded to bf16).
     pub(crate) fn push(&mut self, col: &[f32]) {
         assert_eq!(
@@ -108,6 +113,11 @@ impl AppendRows {
             n,
             rows: 0,
         }
+    }
+
+    /// An empty operand with the same `n`.
+    pub(crate) fn emptied(&self) -> Self {
+        Self::new(self.n)
     }
 
     /// Appends row `k`: `row` holds its `n` values (rounded to bf16).
@@ -174,16 +184,17 @@ impl Appended for AppendRows {
     }
 }
 
-/// `C = A · B[..a.cols, ..n]` (`C` row-major with leading dimension `ldc`), on the calling thread,
-/// with `A` rounded to bf16 and f32 accumulation on AMX tiles. Panics (a programming error) when
-/// `a.cols` or `n` exceed `B`'s shape, or when [`super::amx_available`] is false (callers hold
-/// such operands only in bf16 mode).
+/// `C = A · B[..a.cols, ..n]` (or `C +=` when `accumulate`; `C` row-major with leading dimension
+/// `ldc`), on the calling thread, with `A` rounded to bf16 and f32 accumulation on AMX tiles.
+/// Panics (a programming error) when `a.cols` or `n` exceed `B`'s shape, or when
+/// [`super::amx_available`] is false (callers hold such operands only in bf16 mode).
 pub(crate) fn matmul_appended<B: Appended>(
     a: MatRef<'_>,
     b: &B,
     n: usize,
     c: &mut [f32],
     ldc: usize,
+    accumulate: bool,
 ) {
     let (rows, cols) = b.shape();
     assert!(
@@ -193,8 +204,8 @@ pub(crate) fn matmul_appended<B: Appended>(
         a.cols
     );
     assert!(super::amx_available(), "matmul_appended needs AMX-BF16");
-    if super::check_and_trivial(a, n, c, ldc, false) {
-        matmul_serial_grid(a, b, n, c, ldc);
+    if super::check_and_trivial(a, n, c, ldc, accumulate) {
+        matmul_serial_grid(a, b, n, c, ldc, accumulate);
     }
 }
 
@@ -275,10 +286,10 @@ mod tests {
             let mut got_rows = vec![f32::NAN; m * n];
             let av = MatRef::new(&a, m, k);
             if k == k_all {
-                matmul_appended(av, &cols, n, &mut got_cols, n);
+                matmul_appended(av, &cols, n, &mut got_cols, n, false);
             }
             if n == n_all {
-                matmul_appended(av, &rows, n, &mut got_rows, n);
+                matmul_appended(av, &rows, n, &mut got_rows, n, false);
             }
             for i in 0..m {
                 for j in 0..n {

@@ -4,7 +4,9 @@
 //!
 //! Every caller (linear layers forward and backward, attention tiles, KV-cached decoding) goes
 //! through [`matmul`] or, for a right operand used many times (weights between optimizer steps),
-//! [`PackedB`] + [`matmul_packed`]. The backend is chosen once per process by [`backend`]:
+//! [`PackedB`] + [`matmul_packed`]. Inside the crate, the rollout engine's bf16 KV caches are
+//! right operands that grow a token at a time in the AMX tile layout (`append`: `AppendCols`,
+//! `AppendRows`, `matmul_appended`). The backend is chosen once per process by [`backend`]:
 //! `CROSSGYM_MATMUL=f32|bf16|auto` (default `auto`: bf16 where the CPU has AMX-BF16, else f32),
 //! overridable by [`set_backend`] (a config field).
 //!

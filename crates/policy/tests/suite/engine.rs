@@ -8,8 +8,17 @@ use crate::common::{amx_or_skip, full_last_logits, max_diff, tiny};
 
 /// Runs `steps` (one chunk per sequence each) and returns every logits row produced.
 fn run(engine: &PackedModel, steps: &[Vec<Vec<u32>>]) -> Vec<Vec<Option<Vec<f32>>>> {
+    run_from(engine, &engine.new_cache(), steps)
+}
+
+/// [`run`] with every sequence starting from a clone of `start`.
+fn run_from(
+    engine: &PackedModel,
+    start: &SeqCache,
+    steps: &[Vec<Vec<u32>>],
+) -> Vec<Vec<Option<Vec<f32>>>> {
     let n = steps[0].len();
-    let mut caches: Vec<SeqCache> = (0..n).map(|_| engine.new_cache()).collect();
+    let mut caches: Vec<SeqCache> = (0..n).map(|_| start.clone()).collect();
     steps
         .iter()
         .map(|step| {
@@ -155,4 +164,62 @@ fn a_bf16_cache_of_another_head_split_is_an_error() {
             .forward(&mut [&mut engine.new_cache()], &[&[1]])
             .is_ok()
     );
+}
+
+/// A cache holding `len` tokens of a conversation start.
+fn started(engine: &PackedModel, len: usize) -> SeqCache {
+    let start: Vec<u32> = (0..len).map(|i| (i * 13 % 290) as u32 + 3).collect();
+    let mut cache = engine.new_cache();
+    engine.forward(&mut [&mut cache], &[&start]).unwrap();
+    cache
+}
+
+#[test]
+fn sharing_an_f32_prefix_keeps_a_private_copy_and_its_bits() {
+    let model = tiny(true, DType::F32, 4);
+    let engine = PackedModel::new(&model.inference()).unwrap();
+    let start = started(&engine, 40);
+    let shared = start.clone().share();
+    assert_eq!((shared.len(), shared.shared_len()), (40, 0));
+    let steps = ragged_steps();
+    assert_eq!(
+        run_from(&engine, &start, &steps),
+        run_from(&engine, &shared, &steps)
+    );
+}
+
+#[test]
+fn a_shared_bf16_prefix_matches_private_copies() {
+    if !amx_or_skip("bf16 rollout engine") {
+        return;
+    }
+    let model = tiny(false, DType::F32, 6).inference();
+    let engine = PackedModel::new(&model.with_matmul_backend(MatmulBackend::Bf16Amx)).unwrap();
+    let steps = ragged_steps();
+    // A prefix inside the first tile pair, and one past it at an odd offset.
+    for len in [5, 45] {
+        let start = started(&engine, len);
+        let shared = start.clone().share();
+        assert_eq!((shared.len(), shared.shared_len()), (len, len));
+        let private = run_from(&engine, &start, &steps);
+        let together = run_from(&engine, &shared, &steps);
+        for (a, b) in private.iter().zip(&together) {
+            for (a, b) in a.iter().zip(b) {
+                assert_eq!(a.is_some(), b.is_some());
+                if let (Some(a), Some(b)) = (a, b) {
+                    // Same bf16 operands; only the f32 summation order differs.
+                    let d = max_diff(a, b);
+                    assert!(d < 1e-3, "prefix {len}: shared vs private differ by {d}");
+                }
+            }
+        }
+        // A sequence gets the same bits alone as with the others sharing its prefix.
+        for r in 0..3 {
+            let alone: Vec<Vec<Vec<u32>>> = steps.iter().map(|s| vec![s[r].clone()]).collect();
+            let alone = run_from(&engine, &shared, &alone);
+            for (t, a) in together.iter().zip(alone) {
+                assert_eq!(t[r], a[0], "prefix {len}, row {r}");
+            }
+        }
+    }
 }
