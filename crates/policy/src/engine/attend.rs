@@ -110,9 +110,15 @@ fn attend_bf16(
     debug_assert!(shared < keys, "every query row follows the shared prefix");
     let mut scores = vec![0f32; rows * keys];
     if let Some((k, _, len)) = prefix {
-        matmul_appended(q, k, len, &mut scores, keys, false);
+        matmul_appended(q, k, len, (&mut scores, keys), false);
     }
-    matmul_appended(q, own.0, keys - shared, &mut scores[shared..], keys, false);
+    matmul_appended(
+        q,
+        own.0,
+        keys - shared,
+        (&mut scores[shared..], keys),
+        false,
+    );
     softmax(&mut scores);
     let probabilities = |from: usize, cols: usize| MatRef {
         data: &scores[from..],
@@ -123,10 +129,10 @@ fn attend_bf16(
     };
     let mut o = vec![0f32; rows * d];
     if let Some((_, v, len)) = prefix {
-        matmul_appended(probabilities(0, len), v, d, &mut o, d, false);
+        matmul_appended(probabilities(0, len), v, d, (&mut o, d), false);
     }
     let rest = probabilities(shared, keys - shared);
-    matmul_appended(rest, own.1, d, &mut o, d, prefix.is_some());
+    matmul_appended(rest, own.1, d, (&mut o, d), prefix.is_some());
     o
 }
 

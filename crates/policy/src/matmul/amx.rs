@@ -46,23 +46,25 @@ const PARALLEL_MIN_MACS: usize = 1 << 21;
 /// Tasks per pool thread, for balance on a shared machine.
 const TASKS_PER_THREAD: usize = 4;
 
-/// `C (+)= A · B` on AMX. `b` was packed by [`super::pack::pack_b`] from a `k × n` matrix. The
-/// caller checked shapes and bounds, that `m, n, k > 0`, and that AMX is available.
-pub(crate) fn matmul(
+/// `C (+)= A · B[.., ..n]` on AMX, for a right operand held in any [`TileGrid`]: the tiles of
+/// [`super::pack::pack_b`] of a `k × n` matrix, or the growing key and value tiles of
+/// [`super::append`] (which may hold more rows than `a.cols`: `A`'s zero padding multiplies
+/// them). Large products run on rayon's pool when `may_spread`, others on the calling thread.
+/// The caller checked shapes and bounds, that `m, n, k > 0`, and that AMX is available.
+pub(crate) fn matmul<B: TileGrid + ?Sized>(
     a: MatRef<'_>,
-    b: &PackedTiles,
+    b: &B,
     n: usize,
     c: &mut [f32],
     ldc: usize,
     accumulate: bool,
+    may_spread: bool,
 ) {
     let (m, k) = (a.rows, a.cols);
     debug_assert!(m > 0 && n > 0 && k > 0 && c.len() >= (m - 1) * ldc + n);
     let threads = rayon::current_num_threads();
-    let parallel = threads > 1 && m * n * k >= PARALLEL_MIN_MACS;
+    let parallel = may_spread && threads > 1 && m * n * k >= PARALLEL_MIN_MACS;
     let a = pack_a(a, parallel);
-    debug_assert_eq!(a.k_tiles, b.k_tiles);
-    debug_assert!(b.outer_tiles * TILE_N >= n);
     let job = Job {
         a: &a,
         b,
@@ -81,39 +83,6 @@ pub(crate) fn matmul(
     } else {
         tasks.into_iter().for_each(|t| job.run(t));
     }
-}
-
-/// `C (+)= A · B[.., ..n]` on the calling thread only, for a right operand held in any [`TileGrid`]
-/// (the growing key and value tiles of [`super::append`]). `b` must have at least
-/// `ceil(a.cols / 32)` tiles along `k` and `ceil(n / 32)` column-tile pairs; its rows past
-/// `a.cols` are multiplied by the zero padding of `A`. The caller checked shapes, that
-/// `m, n, k > 0`, and that AMX is available.
-pub(crate) fn matmul_serial_grid<B: TileGrid + ?Sized>(
-    a: MatRef<'_>,
-    b: &B,
-    n: usize,
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-) {
-    let m = a.rows;
-    debug_assert!(m > 0 && n > 0 && a.cols > 0 && c.len() >= (m - 1) * ldc + n);
-    let a = pack_a(a, false);
-    let job = Job {
-        a: &a,
-        b,
-        m,
-        n,
-        c: SharedOut(c.as_mut_ptr()),
-        ldc,
-        accumulate,
-        chunk: chunk_len(a.k_tiles),
-    };
-    let task = Task {
-        rows: (0, a.outer_tiles.div_ceil(2)),
-        cols: (0, n.div_ceil(2 * TILE_N)),
-    };
-    job.run(task);
 }
 
 /// The chunk length along `k` (in tiles): chunks of equal length, at most

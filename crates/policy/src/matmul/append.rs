@@ -21,7 +21,6 @@
 #![allow(unsafe_code)]
 
 use super::MatRef;
-use super::amx::matmul_serial_grid;
 use super::bf16::f32_to_bf16_bits;
 use super::pack::{TILE_K, TILE_N, Tile, TileGrid};
 
@@ -188,12 +187,11 @@ impl Appended for AppendRows {
 /// `ldc`), on the calling thread, with `A` rounded to bf16 and f32 accumulation on AMX tiles.
 /// Panics (a programming error) when `a.cols` or `n` exceed `B`'s shape, or when
 /// [`super::amx_available`] is false (callers hold such operands only in bf16 mode).
-pub(crate) fn matmul_appended<B: Appended>(
+pub(crate) fn matmul_appended(
     a: MatRef<'_>,
-    b: &B,
+    b: &impl Appended,
     n: usize,
-    c: &mut [f32],
-    ldc: usize,
+    (c, ldc): (&mut [f32], usize),
     accumulate: bool,
 ) {
     let (rows, cols) = b.shape();
@@ -205,7 +203,8 @@ pub(crate) fn matmul_appended<B: Appended>(
     );
     assert!(super::amx_available(), "matmul_appended needs AMX-BF16");
     if super::check_and_trivial(a, n, c, ldc, accumulate) {
-        matmul_serial_grid(a, b, n, c, ldc, accumulate);
+        // The caller's own tasks already spread the work (one per head and query block).
+        super::amx::matmul(a, b, n, c, ldc, accumulate, false);
     }
 }
 
@@ -217,6 +216,20 @@ mod tests {
 
     fn matrix(len: usize, seed: f32) -> Vec<f32> {
         (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect()
+    }
+
+    /// The row-major `k × n` matrix `b` grown column by column, and row by row.
+    fn grown(b: &[f32], k: usize, n: usize) -> (AppendCols, AppendRows) {
+        let mut cols = AppendCols::new(k);
+        for j in 0..n {
+            let col: Vec<f32> = (0..k).map(|i| b[i * n + j]).collect();
+            cols.push(&col);
+        }
+        let mut rows = AppendRows::new(n);
+        for i in 0..k {
+            rows.push(&b[i * n..(i + 1) * n]);
+        }
+        (cols, rows)
     }
 
     fn words(t: &Tile) -> &[u32; 256] {
@@ -233,17 +246,8 @@ mod tests {
         for (k, n) in [(1, 1), (64, 1), (64, 17), (64, 33), (50, 70), (96, 16)] {
             // B is k × n row-major.
             let b = matrix(k * n, 0.5);
-            let view = MatRef::new(&b, k, n);
-            let packed = pack_b(view, false);
-            let mut cols = AppendCols::new(k);
-            for j in 0..n {
-                let col: Vec<f32> = (0..k).map(|i| b[i * n + j]).collect();
-                cols.push(&col);
-            }
-            let mut rows = AppendRows::new(n);
-            for i in 0..k {
-                rows.push(&b[i * n..(i + 1) * n]);
-            }
+            let packed = pack_b(MatRef::new(&b, k, n), false);
+            let (cols, rows) = grown(&b, k, n);
             assert_eq!((cols.shape(), rows.shape()), ((k, n), (k, n)));
             for o in 0..packed.outer_tiles {
                 for kt in 0..packed.k_tiles {
@@ -273,23 +277,15 @@ mod tests {
         ] {
             let a = matrix(m * k, 1.0);
             let b = matrix(k_all * n_all, 2.0);
-            let mut cols = AppendCols::new(k_all);
-            for j in 0..n_all {
-                let col: Vec<f32> = (0..k_all).map(|i| b[i * n_all + j]).collect();
-                cols.push(&col);
-            }
-            let mut rows = AppendRows::new(n_all);
-            for i in 0..k_all {
-                rows.push(&b[i * n_all..(i + 1) * n_all]);
-            }
+            let (cols, rows) = grown(&b, k_all, n_all);
             let mut got_cols = vec![f32::NAN; m * n];
             let mut got_rows = vec![f32::NAN; m * n];
             let av = MatRef::new(&a, m, k);
             if k == k_all {
-                matmul_appended(av, &cols, n, &mut got_cols, n, false);
+                matmul_appended(av, &cols, n, (&mut got_cols, n), false);
             }
             if n == n_all {
-                matmul_appended(av, &rows, n, &mut got_rows, n, false);
+                matmul_appended(av, &rows, n, (&mut got_rows, n), false);
             }
             for i in 0..m {
                 for j in 0..n {

@@ -179,7 +179,7 @@ pub fn matmul_with(
         #[cfg(target_arch = "x86_64")]
         MatmulBackend::Bf16Amx if amx_available() => {
             let packed = pack::pack_b(b, parallel_packing(a.rows, b.cols, a.cols));
-            amx::matmul(a, &packed, b.cols, c, ldc, accumulate);
+            amx::matmul(a, &packed, b.cols, c, ldc, accumulate, true);
         }
         _ => f32::matmul(a, b, c, ldc, accumulate),
     }
@@ -339,7 +339,7 @@ pub fn matmul_packed(a: MatRef<'_>, b: &PackedB, c: &mut [f32], ldc: usize, accu
             f32::matmul(a, MatRef::new(data, b.rows, b.cols), c, ldc, accumulate);
         }
         #[cfg(target_arch = "x86_64")]
-        Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate),
+        Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate, true),
     }
 }
 

@@ -73,14 +73,20 @@ fn a_sequence_gets_the_same_bits_alone_or_in_any_batch() {
     same_bits_alone_or_batched(&PackedModel::new(&model.inference()).unwrap());
 }
 
+/// The engine of a tiny model in bf16 mode, where the CPU has AMX (`None`, with a note, else).
+fn bf16_engine(qwen2: bool, seed: u64) -> Option<PackedModel> {
+    if !amx_or_skip("bf16 rollout engine") {
+        return None;
+    }
+    let model = tiny(qwen2, DType::F32, seed).inference();
+    Some(PackedModel::new(&model.with_matmul_backend(MatmulBackend::Bf16Amx)).unwrap())
+}
+
 #[test]
 fn bf16_caches_give_a_sequence_the_same_bits_alone_or_in_any_batch() {
-    if !amx_or_skip("bf16 rollout engine") {
-        return;
+    if let Some(engine) = bf16_engine(true, 5) {
+        same_bits_alone_or_batched(&engine);
     }
-    let model = tiny(true, DType::F32, 5).inference();
-    let engine = PackedModel::new(&model.with_matmul_backend(MatmulBackend::Bf16Amx)).unwrap();
-    same_bits_alone_or_batched(&engine);
 }
 
 /// Every sequence of [`ragged_steps`] gets the same logits alone as in the batch.
@@ -190,11 +196,9 @@ fn sharing_an_f32_prefix_keeps_a_private_copy_and_its_bits() {
 
 #[test]
 fn a_shared_bf16_prefix_matches_private_copies() {
-    if !amx_or_skip("bf16 rollout engine") {
+    let Some(engine) = bf16_engine(false, 6) else {
         return;
-    }
-    let model = tiny(false, DType::F32, 6).inference();
-    let engine = PackedModel::new(&model.with_matmul_backend(MatmulBackend::Bf16Amx)).unwrap();
+    };
     let steps = ragged_steps();
     // A prefix inside the first tile pair, and one past it at an odd offset.
     for len in [5, 45] {
