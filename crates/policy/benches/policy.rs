@@ -72,8 +72,9 @@ fn backends() -> Vec<(&'static str, MatmulBackend)> {
 }
 
 /// KV-cached decoding of `DECODE_STEPS` tokens per row after the prompt: the rollout engine
-/// (`engine/…`, f32 and bf16) and the group session of the original rollout path
-/// (`session/…`, f32), at batch 1, 8, 16 and 32.
+/// (`engine/…`, f32 and bf16; at batch 32 also with the prompt's bf16 cache shared by all rows,
+/// `engine_bf16_shared/…`) and the group session of the original rollout path (`session/…`,
+/// f32), at batch 1, 8, 16 and 32.
 fn decode(c: &mut Criterion, p: &Pretrained) {
     let prompt = prompt(p);
     let mut group = c.benchmark_group("decode");
@@ -85,26 +86,33 @@ fn decode(c: &mut Criterion, p: &Pretrained) {
             let mut filled = engine.new_cache();
             let first = engine.forward(&mut [&mut filled], &[&prompt]).unwrap();
             let first = argmax(first[0].as_ref().unwrap()) as u32;
-            group.bench_function(format!("engine_{name}/b{batch}_{DECODE_STEPS}tok"), |b| {
-                b.iter_batched(
-                    || vec![filled.clone(); batch],
-                    |mut caches| {
-                        let mut next = vec![first; batch];
-                        for _ in 0..DECODE_STEPS {
-                            let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
-                            let chunks: Vec<&[u32]> =
-                                next.iter().map(std::slice::from_ref).collect();
-                            let logits = engine.forward(&mut refs, &chunks).unwrap();
-                            next = logits
-                                .iter()
-                                .map(|l| argmax(l.as_ref().unwrap()) as u32)
-                                .collect();
-                        }
-                        next
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
+            let mut starts = vec![(format!("engine_{name}"), filled.clone())];
+            if backend == MatmulBackend::Bf16Amx && batch == 32 {
+                // Every row reads the prompt's keys and values from one shared copy.
+                starts.push((format!("engine_{name}_shared"), filled.share()));
+            }
+            for (label, start) in starts {
+                group.bench_function(format!("{label}/b{batch}_{DECODE_STEPS}tok"), |b| {
+                    b.iter_batched(
+                        || vec![start.clone(); batch],
+                        |mut caches| {
+                            let mut next = vec![first; batch];
+                            for _ in 0..DECODE_STEPS {
+                                let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
+                                let chunks: Vec<&[u32]> =
+                                    next.iter().map(std::slice::from_ref).collect();
+                                let logits = engine.forward(&mut refs, &chunks).unwrap();
+                                next = logits
+                                    .iter()
+                                    .map(|l| argmax(l.as_ref().unwrap()) as u32)
+                                    .collect();
+                            }
+                            next
+                        },
+                        BatchSize::PerIteration,
+                    )
+                });
+            }
         }
         let decoder = p.model.inference();
         group.bench_function(format!("session_f32/b{batch}_{DECODE_STEPS}tok"), |b| {

@@ -20,7 +20,7 @@ use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{
     EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel, Pretrained, RolloutLimits,
-    SamplingParams, StreamSettings, Trajectory, fetch, rollout_group,
+    SamplingParams, StreamSettings, Trajectory, conversation_start, fetch, rollout_group,
 };
 
 struct Options {
@@ -155,9 +155,16 @@ fn main() {
     );
     for env_name in &o.envs {
         let jobs = episodes(make_env(env_name).as_ref(), o.episodes);
+        // The prompt every episode of this env opens with (what the stream runs once and copies).
+        let start = conversation_start(make_env(env_name).as_ref(), None);
+        let shared = p
+            .tokenizer
+            .encode(&p.template.render(&start, false))
+            .expect("encode the conversation start")
+            .len();
         let mut rates = Vec::new();
         for path in &o.paths {
-            let mut best: Option<(f64, usize, usize)> = None;
+            let mut best: Option<(f64, usize, usize, Vec<usize>)> = None;
             for _ in 0..o.reps {
                 let start = Instant::now();
                 let trajectories = match path.as_str() {
@@ -208,16 +215,22 @@ fn main() {
                 };
                 let seconds = start.elapsed().as_secs_f64();
                 let tokens = trajectories.iter().map(|t| t.generated_tokens).sum();
-                if best.is_none_or(|b| seconds < b.0) {
-                    best = Some((seconds, tokens, trajectories.len()));
+                let contexts: Vec<usize> = trajectories.iter().map(|t| t.tokens.len()).collect();
+                if best.as_ref().is_none_or(|b| seconds < b.0) {
+                    best = Some((seconds, tokens, trajectories.len(), contexts));
                 }
             }
-            let (seconds, tokens, n) = best.expect("one rep");
+            let (seconds, tokens, n, contexts) = best.expect("one rep");
             let rate = tokens as f64 / seconds;
             rates.push((path.clone(), rate));
             println!(
                 "{env_name:<10} {path:<7} {n:>8}  {tokens:>10}  {seconds:>7.1}  {rate:>7.1}  {:>12.1}",
                 n as f64 * 60.0 / seconds
+            );
+            let mean = contexts.iter().sum::<usize>() as f64 / contexts.len().max(1) as f64;
+            println!(
+                "{env_name:<10} {path:<7} final contexts: mean {mean:.0}, max {} tokens; shared conversation start {shared} tokens",
+                contexts.iter().max().copied().unwrap_or(0)
             );
         }
         if let [(a, ra), (b, rb)] = rates.as_slice() {

@@ -6,7 +6,8 @@
 //! observation (prefilled in one pass over its own cache) or the token it sampled last. Rows are
 //! never padded and a finished reply is stepped through its env at once, so no episode waits for
 //! the longest reply of a round. The conversation start that every episode of an env shares
-//! (system prompt, instruction, acknowledgement) is run once and its cache copied.
+//! (system prompt, instruction, acknowledgement) is run once and its cache copied (or, for bf16
+//! caches, shared: [`SeqCache::share`]).
 //!
 //! An episode's tokens, records and sampling stream are those of [`crate::rollout_group`] with
 //! [`crate::LocalAgent`]: the conversation is rendered the same way and sample `s` of a job draws
@@ -80,7 +81,8 @@ struct Vocabulary {
 }
 
 /// Caches of the conversation starts seen so far: every episode of an env opens with the same
-/// prompt (system, instruction, acknowledgement), which is run through the model once and copied.
+/// prompt (system, instruction, acknowledgement), which is run through the model once and copied
+/// (shared instead of copied for bf16 caches: [`SeqCache::share`]).
 #[derive(Default)]
 struct Prefixes {
     caches: Vec<(Vec<u32>, SeqCache)>,
@@ -101,6 +103,9 @@ impl Prefixes {
         }
         let mut cache = engine.new_cache();
         engine.forward(&mut [&mut cache], &[prompt])?;
+        // Episodes read one copy of the start's keys and values (bf16 caches; f32 caches are
+        // copied, which keeps their bits).
+        let cache = cache.share();
         stats.steps += 1;
         stats.processed_tokens += prompt.len();
         if self.caches.len() == Self::KEEP {

@@ -3,7 +3,9 @@
 
 use rayon::prelude::*;
 
-use super::kv::LayerKv;
+use super::kv::{LayerKv, SeqLayer};
+#[cfg(target_arch = "x86_64")]
+use crate::matmul::{AppendCols, AppendRows, matmul_appended};
 use crate::matmul::{MatRef, matmul_serial};
 
 /// Query tokens per work item: bounds a score block to `heads_per_group · 64 × context`.
@@ -69,6 +71,71 @@ fn head_view(data: &[f32], col: usize, keys: usize, d: usize, width: usize) -> M
     }
 }
 
+/// One block's attention on f32 keys and values: `softmax(q · kᵀ) · v`, `kᵀ` and `v` views of
+/// the cache.
+fn attend_f32(
+    q: MatRef<'_>,
+    keys_t: MatRef<'_>,
+    values: MatRef<'_>,
+    softmax: impl Fn(&mut [f32]),
+) -> Vec<f32> {
+    let (rows, keys, d) = (q.rows, keys_t.cols, values.cols);
+    let mut scores = vec![0f32; rows * keys];
+    matmul_serial(q, keys_t, &mut scores, keys, false);
+    softmax(&mut scores);
+    let mut o = vec![0f32; rows * d];
+    matmul_serial(MatRef::new(&scores, rows, keys), values, &mut o, d, false);
+    o
+}
+
+/// A head's bf16 keys (`Kᵀ`) and values (`V`).
+#[cfg(target_arch = "x86_64")]
+type HeadKv<'a> = (&'a AppendCols, &'a AppendRows);
+
+/// One block's attention on a head's bf16 keys and values (the first `keys` tokens of the shared
+/// `prefix`, with its length, then of `own`): each product on AMX tiles, with `q` and the
+/// probabilities rounded to bf16 and f32 sums. The prefix's scores and the rest's are two
+/// products into one score row (so the softmax is the usual one); the values are two products
+/// summed in f32.
+#[cfg(target_arch = "x86_64")]
+fn attend_bf16(
+    q: MatRef<'_>,
+    prefix: Option<(&AppendCols, &AppendRows, usize)>,
+    own: HeadKv<'_>,
+    keys: usize,
+    softmax: impl Fn(&mut [f32]),
+) -> Vec<f32> {
+    let (rows, d) = (q.rows, q.cols);
+    let shared = prefix.map_or(0, |(_, _, len)| len);
+    debug_assert!(shared < keys, "every query row follows the shared prefix");
+    let mut scores = vec![0f32; rows * keys];
+    if let Some((k, _, len)) = prefix {
+        matmul_appended(q, k, len, (&mut scores, keys), false);
+    }
+    matmul_appended(
+        q,
+        own.0,
+        keys - shared,
+        (&mut scores[shared..], keys),
+        false,
+    );
+    softmax(&mut scores);
+    let probabilities = |from: usize, cols: usize| MatRef {
+        data: &scores[from..],
+        rows,
+        cols,
+        row_stride: keys,
+        col_stride: 1,
+    };
+    let mut o = vec![0f32; rows * d];
+    if let Some((_, v, len)) = prefix {
+        matmul_appended(probabilities(0, len), v, d, (&mut o, d), false);
+    }
+    let rest = probabilities(shared, keys - shared);
+    matmul_appended(rest, own.1, d, (&mut o, d), prefix.is_some());
+    o
+}
+
 /// Writes `out` (`[rows, q_heads · head_dim]`): for every new token of every span, each query
 /// head's attention over its sequence's keys up to and including that token. `qkv` holds the
 /// step's projected (and rotated) queries; `caches[i]` the keys and values of span `i`, the new
@@ -77,7 +144,7 @@ pub(super) fn attend(
     heads: Heads,
     qkv: &[f32],
     spans: &[Span],
-    caches: &[&LayerKv],
+    caches: &[SeqLayer<'_>],
     out: &mut [f32],
 ) {
     let Heads {
@@ -108,7 +175,6 @@ pub(super) fn attend(
         .par_iter()
         .map(|item| {
             let span = spans[item.seq];
-            let cache = caches[item.seq];
             let keys = span.base + item.start + item.len;
             let rows = rep * item.len;
             // Row j·len + p: query head group·rep + j at new token start + p.
@@ -120,27 +186,33 @@ pub(super) fn attend(
                     q[(j * item.len + p) * d..][..d].copy_from_slice(&qkv[src..src + d]);
                 }
             }
-            let mut scores = vec![0f32; rows * keys];
-            matmul_serial(
-                MatRef::new(&q, rows, d),
-                head_view(&cache.k, item.group * d, keys, d, kv_width).t(),
-                &mut scores,
-                keys,
-                false,
-            );
-            for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-                let p = r % item.len;
-                causal_softmax(row, span.base + item.start + p + 1, scale);
+            let softmax = |scores: &mut [f32]| {
+                for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
+                    let p = r % item.len;
+                    causal_softmax(row, span.base + item.start + p + 1, scale);
+                }
+            };
+            let q = MatRef::new(&q, rows, d);
+            let cache = caches[item.seq];
+            match cache.own {
+                LayerKv::F32 { k, v } => {
+                    debug_assert!(cache.prefix.is_none(), "f32 caches share no prefix");
+                    let keys_t = head_view(k, item.group * d, keys, d, kv_width).t();
+                    let values = head_view(v, item.group * d, keys, d, kv_width);
+                    attend_f32(q, keys_t, values, softmax)
+                }
+                #[cfg(target_arch = "x86_64")]
+                LayerKv::Bf16 { k, v } => {
+                    let prefix = match cache.prefix {
+                        Some((LayerKv::Bf16 { k, v }, len)) => {
+                            Some((&k[item.group], &v[item.group], len))
+                        }
+                        _ => None,
+                    };
+                    let own = (&k[item.group], &v[item.group]);
+                    attend_bf16(q, prefix, own, keys, softmax)
+                }
             }
-            let mut o = vec![0f32; rows * d];
-            matmul_serial(
-                MatRef::new(&scores, rows, keys),
-                head_view(&cache.v, item.group * d, keys, d, kv_width),
-                &mut o,
-                d,
-                false,
-            );
-            o
         })
         .collect();
     for (item, o) in items.iter().zip(blocks) {

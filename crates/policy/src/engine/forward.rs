@@ -59,11 +59,10 @@ impl PackedModel {
                 let kv = &mut cache.layers[layer];
                 for r in span.row..span.row + span.len {
                     let line = &qkv[r * heads.qkv_width..(r + 1) * heads.qkv_width];
-                    kv.k.extend_from_slice(&line[k_col..k_col + kv_width]);
-                    kv.v.extend_from_slice(&line[k_col + kv_width..]);
+                    kv.push(&line[k_col..k_col + kv_width], &line[k_col + kv_width..]);
                 }
             }
-            let layers: Vec<_> = caches.iter().map(|s| &s.layers[layer]).collect();
+            let layers: Vec<_> = caches.iter().map(|s| s.layer(layer)).collect();
             let mut att = vec![0f32; rows * k_col];
             attend(heads, &qkv, &spans, &layers, &mut att);
             add_into(
@@ -123,7 +122,14 @@ impl PackedModel {
         let mut spans = Vec::with_capacity(chunks.len());
         let mut row = 0;
         for (i, (cache, chunk)) in caches.iter().zip(chunks).enumerate() {
-            if cache.width() != self.kv_width() || cache.layers.len() != self.blocks.len() {
+            let kv_heads = self.config.kv_heads();
+            if cache.width() != self.kv_width()
+                || cache.layers.len() != self.blocks.len()
+                || cache
+                    .layers
+                    .iter()
+                    .any(|l| l.heads().is_some_and(|h| h != kv_heads))
+            {
                 return Err(PolicyError::Config(format!(
                     "cache {i} belongs to another model"
                 )));

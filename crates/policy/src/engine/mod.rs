@@ -12,6 +12,12 @@
 //! sequence's own cache, in blocks of query rows, so no score matrix larger than
 //! `heads_per_group × block × context` is ever held.
 //!
+//! Attention over the caches is bound by memory bandwidth: every decoding step reads every
+//! sequence's whole cache. On the bf16 AMX backend a [`SeqCache`] therefore holds its keys and
+//! values in bf16, already in the AMX tile layout of the two attention products
+//! ([`crate::matmul`]'s growing operands), so a step reads half the bytes and repacks nothing; in
+//! f32 mode it holds them in f32 and the results are those of the f32 products, bit for bit.
+//!
 //! A sequence's results do not depend on which other sequences share its step: the products are
 //! row-independent (AMX and gemm accumulate each output along `k` in a fixed order) and attention
 //! and the norms work row by row.
@@ -159,9 +165,15 @@ impl PackedModel {
         self.backend
     }
 
-    /// An empty cache for one sequence of this model.
+    /// An empty cache for one sequence of this model: bf16 keys and values on the bf16 AMX
+    /// backend, f32 otherwise (see [`SeqCache`]).
     pub fn new_cache(&self) -> SeqCache {
-        SeqCache::new(self.config.num_hidden_layers, self.kv_width())
+        let layers = self.config.num_hidden_layers;
+        #[cfg(target_arch = "x86_64")]
+        if self.backend == MatmulBackend::Bf16Amx && crate::matmul::amx_available() {
+            return SeqCache::new_bf16(layers, self.config.kv_heads(), self.config.head_dim());
+        }
+        SeqCache::new_f32(layers, self.kv_width())
     }
 
     /// Width of one token's keys (or values) over all key/value heads.

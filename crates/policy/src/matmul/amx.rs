@@ -34,7 +34,7 @@ use std::arch::asm;
 use rayon::prelude::*;
 
 use super::MatRef;
-use super::pack::{PackedTiles, TILE_N, TILE_ROWS, Tile, pack_a};
+use super::pack::{PackedTiles, TILE_N, TILE_ROWS, Tile, TileGrid, pack_a};
 
 /// Most `k` tiles (of 32) per chunk: 16 keeps a row pair's A tiles (32 KiB) in L1.
 pub(crate) const K_TILES_PER_CHUNK: usize = 16;
@@ -46,23 +46,25 @@ const PARALLEL_MIN_MACS: usize = 1 << 21;
 /// Tasks per pool thread, for balance on a shared machine.
 const TASKS_PER_THREAD: usize = 4;
 
-/// `C (+)= A · B` on AMX. `b` was packed by [`super::pack::pack_b`] from a `k × n` matrix. The
-/// caller checked shapes and bounds, that `m, n, k > 0`, and that AMX is available.
-pub(crate) fn matmul(
+/// `C (+)= A · B[.., ..n]` on AMX, for a right operand held in any [`TileGrid`]: the tiles of
+/// [`super::pack::pack_b`] of a `k × n` matrix, or the growing key and value tiles of
+/// [`super::append`] (which may hold more rows than `a.cols`: `A`'s zero padding multiplies
+/// them). Large products run on rayon's pool when `may_spread`, others on the calling thread.
+/// The caller checked shapes and bounds, that `m, n, k > 0`, and that AMX is available.
+pub(crate) fn matmul<B: TileGrid + ?Sized>(
     a: MatRef<'_>,
-    b: &PackedTiles,
+    b: &B,
     n: usize,
     c: &mut [f32],
     ldc: usize,
     accumulate: bool,
+    may_spread: bool,
 ) {
     let (m, k) = (a.rows, a.cols);
     debug_assert!(m > 0 && n > 0 && k > 0 && c.len() >= (m - 1) * ldc + n);
     let threads = rayon::current_num_threads();
-    let parallel = threads > 1 && m * n * k >= PARALLEL_MIN_MACS;
+    let parallel = may_spread && threads > 1 && m * n * k >= PARALLEL_MIN_MACS;
     let a = pack_a(a, parallel);
-    debug_assert_eq!(a.k_tiles, b.k_tiles);
-    debug_assert!(b.outer_tiles * TILE_N >= n);
     let job = Job {
         a: &a,
         b,
@@ -129,9 +131,9 @@ unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
 /// One product's operands and output, shared by its tasks.
-struct Job<'a> {
+struct Job<'a, B: TileGrid + ?Sized> {
     a: &'a PackedTiles,
-    b: &'a PackedTiles,
+    b: &'a B,
     m: usize,
     n: usize,
     c: SharedOut,
@@ -144,7 +146,7 @@ struct Job<'a> {
 #[repr(C, align(64))]
 struct Scratch([f32; 32 * 32]);
 
-impl Job<'_> {
+impl<B: TileGrid + ?Sized> Job<'_, B> {
     fn run(&self, task: Task) {
         let _tiles = TileSession::start();
         let mut scratch = Scratch([0.0; 32 * 32]);

@@ -4,7 +4,9 @@
 //!
 //! Every caller (linear layers forward and backward, attention tiles, KV-cached decoding) goes
 //! through [`matmul`] or, for a right operand used many times (weights between optimizer steps),
-//! [`PackedB`] + [`matmul_packed`]. The backend is chosen once per process by [`backend`]:
+//! [`PackedB`] + [`matmul_packed`]. Inside the crate, the rollout engine's bf16 KV caches are
+//! right operands that grow a token at a time in the AMX tile layout (`append`: `AppendCols`,
+//! `AppendRows`, `matmul_appended`). The backend is chosen once per process by [`backend`]:
 //! `CROSSGYM_MATMUL=f32|bf16|auto` (default `auto`: bf16 where the CPU has AMX-BF16, else f32),
 //! overridable by [`set_backend`] (a config field).
 //!
@@ -27,12 +29,16 @@
 
 #[cfg(target_arch = "x86_64")]
 mod amx;
+#[cfg(target_arch = "x86_64")]
+mod append;
 mod bf16;
 mod detect;
 mod f32;
 #[cfg(target_arch = "x86_64")]
 mod pack;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use append::{AppendCols, AppendRows, matmul_appended};
 pub use bf16::round_to_bf16;
 pub use detect::amx_available;
 
@@ -173,7 +179,7 @@ pub fn matmul_with(
         #[cfg(target_arch = "x86_64")]
         MatmulBackend::Bf16Amx if amx_available() => {
             let packed = pack::pack_b(b, parallel_packing(a.rows, b.cols, a.cols));
-            amx::matmul(a, &packed, b.cols, c, ldc, accumulate);
+            amx::matmul(a, &packed, b.cols, c, ldc, accumulate, true);
         }
         _ => f32::matmul(a, b, c, ldc, accumulate),
     }
@@ -333,7 +339,7 @@ pub fn matmul_packed(a: MatRef<'_>, b: &PackedB, c: &mut [f32], ldc: usize, accu
             f32::matmul(a, MatRef::new(data, b.rows, b.cols), c, ldc, accumulate);
         }
         #[cfg(target_arch = "x86_64")]
-        Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate),
+        Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate, true),
     }
 }
 

@@ -46,7 +46,7 @@ pub(crate) const TILE_N: usize = 16;
 pub(crate) struct Tile(pub(crate) [u32; 256]);
 
 impl Tile {
-    const ZERO: Tile = Tile([0; 256]);
+    pub(crate) const ZERO: Tile = Tile([0; 256]);
 }
 
 /// An operand packed as `outer_tiles × k_tiles` tiles, outer-major.
@@ -61,9 +61,23 @@ pub(crate) struct PackedTiles {
     pub(crate) outer_tiles: usize,
 }
 
-impl PackedTiles {
-    /// The first of the `k_tiles` consecutive tiles of outer tile `o`, from k-tile `kt` on.
-    pub(crate) fn tile_ptr(&self, o: usize, kt: usize) -> *const Tile {
+/// A right operand's B tiles as the micro-kernels read them: for each outer (column) tile, its
+/// tiles along `k` one after another, 1 KiB apart.
+///
+/// # Safety
+/// The AMX kernels read through [`TileGrid::tile_ptr`] without bounds checks. An implementation
+/// must return, for every outer tile `o` below an even count and every `kt` below its `k` tiles,
+/// a pointer to a tile followed by all of that outer tile's later k-tiles, contiguous, and must
+/// keep them alive and unchanged while `&self` is borrowed.
+pub(crate) unsafe trait TileGrid: Sync {
+    /// The first of the consecutive tiles of outer tile `o`, from k-tile `kt` on.
+    fn tile_ptr(&self, o: usize, kt: usize) -> *const Tile;
+}
+
+// SAFETY: tiles are stored outer-major, `k_tiles` per outer tile, `outer_tiles` (even for B) of
+// them; the slice index panics rather than return a pointer outside the vector.
+unsafe impl TileGrid for PackedTiles {
+    fn tile_ptr(&self, o: usize, kt: usize) -> *const Tile {
         self.tiles[o * self.k_tiles + kt..].as_ptr()
     }
 }
