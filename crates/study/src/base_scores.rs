@@ -97,24 +97,14 @@ pub fn base_scores_markdown(rows: &[BaseScores]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossgym_env_core::TaskId;
 
+    /// The metrics tests' record, for another run, env and split.
     fn record(run: &str, env: &str, task: usize, reward: f64, split: Split) -> EpisodeRecord {
         EpisodeRecord {
             run: run.to_owned(),
-            checkpoint: Checkpoint::START,
             env: env.to_owned(),
-            task: TaskId(task),
             split,
-            sample: 0,
-            reward,
-            success: reward >= 1.0,
-            done: true,
-            turns: 1,
-            generated_tokens: 1,
-            difficulty: None,
-            failure: None,
-            episode: None,
+            ..crate::metrics::tests::record(task, 0, reward, 1, 1)
         }
     }
 
