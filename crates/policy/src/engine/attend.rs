@@ -5,6 +5,8 @@ use rayon::prelude::*;
 
 use super::kv::{LayerKv, SeqLayer};
 #[cfg(target_arch = "x86_64")]
+use super::softmax::fast_causal_softmax;
+#[cfg(target_arch = "x86_64")]
 use crate::matmul::{AppendCols, AppendRows, matmul_appended};
 use crate::matmul::{MatRef, matmul_serial};
 
@@ -95,8 +97,10 @@ type HeadKv<'a> = (&'a AppendCols, &'a AppendRows);
 /// One block's attention on a head's bf16 keys and values (the first `keys` tokens of the shared
 /// `prefix`, with its length, then of `own`): each product on AMX tiles, with `q` and the
 /// probabilities rounded to bf16 and f32 sums. The prefix's scores and the rest's are two
-/// products into one score row (so the softmax is the usual one); the values are two products
-/// summed in f32.
+/// products into one score row (so the softmax is the usual one, vectorised:
+/// [`fast_causal_softmax`]); the values are two products summed in f32. A decoding step's
+/// products (a few query rows) run on AVX-512 BF16 dot products instead of tiles
+/// (`matmul::few_rows`).
 #[cfg(target_arch = "x86_64")]
 fn attend_bf16(
     q: MatRef<'_>,
@@ -186,10 +190,13 @@ pub(super) fn attend(
                     q[(j * item.len + p) * d..][..d].copy_from_slice(&qkv[src..src + d]);
                 }
             }
-            let softmax = |scores: &mut [f32]| {
-                for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-                    let p = r % item.len;
-                    causal_softmax(row, span.base + item.start + p + 1, scale);
+            // Row `r` is query token `r % len` of the block: it sees the keys up to its own.
+            let softmax_with = |kernel: fn(&mut [f32], usize, f32)| {
+                move |scores: &mut [f32]| {
+                    for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
+                        let p = r % item.len;
+                        kernel(row, span.base + item.start + p + 1, scale);
+                    }
                 }
             };
             let q = MatRef::new(&q, rows, d);
@@ -199,7 +206,7 @@ pub(super) fn attend(
                     debug_assert!(cache.prefix.is_none(), "f32 caches share no prefix");
                     let keys_t = head_view(k, item.group * d, keys, d, kv_width).t();
                     let values = head_view(v, item.group * d, keys, d, kv_width);
-                    attend_f32(q, keys_t, values, softmax)
+                    attend_f32(q, keys_t, values, softmax_with(causal_softmax))
                 }
                 #[cfg(target_arch = "x86_64")]
                 LayerKv::Bf16 { k, v } => {
@@ -210,7 +217,7 @@ pub(super) fn attend(
                         _ => None,
                     };
                     let own = (&k[item.group], &v[item.group]);
-                    attend_bf16(q, prefix, own, keys, softmax)
+                    attend_bf16(q, prefix, own, keys, softmax_with(fast_causal_softmax))
                 }
             }
         })

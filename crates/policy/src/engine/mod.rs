@@ -15,8 +15,11 @@
 //! Attention over the caches is bound by memory bandwidth: every decoding step reads every
 //! sequence's whole cache. On the bf16 AMX backend a [`SeqCache`] therefore holds its keys and
 //! values in bf16, already in the AMX tile layout of the two attention products
-//! ([`crate::matmul`]'s growing operands), so a step reads half the bytes and repacks nothing; in
-//! f32 mode it holds them in f32 and the results are those of the f32 products, bit for bit.
+//! ([`crate::matmul`]'s growing operands), so a step reads half the bytes and repacks nothing,
+//! and a decoding step's few query rows meet them in AVX-512 BF16 dot products that stream the
+//! cache once (no tiles of mostly zero rows), with a vectorised softmax. In f32 mode it holds
+//! them in f32 and the results are those of the f32 products and of the training path's
+//! softmax, bit for bit.
 //!
 //! A sequence's results do not depend on which other sequences share its step: the products are
 //! row-independent (AMX and gemm accumulate each output along `k` in a fixed order) and attention
@@ -25,6 +28,7 @@
 mod attend;
 mod forward;
 mod kv;
+mod softmax;
 
 pub use kv::SeqCache;
 

@@ -22,6 +22,7 @@
 
 use super::MatRef;
 use super::bf16::f32_to_bf16_bits;
+use super::few_rows::{FEW_ROWS, few_rows_available, matmul_few_rows};
 use super::pack::{TILE_K, TILE_N, Tile, TileGrid};
 
 /// Sets the bf16 half (`high`: the odd `k` of the pair) of a tile word to `x` rounded.
@@ -184,7 +185,8 @@ impl Appended for AppendRows {
 }
 
 /// `C = A · B[..a.cols, ..n]` (or `C +=` when `accumulate`; `C` row-major with leading dimension
-/// `ldc`), on the calling thread, with `A` rounded to bf16 and f32 accumulation on AMX tiles.
+/// `ldc`), on the calling thread, with `A` rounded to bf16 and f32 accumulation: on AMX tiles, or
+/// with AVX-512 BF16 dot products for a few rows of `A` (decoding; [`super::few_rows`]).
 /// Panics (a programming error) when `a.cols` or `n` exceed `B`'s shape, or when
 /// [`super::amx_available`] is false (callers hold such operands only in bf16 mode).
 pub(crate) fn matmul_appended(
@@ -202,8 +204,13 @@ pub(crate) fn matmul_appended(
         a.cols
     );
     assert!(super::amx_available(), "matmul_appended needs AMX-BF16");
-    if super::check_and_trivial(a, n, c, ldc, accumulate) {
-        // The caller's own tasks already spread the work (one per head and query block).
+    if !super::check_and_trivial(a, n, c, ldc, accumulate) {
+        return;
+    }
+    // The caller's own tasks already spread the work (one per head and query block).
+    if a.rows <= FEW_ROWS && few_rows_available() {
+        matmul_few_rows(a, b, n, (c, ldc), accumulate);
+    } else {
         super::amx::matmul(a, b, n, c, ldc, accumulate, false);
     }
 }

@@ -35,6 +35,8 @@ mod bf16;
 mod detect;
 mod f32;
 #[cfg(target_arch = "x86_64")]
+mod few_rows;
+#[cfg(target_arch = "x86_64")]
 mod pack;
 
 #[cfg(target_arch = "x86_64")]

@@ -137,7 +137,7 @@ fn pack_tile_avx512(x: MatRef<'_>, r0: usize, k0: usize, transposed: bool, tile:
 
 /// One bf16 pair: `lo` in the low half (the even `k`), `hi` in the high half.
 #[inline(always)]
-fn pair(lo: f32, hi: f32) -> u32 {
+pub(crate) fn pair(lo: f32, hi: f32) -> u32 {
     u32::from(f32_to_bf16_bits(lo)) | (u32::from(f32_to_bf16_bits(hi)) << 16)
 }
 

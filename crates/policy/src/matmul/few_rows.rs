@@ -1,0 +1,257 @@
+//! Products of a few left rows against B tiles with AVX-512 BF16 dot products (`vdpbf16ps`)
+//! instead of AMX tiles: decoding, where a step's left operand is one query token's heads
+//! (three rows for SmolLM2) and its right operand a long bf16 KV cache.
+//!
+//! An AMX tile product costs the same for 1 row as for 16, and its left operand must first be
+//! packed into 1 KiB tiles (mostly zero rows here) and its output go through a scratch block.
+//! A B tile's row `p` holds, for 16 output columns, the bf16 pair `(k = 2p, 2p + 1)` of each
+//! (the VNNI layout of [`super::pack`]); `vdpbf16ps` multiplies such a row by one broadcast pair
+//! of `A` and adds both products to 16 f32 lanes. So each tile row is read from memory once and
+//! used by every left row, the left rows are converted to bf16 pairs once, and the accumulators
+//! stay in registers: the product streams `B` at memory speed.
+//!
+//! Arithmetic: the operands are the bf16 values the AMX backend multiplies (the left rows rounded
+//! to nearest, ties to even), every product is exact and sums are in f32, each output element
+//! along `k` in a fixed order (two products per instruction, then pair after pair), so a row's
+//! result does not depend on the other rows or on the thread it runs on. The order is not the
+//! AMX tiles' order, so results differ from [`super::amx`] in the last bits.
+#![allow(unsafe_code)]
+
+use std::arch::x86_64::{
+    __m512, __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_load_si512,
+    _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_set1_epi32, _mm512_setzero_ps,
+};
+use std::sync::OnceLock;
+
+use super::MatRef;
+use super::pack::{TILE_K, TILE_N, TILE_ROWS, TileGrid, pair};
+
+/// Most left rows this kernel takes (one accumulator register per row).
+pub(crate) const FEW_ROWS: usize = 8;
+
+/// Whether this CPU has the AVX-512 F and BF16 instructions the kernel uses. Probed once.
+pub(crate) fn few_rows_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bf16")
+    })
+}
+
+/// `a`'s rows as bf16 pairs, `words` per row: word `j` holds columns `2j` (low half) and
+/// `2j + 1` (high half), zero past `a.cols`.
+fn bf16_pairs(a: MatRef<'_>, words: usize) -> Vec<u32> {
+    let at = |i: usize, j: usize| {
+        if j < a.cols {
+            a.data[i * a.row_stride + j * a.col_stride]
+        } else {
+            0.0
+        }
+    };
+    let mut pairs = vec![0u32; a.rows * words];
+    for (i, row) in pairs.chunks_exact_mut(words).enumerate() {
+        for (j, word) in row.iter_mut().enumerate().take(a.cols.div_ceil(2)) {
+            *word = pair(at(i, 2 * j), at(i, 2 * j + 1));
+        }
+    }
+    pairs
+}
+
+/// `C (+)= A · B[.., ..n]` for `a.rows ≤ FEW_ROWS`, `B` in tiles whose rows past `a.cols` (if
+/// any) meet `A`'s zero padding, on the calling thread. The caller checked shapes and bounds
+/// (`C` holds `(m − 1)·ldc + n` values), that `m, n, k > 0`, and [`few_rows_available`].
+pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
+    a: MatRef<'_>,
+    b: &B,
+    n: usize,
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+) {
+    let m = a.rows;
+    assert!(
+        (1..=FEW_ROWS).contains(&m) && n > 0 && c.len() >= (m - 1) * ldc + n,
+        "matmul_few_rows: {m} rows, {n} columns, {} outputs (ldc {ldc})",
+        c.len()
+    );
+    assert!(few_rows_available(), "matmul_few_rows needs AVX-512 BF16");
+    let k_tiles = a.cols.div_ceil(TILE_K);
+    let pairs = bf16_pairs(a, k_tiles * TILE_ROWS);
+    let out = Out {
+        c,
+        ldc,
+        n,
+        accumulate,
+    };
+    // SAFETY: AVX-512 F and BF16 are present (asserted above); `pairs` holds `m` rows of
+    // `k_tiles · 16` words; `b`'s TileGrid promise covers its column tiles below `ceil(n / 16)`
+    // (rounded up to even) with `k_tiles` tiles each; `out` was checked to hold every row.
+    unsafe {
+        match m {
+            1 => kernel::<1, B>(&pairs, k_tiles, b, out),
+            2 => kernel::<2, B>(&pairs, k_tiles, b, out),
+            3 => kernel::<3, B>(&pairs, k_tiles, b, out),
+            4 => kernel::<4, B>(&pairs, k_tiles, b, out),
+            5 => kernel::<5, B>(&pairs, k_tiles, b, out),
+            6 => kernel::<6, B>(&pairs, k_tiles, b, out),
+            7 => kernel::<7, B>(&pairs, k_tiles, b, out),
+            _ => kernel::<8, B>(&pairs, k_tiles, b, out),
+        }
+    }
+}
+
+/// Where the kernel writes: `m` rows of `n` columns, `ldc` apart.
+struct Out<'a> {
+    c: &'a mut [f32],
+    ldc: usize,
+    n: usize,
+    accumulate: bool,
+}
+
+/// The product for exactly `M` rows; see [`matmul_few_rows`].
+///
+/// # Safety
+/// The CPU has AVX-512 F and BF16; `pairs` holds `M · k_tiles · 16` words; for every column
+/// tile `o < ceil(out.n / 16)`, `b.tile_ptr(o, 0)` starts `k_tiles` consecutive live tiles;
+/// `out.c` holds `(M − 1)·ldc + n` values.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn kernel<const M: usize, B: TileGrid + ?Sized>(
+    pairs: &[u32],
+    k_tiles: usize,
+    b: &B,
+    out: Out<'_>,
+) {
+    let words = k_tiles * TILE_ROWS;
+    debug_assert_eq!(pairs.len(), M * words);
+    for o in 0..out.n.div_ceil(TILE_N) {
+        let tiles = b.tile_ptr(o, 0);
+        let mut acc: [__m512; M] = [_mm512_setzero_ps(); M];
+        for kt in 0..k_tiles {
+            // SAFETY: tile `kt` of column tile `o` is live (the caller's promise).
+            let tile = unsafe { &*tiles.add(kt) };
+            for p in 0..TILE_ROWS {
+                // SAFETY: a tile row is 16 words, 64-byte aligned (`Tile` is `align(64)`).
+                let row: __m512i =
+                    unsafe { _mm512_load_si512(tile.0.as_ptr().add(p * TILE_N).cast()) };
+                let row = as_bf16(row);
+                for (i, acc) in acc.iter_mut().enumerate() {
+                    let pair = _mm512_set1_epi32(pairs[i * words + kt * TILE_ROWS + p] as i32);
+                    *acc = _mm512_dpbf16_ps(*acc, as_bf16(pair), row);
+                }
+            }
+        }
+        let first = o * TILE_N;
+        let cols = (out.n - first).min(TILE_N);
+        let mask = ((1u32 << cols) - 1) as u16;
+        for (i, &sum) in acc.iter().enumerate() {
+            let at = i * out.ldc + first;
+            let dst = out.c[at..at + cols].as_mut_ptr();
+            // SAFETY: the mask covers the `cols` values of `dst`, inside `out.c` (sliced above).
+            unsafe {
+                let value = if out.accumulate {
+                    _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, dst))
+                } else {
+                    sum
+                };
+                _mm512_mask_storeu_ps(dst, mask, value);
+            }
+        }
+    }
+}
+
+/// The 32 bf16 lanes of a 512-bit integer vector.
+#[inline(always)]
+fn as_bf16(x: __m512i) -> __m512bh {
+    // SAFETY: both are 512-bit vectors of plain bits; every bit pattern is a valid bf16 lane.
+    unsafe { std::mem::transmute::<__m512i, __m512bh>(x) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matmul::pack::pack_b;
+    use crate::matmul::{amx_available, round_to_bf16};
+
+    fn matrix(len: usize, seed: f32) -> Vec<f32> {
+        (0..len).map(|i| ((i as f32 + seed) * 0.61).cos()).collect()
+    }
+
+    /// `Σ_p bf16(a[i][p]) · bf16(b[p][j])` in f64, and a bound on an f32 sum's error.
+    fn exact(a: &[f32], b: &[f32], (k, n): (usize, usize), i: usize, j: usize) -> (f64, f64) {
+        let (mut sum, mut size) = (0f64, 0f64);
+        for p in 0..k {
+            let (x, y) = (round_to_bf16(a[i * k + p]), round_to_bf16(b[p * n + j]));
+            sum += f64::from(x) * f64::from(y);
+            size += f64::from(x.abs() * y.abs());
+        }
+        (sum, (k as f64 + 2.0) * size / f64::from(1u32 << 24))
+    }
+
+    #[test]
+    fn few_rows_match_an_exact_reference_and_the_amx_tiles() {
+        if !(few_rows_available() && amx_available()) {
+            eprintln!("SKIPPED: no AVX-512 BF16 or AMX on this CPU (matmul_few_rows)");
+            return;
+        }
+        for (m, k, n) in [
+            (1, 64, 1),
+            (3, 64, 45),
+            (3, 50, 130),
+            (8, 100, 33),
+            (5, 1, 16),
+        ] {
+            let a = matrix(m * k, 1.0);
+            let b = matrix(k * n, 2.0);
+            let tiles = pack_b(MatRef::new(&b, k, n), false);
+            let ldc = n + 3;
+            for accumulate in [false, true] {
+                let start = matrix(m * ldc, 3.0);
+                let (mut few, mut amx) = (start.clone(), start.clone());
+                let av = MatRef::new(&a, m, k);
+                matmul_few_rows(av, &tiles, n, (&mut few, ldc), accumulate);
+                crate::matmul::amx::matmul(av, &tiles, n, &mut amx, ldc, accumulate, false);
+                for i in 0..m {
+                    for j in 0..ldc {
+                        let at = i * ldc + j;
+                        if j >= n {
+                            assert_eq!(few[at], start[at], "({i}, {j}) past n was written");
+                            continue;
+                        }
+                        let (sum, bound) = exact(&a, &b, (k, n), i, j);
+                        let want = sum
+                            + if accumulate {
+                                f64::from(start[at])
+                            } else {
+                                0.0
+                            };
+                        for (name, got) in [("few rows", few[at]), ("amx", amx[at])] {
+                            assert!(
+                                (f64::from(got) - want).abs() <= bound + 1e-6,
+                                "{name} {m}×{k}·{k}×{n} ({i}, {j}): {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_gives_the_same_bits_alone_or_beside_others() {
+        if !few_rows_available() {
+            eprintln!("SKIPPED: no AVX-512 BF16 on this CPU (matmul_few_rows)");
+            return;
+        }
+        let (k, n) = (64, 70);
+        let a = matrix(6 * k, 4.0);
+        let b = matrix(k * n, 5.0);
+        let tiles = pack_b(MatRef::new(&b, k, n), false);
+        let mut all = vec![0f32; 6 * n];
+        matmul_few_rows(MatRef::new(&a, 6, k), &tiles, n, (&mut all, n), false);
+        for i in 0..6 {
+            let mut one = vec![0f32; n];
+            let row = MatRef::new(&a[i * k..(i + 1) * k], 1, k);
+            matmul_few_rows(row, &tiles, n, (&mut one, n), false);
+            assert_eq!(one, all[i * n..(i + 1) * n], "row {i}");
+        }
+    }
+}
