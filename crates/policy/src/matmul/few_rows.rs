@@ -1,6 +1,7 @@
 //! Products of a few left rows against B tiles with AVX-512 BF16 dot products (`vdpbf16ps`)
 //! instead of AMX tiles: decoding, where a step's left operand is one query token's heads
-//! (three rows for SmolLM2) and its right operand a long bf16 KV cache.
+//! (three rows for SmolLM2) and its right operand a long bf16 KV cache, or one to four tokens
+//! against a packed weight (`matmul_packed`, spread over the pool by column ranges).
 //!
 //! An AMX tile product costs the same for 1 row as for 16, and its left operand must first be
 //! packed into 1 KiB tiles (mostly zero rows here) and its output go through a scratch block.
@@ -18,16 +19,20 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::{
-    __m512, __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_load_si512,
-    _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_set1_epi32, _mm512_setzero_ps,
+    __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_load_si512, _mm512_mask_storeu_ps,
+    _mm512_maskz_loadu_ps, _mm512_set1_epi32, _mm512_setzero_ps,
 };
 use std::sync::OnceLock;
+
+use rayon::prelude::*;
 
 use super::MatRef;
 use super::pack::{TILE_K, TILE_N, TILE_ROWS, TileGrid, pair};
 
-/// Most left rows this kernel takes (one accumulator register per row).
-pub(crate) const FEW_ROWS: usize = 8;
+/// Most left rows this kernel takes (four accumulator registers per row).
+pub(crate) const FEW_ROWS: usize = 4;
+/// Column ranges per pool thread in [`matmul_few_rows_spread`], for balance on a shared machine.
+const TASKS_PER_THREAD: usize = 4;
 
 /// Whether this CPU has the AVX-512 F and BF16 instructions the kernel uses. Probed once.
 pub(crate) fn few_rows_available() -> bool {
@@ -67,6 +72,59 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
     (c, ldc): (&mut [f32], usize),
     accumulate: bool,
 ) {
+    few_rows_from(a, b, (0, n), (c, ldc), accumulate);
+}
+
+/// [`matmul_few_rows`] spread over rayon's pool by ranges of 32 columns (for large `n`: a
+/// weight), each range into its own buffer, then copied into `C`. Every output element is the
+/// same sum whatever the split.
+pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
+    a: MatRef<'_>,
+    b: &B,
+    n: usize,
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+) {
+    let pairs = n.div_ceil(2 * TILE_N);
+    let parts = (rayon::current_num_threads() * TASKS_PER_THREAD).min(pairs);
+    if parts <= 1 {
+        return matmul_few_rows(a, b, n, (c, ldc), accumulate);
+    }
+    let ranges: Vec<(usize, usize)> = (0..parts)
+        .map(|i| {
+            let start = i * pairs / parts * 2 * TILE_N;
+            let end = ((i + 1) * pairs / parts * 2 * TILE_N).min(n);
+            (start, end - start)
+        })
+        .collect();
+    let blocks: Vec<Vec<f32>> = ranges
+        .par_iter()
+        .map(|&(first, cols)| {
+            let mut block = vec![0f32; a.rows * cols];
+            few_rows_from(a, b, (first / TILE_N, cols), (&mut block, cols), false);
+            block
+        })
+        .collect();
+    for (&(first, cols), block) in ranges.iter().zip(blocks) {
+        for (row, part) in c.chunks_mut(ldc).zip(block.chunks_exact(cols)) {
+            let dst = &mut row[first..first + cols];
+            if accumulate {
+                dst.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+            } else {
+                dst.copy_from_slice(part);
+            }
+        }
+    }
+}
+
+/// The product over `B`'s columns from column tile `first_tile` on, `n` of them.
+fn few_rows_from<B: TileGrid + ?Sized>(
+    a: MatRef<'_>,
+    b: &B,
+    (first_tile, n): (usize, usize),
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+) {
     let m = a.rows;
     assert!(
         (1..=FEW_ROWS).contains(&m) && n > 0 && c.len() >= (m - 1) * ldc + n,
@@ -79,6 +137,7 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
     let out = Out {
         c,
         ldc,
+        first_tile,
         n,
         accumulate,
     };
@@ -90,11 +149,7 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
             1 => kernel::<1, B>(&pairs, k_tiles, b, out),
             2 => kernel::<2, B>(&pairs, k_tiles, b, out),
             3 => kernel::<3, B>(&pairs, k_tiles, b, out),
-            4 => kernel::<4, B>(&pairs, k_tiles, b, out),
-            5 => kernel::<5, B>(&pairs, k_tiles, b, out),
-            6 => kernel::<6, B>(&pairs, k_tiles, b, out),
-            7 => kernel::<7, B>(&pairs, k_tiles, b, out),
-            _ => kernel::<8, B>(&pairs, k_tiles, b, out),
+            _ => kernel::<4, B>(&pairs, k_tiles, b, out),
         }
     }
 }
@@ -103,16 +158,22 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
 struct Out<'a> {
     c: &'a mut [f32],
     ldc: usize,
+    /// The column tile of `B` that `C`'s first column is in.
+    first_tile: usize,
     n: usize,
     accumulate: bool,
 }
 
-/// The product for exactly `M` rows; see [`matmul_few_rows`].
+/// The product for exactly `M` rows; see [`matmul_few_rows`]. Column tiles go in pairs and
+/// each tile's even and odd rows (pairs of `k`) into separate accumulators, four independent
+/// chains per left row, added at the end: a single chain would wait on each `vdpbf16ps`'s
+/// latency.
 ///
 /// # Safety
-/// The CPU has AVX-512 F and BF16; `pairs` holds `M · k_tiles · 16` words; for every column
-/// tile `o < ceil(out.n / 16)`, `b.tile_ptr(o, 0)` starts `k_tiles` consecutive live tiles;
-/// `out.c` holds `(M − 1)·ldc + n` values.
+/// The CPU has AVX-512 F and BF16; `pairs` holds `M · k_tiles · 16` words; `out.first_tile` is
+/// even and for every column tile `o < ceil(out.n / 16)` rounded up to even,
+/// `b.tile_ptr(out.first_tile + o, 0)` starts `k_tiles` consecutive live tiles; `out.c` holds
+/// `(M − 1)·ldc + n` values.
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn kernel<const M: usize, B: TileGrid + ?Sized>(
     pairs: &[u32],
@@ -122,37 +183,53 @@ unsafe fn kernel<const M: usize, B: TileGrid + ?Sized>(
 ) {
     let words = k_tiles * TILE_ROWS;
     debug_assert_eq!(pairs.len(), M * words);
-    for o in 0..out.n.div_ceil(TILE_N) {
-        let tiles = b.tile_ptr(o, 0);
-        let mut acc: [__m512; M] = [_mm512_setzero_ps(); M];
+    debug_assert!(out.first_tile.is_multiple_of(2));
+    for o in (0..out.n.div_ceil(TILE_N)).step_by(2) {
+        let tiles = [
+            b.tile_ptr(out.first_tile + o, 0),
+            b.tile_ptr(out.first_tile + o + 1, 0),
+        ];
+        // [column tile][parity of the tile row][left row].
+        let mut acc = [[[_mm512_setzero_ps(); M]; 2]; 2];
         for kt in 0..k_tiles {
-            // SAFETY: tile `kt` of column tile `o` is live (the caller's promise).
-            let tile = unsafe { &*tiles.add(kt) };
+            // SAFETY: tile `kt` of both column tiles is live (the caller's promise).
+            let tile = unsafe { [&*tiles[0].add(kt), &*tiles[1].add(kt)] };
+            let at = kt * TILE_ROWS;
             for p in 0..TILE_ROWS {
                 // SAFETY: a tile row is 16 words, 64-byte aligned (`Tile` is `align(64)`).
-                let row: __m512i =
-                    unsafe { _mm512_load_si512(tile.0.as_ptr().add(p * TILE_N).cast()) };
-                let row = as_bf16(row);
-                for (i, acc) in acc.iter_mut().enumerate() {
-                    let pair = _mm512_set1_epi32(pairs[i * words + kt * TILE_ROWS + p] as i32);
-                    *acc = _mm512_dpbf16_ps(*acc, as_bf16(pair), row);
+                let rows = tile.map(|t| unsafe {
+                    as_bf16(_mm512_load_si512(t.0.as_ptr().add(p * TILE_N).cast()))
+                });
+                for i in 0..M {
+                    let pair = as_bf16(_mm512_set1_epi32(pairs[i * words + at + p] as i32));
+                    for (t, row) in rows.iter().enumerate() {
+                        let acc = &mut acc[t][p % 2][i];
+                        *acc = _mm512_dpbf16_ps(*acc, pair, *row);
+                    }
                 }
             }
         }
-        let first = o * TILE_N;
-        let cols = (out.n - first).min(TILE_N);
-        let mask = ((1u32 << cols) - 1) as u16;
-        for (i, &sum) in acc.iter().enumerate() {
-            let at = i * out.ldc + first;
-            let dst = out.c[at..at + cols].as_mut_ptr();
-            // SAFETY: the mask covers the `cols` values of `dst`, inside `out.c` (sliced above).
-            unsafe {
-                let value = if out.accumulate {
-                    _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, dst))
-                } else {
-                    sum
-                };
-                _mm512_mask_storeu_ps(dst, mask, value);
+        for (t, [even, odd]) in acc.iter().enumerate() {
+            let first = (o + t) * TILE_N;
+            if first >= out.n {
+                break;
+            }
+            let cols = (out.n - first).min(TILE_N);
+            let mask = ((1u32 << cols) - 1) as u16;
+            for i in 0..M {
+                let sum = _mm512_add_ps(even[i], odd[i]);
+                let at = i * out.ldc + first;
+                let dst = out.c[at..at + cols].as_mut_ptr();
+                // SAFETY: the mask covers the `cols` values of `dst`, inside `out.c` (sliced
+                // above).
+                unsafe {
+                    let value = if out.accumulate {
+                        _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, dst))
+                    } else {
+                        sum
+                    };
+                    _mm512_mask_storeu_ps(dst, mask, value);
+                }
             }
         }
     }
@@ -196,8 +273,8 @@ mod tests {
             (1, 64, 1),
             (3, 64, 45),
             (3, 50, 130),
-            (8, 100, 33),
-            (5, 1, 16),
+            (4, 100, 33),
+            (2, 1, 16),
         ] {
             let a = matrix(m * k, 1.0);
             let b = matrix(k * n, 2.0);
@@ -242,16 +319,40 @@ mod tests {
             return;
         }
         let (k, n) = (64, 70);
-        let a = matrix(6 * k, 4.0);
+        let a = matrix(4 * k, 4.0);
         let b = matrix(k * n, 5.0);
         let tiles = pack_b(MatRef::new(&b, k, n), false);
-        let mut all = vec![0f32; 6 * n];
-        matmul_few_rows(MatRef::new(&a, 6, k), &tiles, n, (&mut all, n), false);
-        for i in 0..6 {
+        let mut all = vec![0f32; 4 * n];
+        matmul_few_rows(MatRef::new(&a, 4, k), &tiles, n, (&mut all, n), false);
+        for i in 0..4 {
             let mut one = vec![0f32; n];
             let row = MatRef::new(&a[i * k..(i + 1) * k], 1, k);
             matmul_few_rows(row, &tiles, n, (&mut one, n), false);
             assert_eq!(one, all[i * n..(i + 1) * n], "row {i}");
+        }
+    }
+
+    #[test]
+    fn spreading_columns_over_the_pool_changes_no_bit() {
+        if !few_rows_available() {
+            eprintln!("SKIPPED: no AVX-512 BF16 on this CPU (matmul_few_rows_spread)");
+            return;
+        }
+        let (m, k, n) = (3, 96, 1000);
+        let a = matrix(m * k, 6.0);
+        let b = matrix(k * n, 7.0);
+        let tiles = pack_b(MatRef::new(&b, k, n), false);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for accumulate in [false, true] {
+            let start = matrix(m * n, 8.0);
+            let (mut one, mut spread) = (start.clone(), start);
+            let av = MatRef::new(&a, m, k);
+            matmul_few_rows(av, &tiles, n, (&mut one, n), accumulate);
+            pool.install(|| matmul_few_rows_spread(av, &tiles, n, (&mut spread, n), accumulate));
+            assert_eq!(one, spread, "accumulate {accumulate}");
         }
     }
 }

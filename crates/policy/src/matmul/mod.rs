@@ -341,6 +341,10 @@ pub fn matmul_packed(a: MatRef<'_>, b: &PackedB, c: &mut [f32], ldc: usize, accu
             f32::matmul(a, MatRef::new(data, b.rows, b.cols), c, ldc, accumulate);
         }
         #[cfg(target_arch = "x86_64")]
+        Storage::Bf16(tiles) if a.rows <= few_rows::FEW_ROWS && few_rows::few_rows_available() => {
+            few_rows::matmul_few_rows_spread(a, tiles, b.cols, (c, ldc), accumulate)
+        }
+        #[cfg(target_arch = "x86_64")]
         Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate, true),
     }
 }
