@@ -49,10 +49,21 @@ fn play<E: Env + ?Sized>(
     Ok(json!({ "task": task.0, "first_observation": first, "turns": turns }))
 }
 
-/// Replies from a fixed list (`None` when it runs out).
-fn scripted(replies: Vec<String>) -> impl FnMut(usize) -> Option<String> {
+/// [`play`] with the replies of a fixed script, until it runs out (the invalid reply goes in as
+/// turn 1, the script's second reply after it).
+fn play_script<E: Env + ?Sized>(
+    env: &mut E,
+    task: TaskId,
+    invalid: &str,
+    replies: Vec<String>,
+) -> Result<Value, EnvError> {
     let mut replies = replies.into_iter();
-    move |_| replies.next()
+    play(env, task, invalid, |_, _| replies.next())
+}
+
+/// The first `n` test tasks of `env`.
+fn test_tasks<E: Env + ?Sized>(env: &E, n: usize) -> Vec<TaskId> {
+    env.tasks(Split::Test).iter().take(n).copied().collect()
 }
 
 fn episodes(env: EnvName, n: usize) -> Result<Vec<Value>, EnvError> {
@@ -61,8 +72,7 @@ fn episodes(env: EnvName, n: usize) -> Result<Vec<Value>, EnvError> {
         EnvName::BabyAi => {
             let data = registry::babyai_data()?;
             let mut env = registry::babyai(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            for task in test_tasks(&env, n) {
                 out.push(play(
                     &mut env,
                     task,
@@ -78,85 +88,73 @@ fn episodes(env: EnvName, n: usize) -> Result<Vec<Value>, EnvError> {
         EnvName::TextCraft => {
             let data = registry::textcraft_data()?;
             let mut env = registry::textcraft(&data);
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            for task in test_tasks(&env, n) {
                 let goal = env.goal(task)?;
                 let plan = crossgym_env_textcraft::oracle::plan(env.book(), goal)?;
-                let mut next = scripted(
-                    plan.iter()
-                        .map(|a| crossgym_env_textcraft::oracle::reply(a))
-                        .collect(),
-                );
-                out.push(play(
+                out.push(play_script(
                     &mut env,
                     task,
                     "Thought:\nMaybe.\n\nAction:\nget 1 unobtainium",
-                    |_, t| next(t),
+                    plan.iter()
+                        .map(|a| crossgym_env_textcraft::oracle::reply(a))
+                        .collect(),
                 )?);
             }
         }
         EnvName::AlfWorld => {
             let data = registry::alfworld_data()?;
             let mut env = registry::alfworld(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            for task in test_tasks(&env, n) {
                 let game: Arc<_> = env.game(task)?;
                 let plan = crossgym_env_alfworld::expert::solve(&game).unwrap_or_default();
-                let mut next = scripted(
-                    plan.iter()
-                        .map(|c| format!("Thought: next.\nAction: {c}"))
-                        .collect(),
-                );
-                out.push(play(
+                out.push(play_script(
                     &mut env,
                     task,
                     "Thought: let me dance.\nAction: dance with the lamp",
-                    |_, t| next(t),
+                    plan.iter()
+                        .map(|c| format!("Thought: next.\nAction: {c}"))
+                        .collect(),
                 )?);
             }
         }
         EnvName::WebShop => {
             let data = registry::webshop_data()?;
             let mut env = registry::webshop(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            for task in test_tasks(&env, n) {
                 let oracle = crossgym_env_webshop::oracle::play(&mut env, task)?;
                 let replies: Vec<String> = oracle.turns.iter().map(|t| t.reply.clone()).collect();
                 // The invalid reply is turn 1; the oracle's turn 1 and later follow it.
-                let mut next = scripted(
+                out.push(play_script(
+                    &mut env,
+                    task,
+                    "Thought: x\nAction: click[no such button]",
                     replies
                         .iter()
                         .take(1)
                         .chain(replies.iter().skip(1))
                         .cloned()
                         .collect(),
-                );
-                out.push(play(
-                    &mut env,
-                    task,
-                    "Thought: x\nAction: click[no such button]",
-                    |_, _| next(0),
                 )?);
             }
         }
         EnvName::SearchQa => {
             let data = registry::searchqa_data()?;
             let mut env = registry::searchqa(&data);
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            for task in test_tasks(&env, n) {
                 let question = env.question(task)?.question.clone();
                 let query = crossgym_env_searchqa::oracle::query_of(&question).to_owned();
                 let answer = crossgym_env_searchqa::oracle::best_title(env.index(), &query)?
                     .unwrap_or_default();
-                let mut next = scripted(vec![
-                    format!("<think>I will search.</think>\n<search>{query}</search>"),
-                    format!("<think>The passages point to it.</think>\n<answer>{answer}</answer>"),
-                ]);
-                out.push(play(
+                out.push(play_script(
                     &mut env,
                     task,
                     "<think>I am not sure yet.</think>",
-                    |_, _| next(0),
+                    vec![
+                        format!("<think>I will search.</think>\n<search>{query}</search>"),
+                        format!(
+                            "<think>The passages point to it.</think>\n<answer>{answer}</answer>"
+                        ),
+                    ],
                 )?);
             }
         }
