@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossgym_env_core::{
-    Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
+    Env, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse, running_episode,
 };
 
 use crate::NAME;
@@ -185,17 +185,7 @@ impl Env for AlfWorldEnv {
     }
 
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let Some(episode) = self.episode.as_mut() else {
-            return Err(EnvError::NotReset {
-                env: NAME.to_owned(),
-            });
-        };
-        if episode.done {
-            return Err(EnvError::EpisodeFinished {
-                env: NAME.to_owned(),
-                task: episode.task,
-            });
-        }
+        let episode = running_episode(NAME, self.episode.as_mut(), |e| e.done.then_some(e.task))?;
         let action = parse::react_last_or_whole(reply);
         let feedback = episode.engine.execute(action);
         episode.steps += 1;

@@ -103,6 +103,18 @@ struct Items<T> {
     items: T,
 }
 
+/// A vocabulary entry looked up by its type name.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl<T: Named> Items<Vec<T>> {
+    /// The entry of type `name`, if the vocabulary has one.
+    fn named(&self, name: &str) -> Option<&T> {
+        self.items.iter().find(|item| item.name() == name)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct ObjectType {
     #[serde(rename = "type")]
@@ -121,6 +133,18 @@ struct ReceptacleType {
     #[serde(rename = "type")]
     name: String,
     can_contain: Vec<String>,
+}
+
+impl Named for ObjectType {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for ReceptacleType {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,19 +305,11 @@ impl Generator {
     }
 
     fn object_type(&self, name: &str) -> Option<&ObjectType> {
-        self.vocab
-            .object_types
-            .items
-            .iter()
-            .find(|o| o.name == name)
+        self.vocab.object_types.named(name)
     }
 
     fn receptacle_type(&self, name: &str) -> Option<&ReceptacleType> {
-        self.vocab
-            .receptacle_types
-            .items
-            .iter()
-            .find(|r| r.name == name)
+        self.vocab.receptacle_types.named(name)
     }
 
     fn try_generate(

@@ -7,9 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossgym_env_alfworld::{AlfWorldEnv, Game};
-use crossgym_env_core::conformance::{
-    Mismatch, Report, compare_text, fixture_dir, jsonl_lines, read_fixture,
-};
+use crossgym_env_core::conformance::{Mismatch, Report, compare_text, jsonl_lines, read_fixture};
+use crossgym_env_core::crate_fixture_dir;
 use crossgym_env_core::{Env, EnvError, TaskId, TaskSplit};
 use serde::Deserialize;
 
@@ -123,10 +122,7 @@ fn replay(
 
 #[test]
 fn every_recorded_episode_replays_identically() {
-    let dir = fixture_dir(
-        "alfworld",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    );
+    let dir = crate_fixture_dir!("alfworld");
     let text = read_fixture("alfworld", &dir, EPISODES).expect("fixture episodes");
     let mut games = HashMap::new();
     let mut report = Report::new(EPISODES);

@@ -2,6 +2,7 @@
 
 use crossgym_env_core::{
     Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
+    running_episode,
 };
 
 use crate::levels::LEVELS;
@@ -115,17 +116,9 @@ impl Env for BabyAiEnv {
     }
 
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let Some(session) = self.session.as_mut() else {
-            return Err(EnvError::NotReset {
-                env: NAME.to_owned(),
-            });
-        };
-        if self.finished {
-            return Err(EnvError::EpisodeFinished {
-                env: NAME.to_owned(),
-                task: self.task,
-            });
-        }
+        let session = running_episode(NAME, self.session.as_mut(), |_| {
+            self.finished.then_some(self.task)
+        })?;
         let action = match parse::react_single_line(reply) {
             Ok(action) => action,
             Err(error) => return Ok(Step::new(error.to_string(), 0.0, false).invalid()),

@@ -246,6 +246,16 @@ fn cur_pos_of(world: &WorldView<'_>, id: u32) -> Option<Pos> {
         .and_then(|(_, o)| o.cur_pos)
 }
 
+/// The id of the object carried before this step and now, remembering now's in `pre_carrying`
+/// for the next step (MiniGrid's `preCarrying`).
+fn carried_before_and_now(
+    pre_carrying: &mut Option<u32>,
+    world: &WorldView<'_>,
+) -> (Option<u32>, Option<u32>) {
+    let carrying = world.carrying.map(|c| c.id);
+    (std::mem::replace(pre_carrying, carrying), carrying)
+}
+
 fn next_to(a: Pos, b: Pos) -> bool {
     (a.0 - b.0).abs() + (a.1 - b.1).abs() == 1
 }
@@ -407,9 +417,7 @@ impl Instr {
                 strict,
                 pre_carrying,
             } => {
-                let pre = *pre_carrying;
-                let carrying = world.carrying.map(|c| c.id);
-                *pre_carrying = carrying;
+                let (pre, carrying) = carried_before_and_now(pre_carrying, world);
                 if action != Action::Pickup {
                     return Status::Continue;
                 }
@@ -427,9 +435,7 @@ impl Instr {
                 strict,
                 pre_carrying,
             } => {
-                let pre = *pre_carrying;
-                let carrying = world.carrying.map(|c| c.id);
-                *pre_carrying = carrying;
+                let (pre, carrying) = carried_before_and_now(pre_carrying, world);
                 if *strict && action == Action::Pickup && carrying.is_some() {
                     return Status::Failure;
                 }

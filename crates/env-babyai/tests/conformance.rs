@@ -3,9 +3,8 @@
 use crossgym_env_babyai::session::TextSession;
 use crossgym_env_babyai::state::RecordedState;
 use crossgym_env_babyai::world::{Action, World};
-use crossgym_env_core::conformance::{
-    Mismatch, Report, compare_text, fixture_dir, fixture_records,
-};
+use crossgym_env_core::conformance::{Mismatch, Report, compare_text, fixture_records};
+use crossgym_env_core::crate_fixture_dir;
 use crossgym_env_core::parse;
 use serde_json::Value;
 
@@ -74,10 +73,7 @@ fn replay_file(
     name: String,
     check: fn(&Value, &str) -> Result<(), Mismatch>,
 ) -> Report {
-    let dir = fixture_dir(
-        "babyai",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    );
+    let dir = crate_fixture_dir!("babyai");
     let records = fixture_records("babyai", &dir, file, |line| {
         serde_json::from_str::<Value>(line)
     })

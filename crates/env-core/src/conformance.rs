@@ -25,6 +25,23 @@ pub fn fixture_dir(env: &str, crate_default: impl AsRef<Path>) -> PathBuf {
     resolve_fixture_dir(env, override_dir.as_deref(), crate_default.as_ref())
 }
 
+/// [`fixture_dir`] for `env` with the calling crate's `tests/fixtures` as the default (a macro,
+/// so that the crate is the caller's, not env-core's).
+///
+/// ```
+/// let dir = crossgym_env_core::crate_fixture_dir!("textcraft");
+/// assert!(dir.ends_with("fixtures") || std::env::var_os("CROSSGYM_FIXTURES").is_some());
+/// ```
+#[macro_export]
+macro_rules! crate_fixture_dir {
+    ($env:expr) => {
+        $crate::conformance::fixture_dir(
+            $env,
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+        )
+    };
+}
+
 /// [`fixture_dir`] with the variable's value passed in.
 pub fn resolve_fixture_dir(
     env: &str,

@@ -125,6 +125,41 @@ pub trait Env: Send {
     }
 }
 
+/// The guard every [`Env::step`] starts with: the running episode's `state`, or the misuse error
+/// the contract names: [`crate::EnvError::NotReset`] when there is none, and
+/// [`crate::EnvError::EpisodeFinished`] when `ended` gives the task whose episode is over.
+///
+/// ```
+/// use crossgym_env_core::{EnvError, TaskId, running_episode};
+///
+/// let mut episode: Option<(TaskId, bool)> = None;
+/// let ended = |e: &&mut (TaskId, bool)| e.1.then_some(e.0);
+/// assert!(matches!(running_episode("demo", episode.as_mut(), ended), Err(EnvError::NotReset { .. })));
+/// episode = Some((TaskId(4), false));
+/// assert!(running_episode("demo", episode.as_mut(), ended).is_ok());
+/// episode = Some((TaskId(4), true));
+/// assert!(matches!(
+///     running_episode("demo", episode.as_mut(), ended),
+///     Err(EnvError::EpisodeFinished { task: TaskId(4), .. })
+/// ));
+/// ```
+pub fn running_episode<S>(
+    env: &str,
+    state: Option<S>,
+    ended: impl FnOnce(&S) -> Option<TaskId>,
+) -> Result<S> {
+    let state = state.ok_or_else(|| crate::EnvError::NotReset {
+        env: env.to_owned(),
+    })?;
+    match ended(&state) {
+        Some(task) => Err(crate::EnvError::EpisodeFinished {
+            env: env.to_owned(),
+            task,
+        }),
+        None => Ok(state),
+    }
+}
+
 impl<E: Env + ?Sized> Env for Box<E> {
     fn info(&self) -> &EnvInfo {
         (**self).info()

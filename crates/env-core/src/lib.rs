@@ -45,7 +45,7 @@ pub mod py;
 mod registry;
 mod task;
 
-pub use env::{ActionList, Characteristics, Env, EnvInfo, Step, StepInfo};
+pub use env::{ActionList, Characteristics, Env, EnvInfo, Step, StepInfo, running_episode};
 pub use episode::{Episode, Turn, run_episode, run_episode_capped};
 pub use error::{EnvError, Result};
 pub use oracle::Oracle;

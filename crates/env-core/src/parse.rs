@@ -136,97 +136,114 @@ pub fn react_single_line(reply: &str) -> Result<String, MultipleActions> {
 mod tests {
     use super::*;
 
+    /// Asserts `parse(reply) == want` for every `(reply, want)`, naming the reply that failed.
+    fn check<'a, T: PartialEq<W> + std::fmt::Debug, W: std::fmt::Debug>(
+        parse: impl Fn(&'a str) -> T,
+        cases: &[(&'a str, W)],
+    ) {
+        for &(reply, ref want) in cases {
+            let got = parse(reply);
+            assert!(got == *want, "{reply:?}: got {got:?}, want {want:?}");
+        }
+    }
+
+    /// [`react_single_line`] on a reply with at most one marker line.
+    fn single(reply: &str) -> String {
+        react_single_line(reply).unwrap()
+    }
+
     #[test]
     fn react_last_takes_text_after_last_marker() {
-        assert_eq!(
-            react_last("Thought: x\nAction: click[Buy Now]"),
-            Some("click[Buy Now]")
+        check(
+            react_last,
+            &[
+                ("Thought: x\nAction: click[Buy Now]", Some("click[Buy Now]")),
+                (
+                    "Action: search[a]\nThought: no\nAction:\n  click[b]  \n",
+                    Some("click[b]"),
+                ),
+                ("Action:", Some("")),
+                ("no marker here", None),
+                ("", None),
+                // Case-sensitive, like the reference's `split("Action:")`.
+                ("action: go", None),
+            ],
         );
-        assert_eq!(
-            react_last("Action: search[a]\nThought: no\nAction:\n  click[b]  \n"),
-            Some("click[b]")
-        );
-        assert_eq!(react_last("Action:"), Some(""));
-        assert_eq!(react_last("no marker here"), None);
-        assert_eq!(react_last(""), None);
-        // Case-sensitive, like the reference's `split("Action:")`.
-        assert_eq!(react_last("action: go"), None);
     }
 
     #[test]
     fn react_last_trims_python_whitespace() {
-        assert_eq!(
-            react_last("Action:\u{1f} go to desk 1\u{3000}"),
-            Some("go to desk 1")
+        check(
+            react_last,
+            &[("Action:\u{1f} go to desk 1\u{3000}", Some("go to desk 1"))],
         );
     }
 
     #[test]
     fn alfworld_strips_eos_and_falls_back_to_whole_reply() {
-        assert_eq!(react_last_or_whole("Action: look</s>"), "look");
-        assert_eq!(react_last_or_whole("  inventory \n"), "inventory");
-        assert_eq!(react_last_or_whole("Action: look</s></s>"), "look</s>");
-        assert_eq!(react_last_or_whole(""), "");
-        assert_eq!(react_last_or_whole("</s>"), "");
+        check(
+            react_last_or_whole,
+            &[
+                ("Action: look</s>", "look"),
+                ("  inventory \n", "inventory"),
+                ("Action: look</s></s>", "look</s>"),
+                ("", ""),
+                ("</s>", ""),
+            ],
+        );
     }
 
     #[test]
     fn webshop_falls_back_to_commands_only() {
-        assert_eq!(
-            react_last_or_command("Thought:\nok\n\nAction: \nclick[x]"),
-            "click[x]"
+        check(
+            react_last_or_command,
+            &[
+                ("Thought:\nok\n\nAction: \nclick[x]", "click[x]"),
+                (" search[red shoes] ", "search[red shoes]"),
+                ("I would click[buy now]", "I would click[buy now]"),
+                ("just chatting", ""),
+                ("", ""),
+            ],
         );
-        assert_eq!(
-            react_last_or_command(" search[red shoes] "),
-            "search[red shoes]"
-        );
-        assert_eq!(
-            react_last_or_command("I would click[buy now]"),
-            "I would click[buy now]"
-        );
-        assert_eq!(react_last_or_command("just chatting"), "");
-        assert_eq!(react_last_or_command(""), "");
     }
 
     #[test]
     fn single_line_takes_one_line_and_cleans_it() {
-        assert_eq!(
-            react_single_line("Thought: hmm\nAction: get 2 oak logs\nObservation: pending")
-                .unwrap(),
-            "get 2 oak logs"
-        );
-        assert_eq!(
-            react_single_line("Action: turn   left!!").unwrap(),
-            "turn left"
-        );
-        assert_eq!(
-            react_single_line("Action: craft 4 oak planks using 1 oak logs.").unwrap(),
-            "craft 4 oak planks using 1 oak logs"
-        );
-        assert_eq!(
-            react_single_line("Action:go to red ball 1\r\n").unwrap(),
-            "go to red ball 1"
+        check(
+            single,
+            &[
+                (
+                    "Thought: hmm\nAction: get 2 oak logs\nObservation: pending",
+                    "get 2 oak logs",
+                ),
+                ("Action: turn   left!!", "turn left"),
+                (
+                    "Action: craft 4 oak planks using 1 oak logs.",
+                    "craft 4 oak planks using 1 oak logs",
+                ),
+                ("Action:go to red ball 1\r\n", "go to red ball 1"),
+            ],
         );
     }
 
     #[test]
     fn single_line_whitespace_crosses_newlines() {
-        assert_eq!(
-            react_single_line("Thought:\nx\n\nAction:\n\nmove forward").unwrap(),
-            "move forward"
-        );
-        // `\s*` eats the blank tail of the marker line, so the capture is the next line.
-        assert_eq!(
-            react_single_line("Action:   \nThought: later").unwrap(),
-            "Thought later"
+        check(
+            single,
+            &[
+                ("Thought:\nx\n\nAction:\n\nmove forward", "move forward"),
+                // `\s*` eats the blank tail of the marker line, so the capture is the next line.
+                ("Action:   \nThought: later", "Thought later"),
+            ],
         );
     }
 
     #[test]
     fn single_line_without_marker_is_empty_action() {
-        assert_eq!(react_single_line("I will turn left.").unwrap(), "");
-        assert_eq!(react_single_line("").unwrap(), "");
-        assert_eq!(react_single_line("Action:").unwrap(), "");
+        check(
+            single,
+            &[("I will turn left.", ""), ("", ""), ("Action:", "")],
+        );
     }
 
     #[test]
@@ -253,26 +270,19 @@ mod tests {
 
     #[test]
     fn single_line_drops_unicode_and_control_characters() {
-        assert_eq!(
-            react_single_line("Action: pick\u{e9} up \u{1f511} key\t1").unwrap(),
-            "pick up key1"
-        );
-        assert_eq!(
-            react_single_line("Action: \u{0}\u{7}tog\u{200b}gle").unwrap(),
-            "toggle"
-        );
-        assert_eq!(
-            react_single_line("Action: \u{65e5}\u{672c}\u{8a9e}").unwrap(),
-            ""
+        check(
+            single,
+            &[
+                ("Action: pick\u{e9} up \u{1f511} key\t1", "pick up key1"),
+                ("Action: \u{0}\u{7}tog\u{200b}gle", "toggle"),
+                ("Action: \u{65e5}\u{672c}\u{8a9e}", ""),
+            ],
         );
     }
 
     #[test]
     fn single_line_trailing_eos_is_cleaned_away() {
-        assert_eq!(
-            react_single_line("Action: inventory</s>").unwrap(),
-            "inventorys"
-        );
+        check(single, &[("Action: inventory</s>", "inventorys")]);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crossgym_env_core::{Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit, paper};
+use crossgym_env_core::{
+    Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit, paper, running_episode,
+};
 
 use crate::action::{Action, last_answer, parse_action};
 use crate::index::SearchIndex;
@@ -135,15 +137,7 @@ impl Env for SearchQaEnv {
     }
 
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let episode = self.episode.ok_or_else(|| EnvError::NotReset {
-            env: NAME.to_owned(),
-        })?;
-        if episode.done {
-            return Err(EnvError::EpisodeFinished {
-                env: NAME.to_owned(),
-                task: episode.task,
-            });
-        }
+        let episode = running_episode(NAME, self.episode, |e| e.done.then_some(e.task))?;
         let golden = &self.question(episode.task)?.golden_answers;
         let step = respond(&self.index, golden, reply)?;
         if step.done {

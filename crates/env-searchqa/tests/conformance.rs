@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use crossgym_env_core::conformance::{
-    Mismatch, Report, compare_reward_done, compare_text, fixture_dir, fixture_records,
+    Mismatch, Report, compare_reward_done, compare_text, fixture_records,
 };
+use crossgym_env_core::crate_fixture_dir;
 use crossgym_env_core::{Env, TaskId};
 use crossgym_env_searchqa::{Question, SearchQaEnv, TaskSet};
 use serde::Deserialize;
@@ -91,10 +92,7 @@ fn check(
 
 #[test]
 fn step_fixtures_match_the_reference() {
-    let dir = fixture_dir(
-        "searchqa",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    );
+    let dir = crate_fixture_dir!("searchqa");
     let records = fixture_records("searchqa", &dir, FILE, |line| {
         serde_json::from_str::<Record>(line)
     })

@@ -49,20 +49,34 @@ fn play<E: Env + ?Sized>(
     Ok(json!({ "task": task.0, "first_observation": first, "turns": turns }))
 }
 
-/// Replies from a fixed list (`None` when it runs out).
-fn scripted(replies: Vec<String>) -> impl FnMut(usize) -> Option<String> {
-    let mut replies = replies.into_iter();
-    move |_| replies.next()
+/// The first `n` test tasks of `env`.
+fn test_tasks<E: Env + ?Sized>(env: &E, n: usize) -> Vec<TaskId> {
+    env.tasks(Split::Test).iter().take(n).copied().collect()
+}
+
+/// Plays the first `n` test tasks of `env`, each with the replies `script` writes for it, until
+/// they run out (the invalid reply goes in as turn 1, the script's second reply after it).
+fn scripted_episodes<E: Env>(
+    env: &mut E,
+    n: usize,
+    invalid: &str,
+    mut script: impl FnMut(&mut E, TaskId) -> Result<Vec<String>, EnvError>,
+) -> Result<Vec<Value>, EnvError> {
+    let mut out = Vec::new();
+    for task in test_tasks(env, n) {
+        let mut replies = script(env, task)?.into_iter();
+        out.push(play(env, task, invalid, |_, _| replies.next())?);
+    }
+    Ok(out)
 }
 
 fn episodes(env: EnvName, n: usize) -> Result<Vec<Value>, EnvError> {
-    let mut out = Vec::new();
     match env {
         EnvName::BabyAi => {
             let data = registry::babyai_data()?;
             let mut env = registry::babyai(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            let mut out = Vec::new();
+            for task in test_tasks(&env, n) {
                 out.push(play(
                     &mut env,
                     task,
@@ -74,94 +88,55 @@ fn episodes(env: EnvName, n: usize) -> Result<Vec<Value>, EnvError> {
                     },
                 )?);
             }
+            Ok(out)
         }
         EnvName::TextCraft => {
             let data = registry::textcraft_data()?;
-            let mut env = registry::textcraft(&data);
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
-                let goal = env.goal(task)?;
-                let plan = crossgym_env_textcraft::oracle::plan(env.book(), goal)?;
-                let mut next = scripted(
-                    plan.iter()
-                        .map(|a| crossgym_env_textcraft::oracle::reply(a))
-                        .collect(),
-                );
-                out.push(play(
-                    &mut env,
-                    task,
-                    "Thought:\nMaybe.\n\nAction:\nget 1 unobtainium",
-                    |_, t| next(t),
-                )?);
-            }
+            let invalid = "Thought:\nMaybe.\n\nAction:\nget 1 unobtainium";
+            scripted_episodes(&mut registry::textcraft(&data), n, invalid, |env, task| {
+                let plan = crossgym_env_textcraft::oracle::plan(env.book(), env.goal(task)?)?;
+                Ok(plan
+                    .iter()
+                    .map(|a| crossgym_env_textcraft::oracle::reply(a))
+                    .collect())
+            })
         }
         EnvName::AlfWorld => {
             let data = registry::alfworld_data()?;
-            let mut env = registry::alfworld(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            let invalid = "Thought: let me dance.\nAction: dance with the lamp";
+            scripted_episodes(&mut registry::alfworld(&data)?, n, invalid, |env, task| {
                 let game: Arc<_> = env.game(task)?;
                 let plan = crossgym_env_alfworld::expert::solve(&game).unwrap_or_default();
-                let mut next = scripted(
-                    plan.iter()
-                        .map(|c| format!("Thought: next.\nAction: {c}"))
-                        .collect(),
-                );
-                out.push(play(
-                    &mut env,
-                    task,
-                    "Thought: let me dance.\nAction: dance with the lamp",
-                    |_, t| next(t),
-                )?);
-            }
+                Ok(plan
+                    .iter()
+                    .map(|c| format!("Thought: next.\nAction: {c}"))
+                    .collect())
+            })
         }
         EnvName::WebShop => {
             let data = registry::webshop_data()?;
-            let mut env = registry::webshop(&data)?;
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
-                let oracle = crossgym_env_webshop::oracle::play(&mut env, task)?;
-                let replies: Vec<String> = oracle.turns.iter().map(|t| t.reply.clone()).collect();
+            let invalid = "Thought: x\nAction: click[no such button]";
+            scripted_episodes(&mut registry::webshop(&data)?, n, invalid, |env, task| {
+                let oracle = crossgym_env_webshop::oracle::play(env, task)?;
                 // The invalid reply is turn 1; the oracle's turn 1 and later follow it.
-                let mut next = scripted(
-                    replies
-                        .iter()
-                        .take(1)
-                        .chain(replies.iter().skip(1))
-                        .cloned()
-                        .collect(),
-                );
-                out.push(play(
-                    &mut env,
-                    task,
-                    "Thought: x\nAction: click[no such button]",
-                    |_, _| next(0),
-                )?);
-            }
+                Ok(oracle.turns.iter().map(|t| t.reply.clone()).collect())
+            })
         }
         EnvName::SearchQa => {
             let data = registry::searchqa_data()?;
-            let mut env = registry::searchqa(&data);
-            let tasks: Vec<TaskId> = env.tasks(Split::Test).iter().take(n).copied().collect();
-            for task in tasks {
+            let invalid = "<think>I am not sure yet.</think>";
+            scripted_episodes(&mut registry::searchqa(&data), n, invalid, |env, task| {
                 let question = env.question(task)?.question.clone();
                 let query = crossgym_env_searchqa::oracle::query_of(&question).to_owned();
                 let answer = crossgym_env_searchqa::oracle::best_title(env.index(), &query)?
                     .unwrap_or_default();
-                let mut next = scripted(vec![
+                Ok(vec![
                     format!("<think>I will search.</think>\n<search>{query}</search>"),
                     format!("<think>The passages point to it.</think>\n<answer>{answer}</answer>"),
-                ]);
-                out.push(play(
-                    &mut env,
-                    task,
-                    "<think>I am not sure yet.</think>",
-                    |_, _| next(0),
-                )?);
-            }
+                ])
+            })
         }
     }
-    Ok(out)
 }
 
 fn main() -> std::process::ExitCode {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crossgym_env_core::{
-    Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper,
+    Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, running_episode,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -178,17 +178,7 @@ impl Env for TextCraftEnv {
     }
 
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let Some(session) = &mut self.session else {
-            return Err(EnvError::NotReset {
-                env: NAME.to_owned(),
-            });
-        };
-        if session.done {
-            return Err(EnvError::EpisodeFinished {
-                env: NAME.to_owned(),
-                task: session.task,
-            });
-        }
+        let session = running_episode(NAME, self.session.as_mut(), |s| s.done.then_some(s.task))?;
         let action = match crate::reply::single_line_action(reply) {
             Ok(action) => action,
             Err(error) => {

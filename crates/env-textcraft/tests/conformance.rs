@@ -4,18 +4,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crossgym_env_core::conformance::{
-    Mismatch, RecordedStep, Report, compare_text, fixture_dir, fixture_records, read_fixture,
-    replay_steps,
+    Mismatch, RecordedStep, Report, compare_text, fixture_records, read_fixture, replay_steps,
 };
+use crossgym_env_core::crate_fixture_dir;
 use crossgym_env_core::{Env, TaskId};
 use crossgym_env_textcraft::{RecipeBook, TextCraftEnv, commands};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
-    fixture_dir(
-        "textcraft",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    )
+    crate_fixture_dir!("textcraft")
 }
 
 fn read(file: &str) -> String {
@@ -41,17 +38,31 @@ fn usize_of(value: &Value, field: &str, at: &str) -> usize {
         .unwrap_or_else(|| panic!("{at}: field {field:?} is not an integer")) as usize
 }
 
+/// Checks the task of every record of `file` (the task its `data_idx` plays) with `check`, and
+/// asserts that none mismatched.
+fn each_task(
+    env: &mut TextCraftEnv,
+    file: &str,
+    mut check: impl FnMut(&mut TextCraftEnv, String, Value, TaskId) -> Result<(), Mismatch>,
+) {
+    let mut report = Report::new(file);
+    for (at, record) in records(file) {
+        let task = env.task_for_data_idx(usize_of(&record, "data_idx", &at));
+        report.record(check(env, at, record, task));
+    }
+    report.assert_ok();
+}
+
 /// Goal, name, depth and the exact set of tree recipes for every data_idx; the shown list holds
 /// the whole tree; the observation's frame and goal line are the reference's.
 #[test]
 fn goals_depths_and_tree_recipes_match() {
     let mut env = TextCraftEnv::new().unwrap();
     let book = env.book().clone();
-    let mut report = Report::new("textcraft_goals.jsonl");
-    for (at, record) in records("textcraft_goals.jsonl") {
-        let data_idx = usize_of(&record, "data_idx", &at);
-        let task = env.task_for_data_idx(data_idx);
-        report.record((|| {
+    each_task(
+        &mut env,
+        "textcraft_goals.jsonl",
+        |env, at, record, task| {
             let goal = env
                 .goal(task)
                 .map_err(|e| Mismatch::new(&at, None, "goal", String::new(), e.to_string()))?;
@@ -161,9 +172,8 @@ fn goals_depths_and_tree_recipes_match() {
                 ));
             }
             Ok(())
-        })());
-    }
-    report.assert_ok();
+        },
+    );
 }
 
 /// Every recipe that survived the reference's loader, with its tag, inputs and command text.
@@ -373,11 +383,10 @@ fn items_tags_depths_and_goal_order_match() {
 #[test]
 fn every_episode_step_matches() {
     let mut env = TextCraftEnv::new().unwrap();
-    let mut report = Report::new("textcraft_episodes.jsonl");
-    for (at, record) in records("textcraft_episodes.jsonl") {
-        let data_idx = usize_of(&record, "data_idx", &at);
-        let task = env.task_for_data_idx(data_idx);
-        report.record((|| {
+    each_task(
+        &mut env,
+        "textcraft_episodes.jsonl",
+        |env, at, record, task| {
             let first = env
                 .reset(task)
                 .map_err(|e| Mismatch::new(&at, None, "reset", String::new(), e.to_string()))?;
@@ -397,7 +406,7 @@ fn every_episode_step_matches() {
                     reward: step["reward"].as_f64().unwrap_or(f64::NAN),
                     done: step["done"].as_bool().unwrap_or(false),
                 };
-                replay_steps(&mut env, &at, std::slice::from_ref(&recorded)).map_err(|mut m| {
+                replay_steps(env, &at, std::slice::from_ref(&recorded)).map_err(|mut m| {
                     m.step = Some(index);
                     m
                 })?;
@@ -456,9 +465,8 @@ fn every_episode_step_matches() {
                 }
             }
             Ok(())
-        })());
-    }
-    report.assert_ok();
+        },
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crossgym_env_core::{
     Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId, TaskSplit, paper, parse,
+    running_episode,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -220,17 +221,9 @@ impl Env for WebShopEnv {
     }
 
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let Some(session) = self.session.as_mut() else {
-            return Err(EnvError::NotReset {
-                env: self.info.name.clone(),
-            });
-        };
-        if self.done {
-            return Err(EnvError::EpisodeFinished {
-                env: self.info.name.clone(),
-                task: self.task.unwrap_or(TaskId(0)),
-            });
-        }
+        let session = running_episode(&self.info.name, self.session.as_mut(), |_| {
+            self.done.then(|| self.task.unwrap_or(TaskId(0)))
+        })?;
         let action = parse::react_last_or_command(reply);
         let outcome = session.step(action, &self.catalogue, self.catalogue.index());
         self.done = outcome.done;

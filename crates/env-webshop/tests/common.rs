@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crossgym_env_core::conformance::{fixture_dir, read_fixture};
+use crossgym_env_core::conformance::read_fixture;
+use crossgym_env_core::crate_fixture_dir;
 use crossgym_env_webshop::catalogue::{Catalogue, DEFAULT_PRICE_SEED, NounTable, PriceSource};
 use crossgym_env_webshop::goal::Goal;
 use crossgym_env_webshop::loader;
@@ -11,10 +12,7 @@ use crossgym_env_webshop::product::OrderedMap;
 use serde_json::Value;
 
 pub fn dir() -> PathBuf {
-    fixture_dir(
-        "webshop",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    )
+    crate_fixture_dir!("webshop")
 }
 
 pub fn read(file: &str) -> String {

@@ -33,6 +33,23 @@ fn check_all(report: &mut Report, episode: &str, fields: Vec<(&str, String, Stri
     }
 }
 
+/// `(field, record[field], actual)` for a field compared as JSON text: the fixture's value as
+/// recorded, `actual` serialized the same way.
+fn json_field<'a>(
+    record: &Value,
+    field: &'a str,
+    actual: &impl serde::Serialize,
+) -> (&'a str, String, String) {
+    let actual = serde_json::to_string(actual).unwrap_or_default();
+    (field, record[field].to_string(), actual)
+}
+
+/// `(field, record[field], actual)` for a float compared exactly, both as `Option<f64>`.
+fn f64_field<'a>(record: &Value, field: &'a str, actual: Option<f64>) -> (&'a str, String, String) {
+    let expected = format!("{:?}", record[field].as_f64());
+    (field, expected, format!("{actual:?}"))
+}
+
 fn fuzz_input(value: &Value) -> FuzzInput {
     match value {
         Value::String(s) => FuzzInput::Str(s.clone()),
@@ -70,15 +87,11 @@ fn fuzz_token_set_ratio_and_ratio() {
             &mut report,
             &id,
             vec![
-                (
-                    "token_set_ratio",
-                    record["token_set_ratio"].to_string(),
-                    detail.score.to_string(),
-                ),
-                (
+                json_field(&record, "token_set_ratio", &detail.score),
+                json_field(
+                    &record,
                     "ratio",
-                    record["ratio"].to_string(),
-                    fuzz::ratio(&s1.python_str(), &s2.python_str()).to_string(),
+                    &fuzz::ratio(&s1.python_str(), &s2.python_str()),
                 ),
             ],
         );
@@ -147,11 +160,7 @@ fn rewards_and_components() {
             &mut report,
             &id,
             vec![
-                (
-                    "reward",
-                    format!("{:?}", expected["reward"].as_f64()),
-                    format!("{:?}", Some(info.reward)),
-                ),
+                f64_field(expected, "reward", Some(info.reward)),
                 (
                     "reward_str",
                     expected["reward_str"]
@@ -163,42 +172,22 @@ fn rewards_and_components() {
             ],
         );
         let e = &expected["info"];
-        let f = |key: &str| format!("{:?}", e[key].as_f64());
+        let debug = &record["debug"];
         check_all(
             &mut report,
             &id,
             vec![
-                ("r_type", f("r_type"), format!("{:?}", Some(info.r_type))),
-                ("r_att", f("r_att"), format!("{:?}", Some(info.r_att))),
-                ("w_att", f("w_att"), format!("{:?}", Some(info.w_att))),
-                (
-                    "title_score",
-                    f("title_score"),
-                    format!("{:?}", Some(info.title_score)),
-                ),
-                ("r_option", f("r_option"), format!("{:?}", info.r_option)),
-                ("w_option", f("w_option"), format!("{:?}", info.w_option)),
-                ("w_price", f("w_price"), format!("{:?}", Some(info.w_price))),
-                (
-                    "r_price",
-                    e["r_price"].to_string(),
-                    info.r_price.to_string(),
-                ),
-                (
-                    "query_match",
-                    e["query_match"].to_string(),
-                    info.query_match.to_string(),
-                ),
-                (
-                    "category_match",
-                    e["category_match"].to_string(),
-                    info.category_match.to_string(),
-                ),
-                (
-                    "num_option_matches",
-                    record["debug"]["num_option_matches"].to_string(),
-                    info.num_option_matches.to_string(),
-                ),
+                f64_field(e, "r_type", Some(info.r_type)),
+                f64_field(e, "r_att", Some(info.r_att)),
+                f64_field(e, "w_att", Some(info.w_att)),
+                f64_field(e, "title_score", Some(info.title_score)),
+                f64_field(e, "r_option", info.r_option),
+                f64_field(e, "w_option", info.w_option),
+                f64_field(e, "w_price", Some(info.w_price)),
+                json_field(e, "r_price", &info.r_price),
+                json_field(e, "query_match", &info.query_match),
+                json_field(e, "category_match", &info.category_match),
+                json_field(debug, "num_option_matches", &info.num_option_matches),
             ],
         );
     }
@@ -228,31 +217,15 @@ fn processed_products_match_load_products() {
                     record["asin"].as_str().unwrap_or_default().to_owned(),
                     product.asin.clone(),
                 ),
-                (
-                    "Title",
-                    record["Title"].to_string(),
-                    Value::from(product.title.clone()).to_string(),
-                ),
-                (
-                    "Description",
-                    record["Description"].to_string(),
-                    Value::from(product.description.clone()).to_string(),
-                ),
-                (
-                    "BulletPoints",
-                    record["BulletPoints"].to_string(),
-                    serde_json::to_string(&product.bullet_points).unwrap_or_default(),
-                ),
+                json_field(record, "Title", &product.title),
+                json_field(record, "Description", &product.description),
+                json_field(record, "BulletPoints", &product.bullet_points),
                 (
                     "Price",
                     record["Price"].as_str().unwrap_or_default().to_owned(),
                     product.price_tag.clone(),
                 ),
-                (
-                    "pricing",
-                    record["pricing"].to_string(),
-                    serde_json::to_string(&product.pricing).unwrap_or_default(),
-                ),
+                json_field(record, "pricing", &product.pricing),
             ],
         );
         let options: Vec<String> = product
@@ -273,30 +246,14 @@ fn processed_products_match_load_products() {
                     format!("{expected:?}"),
                     format!("{sorted_actual:?}"),
                 ),
-                (
-                    "Attributes",
-                    record["Attributes"].to_string(),
-                    serde_json::to_string(&product.attributes).unwrap_or_default(),
-                ),
-                (
-                    "instruction_text",
-                    record["instruction_text"].to_string(),
-                    serde_json::to_string(&product.instruction_text).unwrap_or_default(),
-                ),
-                (
-                    "query",
-                    record["query"].to_string(),
-                    Value::from(product.query.clone()).to_string(),
-                ),
-                (
-                    "MainImage",
-                    record["MainImage"].to_string(),
-                    Value::from(product.main_image.clone()).to_string(),
-                ),
-                (
+                json_field(record, "Attributes", &product.attributes),
+                json_field(record, "instruction_text", &product.instruction_text),
+                json_field(record, "query", &product.query),
+                json_field(record, "MainImage", &product.main_image),
+                f64_field(
+                    record,
                     "sampled_price",
-                    format!("{:?}", record["sampled_price"].as_f64()),
-                    format!("{:?}", Some(catalogue.price(&product.asin))),
+                    Some(catalogue.price(&product.asin)),
                 ),
             ],
         );
@@ -475,16 +432,8 @@ fn pages_observations_and_clickables() {
             &mut report,
             &id,
             vec![
-                (
-                    "clickables",
-                    record["clickables"].to_string(),
-                    serde_json::to_string(&clickables).unwrap_or_default(),
-                ),
-                (
-                    "has_search_bar",
-                    record["has_search_bar"].to_string(),
-                    search_bar.to_string(),
-                ),
+                json_field(record, "clickables", &clickables),
+                json_field(record, "has_search_bar", &search_bar),
                 (
                     "page_type",
                     record["page_type"].as_str().unwrap_or_default().to_owned(),
@@ -528,11 +477,7 @@ fn search_documents_tokens_and_norms() {
                     record["contents"].as_str().unwrap_or_default().to_owned(),
                     contents.clone(),
                 ),
-                (
-                    "analyzed_tokens",
-                    record["analyzed_tokens"].to_string(),
-                    serde_json::to_string(&analyze(&contents)).unwrap_or_default(),
-                ),
+                json_field(&record, "analyzed_tokens", &analyze(&contents)),
             ],
         );
         let norm = catalogue.index().norm_byte(asin).map(u32::from);
@@ -540,15 +485,11 @@ fn search_documents_tokens_and_norms() {
             &mut report,
             &id,
             vec![
-                (
-                    "norm_byte",
-                    record["norm_byte"].to_string(),
-                    norm.map_or("null".into(), |n| n.to_string()),
-                ),
-                (
+                json_field(&record, "norm_byte", &norm),
+                json_field(
+                    &record,
                     "norm_decoded_length",
-                    record["norm_decoded_length"].to_string(),
-                    norm.map_or("null".into(), |n| byte4_to_int(n as u8).to_string()),
+                    &norm.map(|n| byte4_to_int(n as u8)),
                 ),
             ],
         );
@@ -560,16 +501,8 @@ fn search_documents_tokens_and_norms() {
         &mut report,
         "stats",
         vec![
-            (
-                "docCount",
-                stats["docCount"].to_string(),
-                actual.doc_count.to_string(),
-            ),
-            (
-                "sumTotalTermFreq",
-                stats["sumTotalTermFreq"].to_string(),
-                actual.sum_total_term_freq.to_string(),
-            ),
+            json_field(&stats, "docCount", &actual.doc_count),
+            json_field(&stats, "sumTotalTermFreq", &actual.sum_total_term_freq),
             (
                 "avgdl_f32",
                 format!("{:?}", stats["avgdl_f32"].as_f64().map(|v| v as f32)),

@@ -9,7 +9,7 @@
 
 use crossgym_env_core::{
     ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit,
-    parse,
+    parse, running_episode,
 };
 use crossgym_policy::{ChatTemplate, IM_END, IM_START, Message, Tokenizer};
 use rand::{Rng, SeedableRng};
@@ -131,17 +131,9 @@ impl Env for EchoGame {
 
     fn step(&mut self, reply: &str) -> crossgym_env_core::Result<Step> {
         let turns = self.turns;
-        let Some(episode) = self.episode.as_mut() else {
-            return Err(EnvError::NotReset {
-                env: self.info.name.clone(),
-            });
-        };
-        if episode.turn >= turns {
-            return Err(EnvError::EpisodeFinished {
-                env: self.info.name.clone(),
-                task: episode.task,
-            });
-        }
+        let episode = running_episode(&self.info.name, self.episode.as_mut(), |e| {
+            (e.turn >= turns).then_some(e.task)
+        })?;
         let action = parse::react_last_or_whole(reply).to_owned();
         let hit = action == episode.colors[episode.turn];
         episode.hits += usize::from(hit);

@@ -14,7 +14,7 @@ use crossgym_grpo::{GrpoConfig, SftConfig};
 use crossgym_policy::RequestPolicy;
 
 use crate::device::DeviceChoice;
-use crate::io::read_text;
+use crate::io::{read_text, read_toml};
 use crate::metrics::Bootstrap;
 use crate::policy_source::TokenLimits;
 use crate::records::Checkpoint;
@@ -431,8 +431,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             quiet,
         } => {
             let spec = match spec {
-                Some(path) => toml::from_str(&read_text(&path)?)
-                    .map_err(|e| StudyError::parse(path.display().to_string(), e))?,
+                Some(path) => read_toml(&path)?,
                 None if envs.is_empty() => {
                     return Err(StudyError::invalid("base", "give --spec or --envs"));
                 }

@@ -28,6 +28,19 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
 }
 
+/// Reads a TOML file into `T`, naming the file in the error.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = read_text(path)?;
+    toml::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))
+}
+
+/// Writes `value` as pretty-printed TOML with [`write_atomic`].
+pub fn write_toml_atomic<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let text = toml::to_string_pretty(value)
+        .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+    write_atomic(path, text.as_bytes())
+}
+
 /// Reads a JSON Lines file into one `T` a line (blank lines skipped); an error names the file and
 /// the line.
 pub fn read_jsonl_of<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::io::{read_json, read_text, write_atomic, write_json_atomic};
+use crate::io::{read_json, read_toml, write_json_atomic, write_toml_atomic};
 use crate::{Result, StudyError};
 
 /// Which half of an env's tasks, by the base model's difficulty ([`crate::difficulty`]).
@@ -561,18 +561,14 @@ impl Plan {
 
     /// Reads and validates a TOML plan file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = read_text(path)?;
-        let plan: Plan =
-            toml::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+        let plan: Plan = read_toml(path)?;
         plan.validate()?;
         Ok(plan)
     }
 
     /// Writes the plan as TOML.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = toml::to_string_pretty(self)
-            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
-        write_atomic(path, text.as_bytes())
+        write_toml_atomic(path, self)
     }
 
     /// The runs the manifest does not list as finished with their current definition.

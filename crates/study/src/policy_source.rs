@@ -40,6 +40,19 @@ impl Default for TokenLimits {
     }
 }
 
+impl TokenLimits {
+    /// Training rollouts under these caps and `max_turns`, the other settings at the GRPO
+    /// crate's defaults (a preset trains and evaluates with the same caps).
+    pub fn rollout(self, max_turns: Option<usize>) -> crossgym_grpo::RolloutConfig {
+        crossgym_grpo::RolloutConfig {
+            max_turns,
+            max_tokens_per_turn: self.max_tokens_per_turn,
+            max_total_tokens: self.max_total_tokens,
+            ..crossgym_grpo::RolloutConfig::default()
+        }
+    }
+}
+
 /// A candle model in this process: the packed rollout engine where the model allows it (CPU,
 /// f32), else the group rollout agent.
 #[derive(Debug)]

@@ -18,7 +18,6 @@
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_core::Registry;
@@ -28,9 +27,7 @@ use crossgym_policy::fetch::{default_cache_dir, smollm2_gguf};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::io::write_json_atomic;
-use crate::runner::save_final;
-use crate::warm_start::{cached_base, conversations, count_per_env, demonstrations_in, supervised};
+use crate::warm_start::{BaseRecipe, build_base};
 
 /// A pretrained model a CPU study can start from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,34 +108,20 @@ pub fn warm_start_model(
     dir: &Path,
     progress: bool,
 ) -> Result<(Pretrained, WarmStartRecord)> {
-    if let Some(cached) = cached_base(dir, |r: &WarmStartRecord| r.spec == *spec)? {
-        return Ok(cached);
-    }
-    let record_path = dir.join("base.json");
-    let final_dir = dir.join("final");
-    let (demos, demo_seconds) =
-        demonstrations_in(dir, &spec.envs, spec.demos_per_env, registry, progress)?;
-    let mut seconds = vec![("demonstrations".to_owned(), demo_seconds)];
-
-    let t = Instant::now();
-    let bundle = load()?;
-    let conversations = conversations(&demos, registry, spec.system.as_deref())?;
-    let sft_loss = supervised(
-        &bundle,
-        &conversations,
-        &spec.sft,
-        &dir.join("sft"),
+    let recipe = BaseRecipe::new(&spec.envs, spec.demos_per_env, &spec.system, &spec.sft);
+    build_base(
+        dir,
+        recipe,
+        registry,
         progress,
-    )?;
-    seconds.push(("warm start".to_owned(), t.elapsed().as_secs_f64()));
-    save_final(&bundle, &final_dir)?;
-    let record = WarmStartRecord {
-        spec: spec.clone(),
-        demos: count_per_env(&spec.envs, &demos),
-        parameters: bundle.model.num_parameters(),
-        sft_loss,
-        seconds,
-    };
-    write_json_atomic(&record_path, &record)?;
-    Ok((bundle, record))
+        |r: &WarmStartRecord| r.spec == *spec,
+        |_, _| load(),
+        |bundle, measured| WarmStartRecord {
+            spec: spec.clone(),
+            demos: measured.demos,
+            parameters: bundle.model.num_parameters(),
+            sft_loss: measured.sft_loss,
+            seconds: measured.seconds,
+        },
+    )
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossgym_grpo::{GrpoConfig, RolloutConfig};
+use crossgym_grpo::GrpoConfig;
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
 
@@ -95,58 +95,55 @@ impl Preset {
     /// Training and evaluation settings.
     pub fn settings(self) -> StudySettings {
         match self {
-            Preset::Smoke => StudySettings {
-                grpo: GrpoConfig {
-                    group_size: 2,
-                    tasks_per_batch: 1,
-                    mini_batch_tasks: 1,
-                    micro_batch_size: 2,
-                    rollout: RolloutConfig {
-                        max_turns: Some(2),
-                        max_tokens_per_turn: 12,
-                        max_total_tokens: 256,
-                        ..RolloutConfig::default()
-                    },
-                    ..GrpoConfig::default()
-                },
-                stage_steps: 1,
-                eval_tokens: TokenLimits {
+            Preset::Smoke => {
+                let tokens = TokenLimits {
                     max_tokens_per_turn: 12,
                     max_total_tokens: 256,
-                },
-                bootstrap: 50,
-                ..StudySettings::default()
-            },
-            Preset::Cpu => StudySettings {
-                grpo: GrpoConfig {
-                    group_size: 4,
-                    tasks_per_batch: 2,
-                    mini_batch_tasks: 2,
-                    micro_batch_size: 1,
-                    optimizer: crossgym_grpo::AdamWConfig {
-                        // Not tuned (no GRPO run of SmolLM2 has been measured yet): ten times
-                        // the paper's 1e-6, for stages of four steps instead of a hundred.
-                        lr: 1e-5,
-                        ..crossgym_grpo::AdamWConfig::default()
+                };
+                StudySettings {
+                    grpo: GrpoConfig {
+                        group_size: 2,
+                        tasks_per_batch: 1,
+                        mini_batch_tasks: 1,
+                        micro_batch_size: 2,
+                        rollout: tokens.rollout(Some(2)),
+                        ..GrpoConfig::default()
                     },
-                    rollout: RolloutConfig {
-                        max_turns: Some(6),
-                        // Warm-started SmolLM2 replies (thought + action) run to 40-90 tokens.
-                        max_tokens_per_turn: 96,
-                        max_total_tokens: 1024,
-                        ..RolloutConfig::default()
-                    },
-                    ..GrpoConfig::default()
-                },
-                // Four updates a stage, evaluations only at START and stage ends.
-                stage_steps: 4,
-                eval_tokens: TokenLimits {
+                    stage_steps: 1,
+                    eval_tokens: tokens,
+                    bootstrap: 50,
+                    ..StudySettings::default()
+                }
+            }
+            Preset::Cpu => {
+                // Warm-started SmolLM2 replies (thought + action) run to 40-90 tokens.
+                let tokens = TokenLimits {
                     max_tokens_per_turn: 96,
                     max_total_tokens: 1024,
-                },
-                bootstrap: 1000,
-                ..StudySettings::default()
-            },
+                };
+                StudySettings {
+                    grpo: GrpoConfig {
+                        group_size: 4,
+                        tasks_per_batch: 2,
+                        mini_batch_tasks: 2,
+                        micro_batch_size: 1,
+                        optimizer: crossgym_grpo::AdamWConfig {
+                            // Not tuned (no GRPO run of SmolLM2 has been measured yet): ten
+                            // times the paper's 1e-6, for stages of four steps instead of a
+                            // hundred.
+                            lr: 1e-5,
+                            ..crossgym_grpo::AdamWConfig::default()
+                        },
+                        rollout: tokens.rollout(Some(6)),
+                        ..GrpoConfig::default()
+                    },
+                    // Four updates a stage, evaluations only at START and stage ends.
+                    stage_steps: 4,
+                    eval_tokens: tokens,
+                    bootstrap: 1000,
+                    ..StudySettings::default()
+                }
+            }
             // The paper's GRPO settings are the crate defaults; stages of 100 steps.
             Preset::Paper3b | Preset::Paper7b => StudySettings::default(),
         }

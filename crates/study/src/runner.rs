@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::difficulty::DifficultyFile;
 use crate::eval::{EvalOptions, evaluate};
-use crate::io::{drop_torn_tail, read_text, write_atomic};
+use crate::io::{drop_torn_tail, read_toml, write_toml_atomic};
 use crate::metrics::Bootstrap;
 use crate::plan::{Manifest, Plan, Run, RunKind, TaskPool};
 use crate::policy_source::{PolicySource, TokenLimits};
@@ -77,18 +77,14 @@ impl Default for StudySettings {
 impl StudySettings {
     /// Reads a settings file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = read_text(path)?;
-        let settings: Self =
-            toml::from_str(&text).map_err(|e| StudyError::parse(path.display().to_string(), e))?;
+        let settings: Self = read_toml(path)?;
         settings.validate()?;
         Ok(settings)
     }
 
     /// Writes the settings as TOML.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = toml::to_string_pretty(self)
-            .map_err(|e| StudyError::parse(path.display().to_string(), e))?;
-        write_atomic(path, text.as_bytes())
+        write_toml_atomic(path, self)
     }
 
     /// Checks every field's range; an error names the field (dotted: `grpo.optimizer.lr`,

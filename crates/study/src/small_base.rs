@@ -17,7 +17,6 @@
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_core::Registry;
@@ -25,9 +24,7 @@ use crossgym_grpo::{Demonstration, SftConfig};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
-use crate::io::write_json_atomic;
-use crate::runner::save_final;
-use crate::warm_start::{cached_base, conversations, count_per_env, demonstrations_in, supervised};
+use crate::warm_start::{BaseRecipe, Phases, build_base};
 use crate::{Result, StudyError};
 
 /// What the small base model is made of.
@@ -125,23 +122,39 @@ pub fn build_small_base(
     dir: &Path,
     progress: bool,
 ) -> Result<(Pretrained, BuildRecord)> {
-    if let Some(cached) = cached_base(dir, |r: &BuildRecord| r.spec == *spec)? {
-        return Ok(cached);
-    }
-    let record_path = dir.join("base.json");
-    let final_dir = dir.join("final");
-    let (demos, demo_seconds) =
-        demonstrations_in(dir, &spec.envs, spec.demos_per_env, registry, progress)?;
-    let mut seconds = vec![("demonstrations".to_owned(), demo_seconds)];
+    let recipe = BaseRecipe::new(&spec.envs, spec.demos_per_env, &spec.system, &spec.sft);
+    build_base(
+        dir,
+        recipe,
+        registry,
+        progress,
+        |r: &BuildRecord| r.spec == *spec,
+        |conversations, phases| fresh_model(spec, conversations, dir, phases),
+        |bundle, measured| BuildRecord {
+            spec: spec.clone(),
+            demos: measured.demos,
+            vocab_size: bundle.tokenizer.vocab_size(),
+            parameters: bundle.model.num_parameters(),
+            sft_loss: measured.sft_loss,
+            seconds: measured.seconds,
+        },
+    )
+}
 
-    let t = Instant::now();
+/// The spec's untrained model with a tokenizer trained on `conversations` (or the one saved in
+/// `dir` by an earlier build), timing the tokenizer as its own phase.
+fn fresh_model(
+    spec: &SmallBaseSpec,
+    conversations: &[Demonstration],
+    dir: &Path,
+    phases: &mut Phases,
+) -> Result<Pretrained> {
     let template = ChatTemplate::chatml(None);
-    let conversations = conversations(&demos, registry, spec.system.as_deref())?;
     let tokenizer_path = dir.join("tokenizer.json");
     let tokenizer = if tokenizer_path.exists() {
         Tokenizer::from_file(&tokenizer_path)?
     } else {
-        let texts = tokenizer_texts(&conversations, &template);
+        let texts = tokenizer_texts(conversations, &template);
         let tokenizer = Tokenizer::train_bpe(
             texts.iter(),
             spec.vocab_size,
@@ -154,34 +167,13 @@ pub fn build_small_base(
         std::fs::rename(&tmp, &tokenizer_path).map_err(|e| StudyError::io(&tokenizer_path, e))?;
         tokenizer
     };
-    seconds.push(("tokenizer".to_owned(), t.elapsed().as_secs_f64()));
-
-    let t = Instant::now();
+    phases.lap("tokenizer");
     let config = spec.model_config(tokenizer.vocab_size());
-    let bundle = Pretrained {
+    Ok(Pretrained {
         model: CausalLm::random(&config, spec.seed, DType::F32, &Device::Cpu)?,
         tokenizer,
         template,
-    };
-    let sft_loss = supervised(
-        &bundle,
-        &conversations,
-        &spec.sft,
-        &dir.join("sft"),
-        progress,
-    )?;
-    seconds.push(("warm start".to_owned(), t.elapsed().as_secs_f64()));
-    save_final(&bundle, &final_dir)?;
-    let record = BuildRecord {
-        spec: spec.clone(),
-        demos: count_per_env(&spec.envs, &demos),
-        vocab_size: bundle.tokenizer.vocab_size(),
-        parameters: bundle.model.num_parameters(),
-        sft_loss,
-        seconds,
-    };
-    write_json_atomic(&record_path, &record)?;
-    Ok((bundle, record))
+    })
 }
 
 /// The text a tokenizer is trained on: every demonstration rendered exactly as the model will

@@ -16,10 +16,12 @@ use crossgym_grpo::{
     Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
 };
 use crossgym_policy::Pretrained;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::demos::Demonstrator;
-use crate::io::{read_json, read_text, write_atomic};
+use crate::io::{read_json, read_jsonl_of, read_text, write_atomic, write_json_atomic};
+use crate::runner::save_final;
 use crate::{Result, StudyError};
 
 /// The demonstrations of the first `per_env` train tasks of each of `envs` that the env's
@@ -89,23 +91,115 @@ pub fn cached_base<R: DeserializeOwned>(
     Ok(Some((model, record)))
 }
 
-/// [`demonstrations`] cached in `dir/demos.jsonl`, with the seconds they took.
-pub fn demonstrations_in(
+/// What every warm-started base folder is built from, whatever model it starts with.
+#[derive(Clone, Copy, Debug)]
+pub struct BaseRecipe<'a> {
+    /// The envs whose demonstrations the model learns from.
+    pub envs: &'a [String],
+    /// Demonstrations per env.
+    pub demos_per_env: usize,
+    /// The system prompt of the demonstrations.
+    pub system: Option<&'a str>,
+    /// The warm start.
+    pub sft: &'a SftConfig,
+}
+
+impl<'a> BaseRecipe<'a> {
+    /// The recipe of a spec's fields.
+    pub fn new(
+        envs: &'a [String],
+        demos_per_env: usize,
+        system: &'a Option<String>,
+        sft: &'a SftConfig,
+    ) -> Self {
+        Self {
+            envs,
+            demos_per_env,
+            system: system.as_deref(),
+            sft,
+        }
+    }
+}
+
+/// What [`build_base`] measured, for the caller's record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WarmStarted {
+    /// Demonstrations per env.
+    pub demos: Vec<(String, usize)>,
+    /// Mean loss of the first and last warm-start steps.
+    pub sft_loss: (f64, f64),
+    /// Seconds per phase, in order.
+    pub seconds: Vec<(String, f64)>,
+}
+
+/// Seconds per named phase of a build, each timed from the end of the one before.
+#[derive(Debug)]
+pub struct Phases {
+    seconds: Vec<(String, f64)>,
+    since: Instant,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self {
+            seconds: Vec::new(),
+            since: Instant::now(),
+        }
+    }
+
+    /// Ends the running phase as `name` and starts the next.
+    pub fn lap(&mut self, name: &str) {
+        self.seconds
+            .push((name.to_owned(), self.since.elapsed().as_secs_f64()));
+        self.since = Instant::now();
+    }
+}
+
+/// Builds a base folder in `dir` (or loads its cache, when `same_spec` accepts the record in
+/// `base.json`): the recipe's demonstrations (cached in `demos.jsonl`), the model `model` makes
+/// from their conversations (it may time phases of its own), a resumable warm start in `sft/`,
+/// the model saved in `final/` and the record `record` writes from what was measured, saved
+/// in `base.json` last, so a folder with a record is complete.
+pub fn build_base<R: Serialize + DeserializeOwned>(
     dir: &Path,
-    envs: &[String],
-    per_env: usize,
+    recipe: BaseRecipe<'_>,
     registry: &Registry,
     progress: bool,
-) -> Result<(Vec<Episode>, f64)> {
-    let t = Instant::now();
+    same_spec: impl FnOnce(&R) -> bool,
+    model: impl FnOnce(&[Demonstration], &mut Phases) -> Result<Pretrained>,
+    record: impl FnOnce(&Pretrained, WarmStarted) -> R,
+) -> Result<(Pretrained, R)> {
+    if let Some(cached) = cached_base(dir, same_spec)? {
+        return Ok(cached);
+    }
+    let mut phases = Phases::start();
     let demos = demonstrations(
-        envs,
-        per_env,
+        recipe.envs,
+        recipe.demos_per_env,
         registry,
         Some(&dir.join("demos.jsonl")),
         progress,
     )?;
-    Ok((demos, t.elapsed().as_secs_f64()))
+    phases.lap("demonstrations");
+    let conversations = conversations(&demos, registry, recipe.system)?;
+    let bundle = model(&conversations, &mut phases)?;
+    let sft_loss = supervised(
+        &bundle,
+        &conversations,
+        recipe.sft,
+        &dir.join("sft"),
+        progress,
+    )?;
+    phases.lap("warm start");
+    save_final(&bundle, &dir.join("final"))?;
+    let measured = WarmStarted {
+        demos: count_per_env(recipe.envs, &demos),
+        sft_loss,
+        seconds: phases.seconds,
+    };
+    let record = record(&bundle, measured);
+    write_json_atomic(&dir.join("base.json"), &record)?;
+    Ok((bundle, record))
 }
 
 /// Demonstrations per env, in the order of `envs`.
@@ -176,17 +270,10 @@ fn first_and_last_loss(path: &Path) -> Result<(f64, f64)> {
     if !path.exists() {
         return Ok((f64::NAN, f64::NAN));
     }
-    let text = read_text(path)?;
-    let mut losses = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let metrics: StepMetrics = serde_json::from_str(line)
-            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
-        losses.push(metrics.loss);
-    }
+    let losses: Vec<f64> = read_jsonl_of::<StepMetrics>(path)?
+        .iter()
+        .map(|m| m.loss)
+        .collect();
     Ok((
         losses.first().copied().unwrap_or(f64::NAN),
         losses.last().copied().unwrap_or(f64::NAN),

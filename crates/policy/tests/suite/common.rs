@@ -10,10 +10,7 @@ pub use crate::test_values::TensorValues;
 
 /// The fixture directory (`CROSSGYM_FIXTURES` honoured).
 pub fn fixture_dir() -> PathBuf {
-    crossgym_env_core::conformance::fixture_dir(
-        "smollm2",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
-    )
+    crossgym_env_core::crate_fixture_dir!("smollm2")
 }
 
 /// The reference JSON.
