@@ -40,6 +40,9 @@ pub struct BuildCuda {
     pub compute_cap: String,
     /// Parallel jobs of cargo and of nvcc.
     pub jobs: usize,
+    /// The cargo profile: `release` for the binary to use, `cuda-check` for CI's check that
+    /// everything compiles and links (no LTO, parallel codegen: a fraction of the time).
+    pub profile: String,
 }
 
 /// Runs `build-cuda`; returns the message for the user or why it failed.
@@ -74,13 +77,8 @@ pub fn build_cuda(options: &BuildCuda) -> Result<String, String> {
     let jobs = options.jobs.to_string();
     run(Command::new(cargo())
         .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            "crossgym-study",
-        ])
+        .args(["build", "--profile", &options.profile, "--locked"])
+        .args(["--package", "crossgym-study"])
         .args([
             "--bin",
             "crossgym",
@@ -102,7 +100,7 @@ pub fn build_cuda(options: &BuildCuda) -> Result<String, String> {
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let binary = out.join("crossgym");
-    let built = target_dir.join("release").join("crossgym");
+    let built = target_dir.join(&options.profile).join("crossgym");
     copy(&built, &binary)?;
     run(Command::new("strip").arg(&binary))?;
     let launcher = out.join("run-crossgym.sh");
@@ -114,7 +112,8 @@ pub fn build_cuda(options: &BuildCuda) -> Result<String, String> {
         .map_err(|e| format!("cannot read {}: {e}", binary.display()))?
         .len();
     Ok(format!(
-        "CUDA build of crossgym (CUDA 13.0, compute capability {cap}, features cuda,hub):\n  \
+        "CUDA build of crossgym (CUDA 13.0, compute capability {cap}, features cuda,hub, profile \
+         {profile}):\n  \
          binary:   {bin} ({mib:.1} MiB, stripped)\n  \
          launcher: {launcher}\n  \
          time: {total:.0} s ({toolkit_seconds:.0} s toolkit, {build_seconds:.0} s cargo build)\n\
@@ -124,6 +123,7 @@ pub fn build_cuda(options: &BuildCuda) -> Result<String, String> {
          {launcher} reproduce --preset paper-3b --device cuda --out OUT\n\
          Never copy target/cuda-toolkit there: its stub libraries are for linking only.",
         cap = options.compute_cap,
+        profile = options.profile,
         bin = binary.display(),
         mib = size as f64 / (1024.0 * 1024.0),
         launcher = launcher.display(),

@@ -23,8 +23,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Run what CI runs (`.ci/run` calls this): format check, clippy with warnings denied, the
-    /// test suite, the ignored correctness tests, AgentGym's clients against the env server, the
-    /// smoke study, the hub test, the CUDA cross-build and the docs.
+    /// test suite (the hub test on hf-hub's path among them), the ignored correctness tests (the
+    /// smoke study among them), AgentGym's clients against the env server, the CUDA cross-build
+    /// and the docs.
     Ci {
         /// Skip `cargo doc`.
         #[arg(long)]
@@ -76,6 +77,10 @@ enum Task {
         /// Parallel jobs of cargo and nvcc.
         #[arg(long, short, default_value_t = 2)]
         jobs: usize,
+        /// Cargo profile: `release` (the binary to use) or `cuda-check` (CI: compiles and links
+        /// everything without LTO, in a fraction of the time; not for use).
+        #[arg(long, default_value = "release")]
+        profile: String,
     },
     /// Fuzz a target of `crossgym-fuzz` (or `--all`) with cargo-afl for N seconds each; prints
     /// executions, crashes and hangs from AFL's `fuzzer_stats`, and fails on a crash.
@@ -155,6 +160,7 @@ fn main() -> ExitCode {
             out,
             compute_cap,
             jobs,
+            profile,
         } => {
             let root = workspace_root();
             let options = cuda::BuildCuda {
@@ -162,6 +168,7 @@ fn main() -> ExitCode {
                 root,
                 compute_cap,
                 jobs,
+                profile,
             };
             return match cuda::build_cuda(&options) {
                 Ok(message) => {
@@ -290,41 +297,56 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 /// Runs CI's steps in order from the workspace root, stopping at the first failure.
+/// Runs the steps in order, stopping at the first failure; each step's wall time is printed
+/// after it, and all of them (with the total) at the end, so a slow CI run says where it went.
 fn run_ci(steps: &[ci::Step]) -> Result<(), String> {
-    let root = workspace_root();
-    for step in steps {
-        eprintln!("== {}", step.title);
-        let (mut command, shown) = match &step.command {
-            ci::Command::Cargo(arguments) => (
-                cargo_command(arguments),
-                format!("cargo {}", arguments.join(" ")),
-            ),
-            ci::Command::Script(script) => {
-                let mut command = Command::new("bash");
-                command.arg(script);
-                (command, format!("bash {script}"))
-            }
-            ci::Command::NonEmpty(files) => {
-                for file in *files {
-                    let len = std::fs::metadata(root.join(file)).map_or(0, |m| m.len());
-                    if len == 0 {
-                        return Err(format!("{file} is missing or empty"));
-                    }
-                }
-                continue;
-            }
-        };
-        eprintln!("xtask: {shown}");
-        let status = command
-            .current_dir(&root)
-            .envs(step.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .status()
-            .map_err(|error| format!("could not start `{shown}`: {error}"))?;
-        if !status.success() {
-            return Err(format!("`{shown}` failed ({status})"));
-        }
+    let started = std::time::Instant::now();
+    let mut timings: Vec<(&str, f64)> = Vec::new();
+    let result = steps.iter().try_for_each(|step| {
+        let step_started = std::time::Instant::now();
+        let result = run_ci_step(step);
+        let seconds = step_started.elapsed().as_secs_f64();
+        eprintln!("== {:.0} s: {}", seconds, step.title);
+        timings.push((step.title, seconds));
+        result
+    });
+    eprintln!("== CI step times");
+    for (title, seconds) in &timings {
+        eprintln!("{seconds:>7.0} s  {title}");
     }
-    Ok(())
+    eprintln!(
+        "{:>7.0} s  in all",
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+/// One CI step: its command must succeed.
+fn run_ci_step(step: &ci::Step) -> Result<(), String> {
+    let root = workspace_root();
+    eprintln!("== {}", step.title);
+    let (mut command, shown) = match &step.command {
+        ci::Command::Cargo(arguments) => (
+            cargo_command(arguments),
+            format!("cargo {}", arguments.join(" ")),
+        ),
+        ci::Command::Script(script) => {
+            let mut command = Command::new("bash");
+            command.arg(script);
+            (command, format!("bash {script}"))
+        }
+    };
+    eprintln!("xtask: {shown}");
+    let status = command
+        .current_dir(&root)
+        .envs(step.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()
+        .map_err(|error| format!("could not start `{shown}`: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
 }
 
 /// `cargo ARGUMENTS` with the cargo that runs xtask.

@@ -143,6 +143,11 @@ impl Mismatch {
             actual: actual.into(),
         }
     }
+
+    /// The env failed with `error` at `field` of `episode`'s reset, where the record has a value.
+    pub fn error(episode: impl Into<String>, field: &str, error: impl fmt::Display) -> Mismatch {
+        Mismatch::new(episode, None, field, String::new(), error.to_string())
+    }
 }
 
 impl fmt::Display for Mismatch {

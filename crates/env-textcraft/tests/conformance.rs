@@ -65,7 +65,7 @@ fn goals_depths_and_tree_recipes_match() {
         |env, at, record, task| {
             let goal = env
                 .goal(task)
-                .map_err(|e| Mismatch::new(&at, None, "goal", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::error(&at, "goal", e))?;
             compare_text(
                 &at,
                 None,
@@ -132,7 +132,7 @@ fn goals_depths_and_tree_recipes_match() {
             }
             let observation = env
                 .reset(task)
-                .map_err(|e| Mismatch::new(&at, None, "reset", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::error(&at, "reset", e))?;
             let lines: BTreeSet<&str> = observation.lines().collect();
             for tree in &expected {
                 if !lines.contains(tree) {
@@ -389,7 +389,7 @@ fn every_episode_step_matches() {
         |env, at, record, task| {
             let first = env
                 .reset(task)
-                .map_err(|e| Mismatch::new(&at, None, "reset", String::new(), e.to_string()))?;
+                .map_err(|e| Mismatch::error(&at, "reset", e))?;
             let goal_line = |text: &str| text.rsplit("\n\n").next().unwrap_or_default().to_owned();
             compare_text(
                 &at,

@@ -4,8 +4,9 @@
 
 use crossgym_env_core::{Env, TaskId};
 use crossgym_policy::{
-    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel,
-    RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory, rollout_group,
+    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, LocalAgent,
+    PackedModel, RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory,
+    rollout_group,
 };
 
 use crate::Result;
@@ -130,14 +131,9 @@ impl EpisodeFeed<Box<dyn Env>> for DrawFeed<'_, '_> {
         }))
     }
 
-    fn finished(
-        &mut self,
-        id: usize,
-        trajectory: Trajectory,
-        env: Box<dyn Env>,
-    ) -> crossgym_policy::Result<()> {
-        self.envs[self.draws[id / self.samples].env].push(env);
-        self.out[id] = Some(trajectory);
+    fn finished(&mut self, episode: FinishedEpisode<Box<dyn Env>>) -> crossgym_policy::Result<()> {
+        self.envs[self.draws[episode.id / self.samples].env].push(episode.env);
+        self.out[episode.id] = Some(episode.trajectory);
         Ok(())
     }
 }

@@ -187,29 +187,17 @@ fn train_step(c: &mut Criterion, p: &Pretrained) {
         let ids: Vec<u32> = (0..b * t).map(|_| rng.random_range(0..vocab)).collect();
         let ids = Tensor::from_vec(ids, (b, t), &Device::Cpu).unwrap();
         group.throughput(Throughput::Elements((b * t) as u64));
+        // The next-token loss of the batch: the mean negative log-probability.
+        let loss = || {
+            let logits = model.forward(&ids).unwrap();
+            let logprobs = next_token_logprobs(&logits, &ids).unwrap();
+            logprobs.mean_all().unwrap().neg().unwrap()
+        };
         group.bench_function(format!("fwd_bwd/{b}x{t}"), |bench| {
-            bench.iter(|| {
-                let logits = model.forward(&ids).unwrap();
-                let loss = next_token_logprobs(&logits, &ids)
-                    .unwrap()
-                    .mean_all()
-                    .unwrap()
-                    .neg()
-                    .unwrap();
-                loss.backward().unwrap()
-            })
+            bench.iter(|| loss().backward().unwrap())
         });
         group.bench_function(format!("fwd_bwd_adamw/{b}x{t}"), |bench| {
-            bench.iter(|| {
-                let logits = model.forward(&ids).unwrap();
-                let loss = next_token_logprobs(&logits, &ids)
-                    .unwrap()
-                    .mean_all()
-                    .unwrap()
-                    .neg()
-                    .unwrap();
-                opt.backward_step(&loss).unwrap()
-            })
+            bench.iter(|| opt.backward_step(&loss()).unwrap())
         });
     }
     group.finish();

@@ -19,8 +19,9 @@ use crossgym_env_core::{Env, Split, TaskId};
 use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{
-    EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel, Pretrained, RolloutLimits,
-    SamplingParams, StreamSettings, Trajectory, conversation_start, fetch, rollout_group,
+    EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, LocalAgent, PackedModel, Pretrained,
+    RolloutLimits, SamplingParams, StreamSettings, Trajectory, conversation_start, fetch,
+    rollout_group,
 };
 
 struct Options {
@@ -112,13 +113,8 @@ impl EpisodeFeed<Box<dyn Env>> for Feed {
             limits: None,
         }))
     }
-    fn finished(
-        &mut self,
-        _id: usize,
-        t: Trajectory,
-        _env: Box<dyn Env>,
-    ) -> crossgym_policy::Result<()> {
-        self.done.push(t);
+    fn finished(&mut self, episode: FinishedEpisode<Box<dyn Env>>) -> crossgym_policy::Result<()> {
+        self.done.push(episode.trajectory);
         Ok(())
     }
 }

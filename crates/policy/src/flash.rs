@@ -366,23 +366,19 @@ fn forward<T: Float>(
                 .zip(lse.par_chunks_mut(BR))
                 .enumerate()
                 .for_each(|(qb, (out, lse))| {
-                    forward_block(q, k, v, dims, scale, stats, bh, qb * BR, out, lse);
+                    forward_block((q, k, v), dims, scale, stats, (bh, qb * BR), out, lse);
                 });
         });
     (out, lse)
 }
 
 /// Rows `r0..r0 + n` of query head `bh`: `out` (`n × D`) and `lse` (`n`).
-#[allow(clippy::too_many_arguments)]
 fn forward_block<T: Float>(
-    q: &[T],
-    k: &[T],
-    v: &[T],
+    (q, k, v): (&[T], &[T], &[T]),
     dims: Dims,
     scale: f64,
     stats: &FlashStats,
-    bh: usize,
-    r0: usize,
+    (bh, r0): (usize, usize),
     out: &mut [T],
     lse: &mut [T],
 ) {
@@ -749,15 +745,7 @@ mod tests {
     }
 
     /// One attention problem: `q` `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]`.
-    #[derive(Clone, Copy, Debug)]
-    struct Case {
-        b: usize,
-        hq: usize,
-        hkv: usize,
-        t: usize,
-        s: usize,
-        d: usize,
-    }
+    type Case = Dims;
 
     /// `(out, dq, dk, dv)` of `(out · g).sum()`, by flash or by the materialised path.
     fn run(case: Case, dtype: DType, flash: bool, seed: u64) -> [Tensor; 4] {

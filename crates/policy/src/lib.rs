@@ -110,6 +110,8 @@ pub use rollout::{
     FinishReason, RolloutLimits, StepRecord, Trajectory, conversation_start, rollout_group,
 };
 pub use sampling::{Choice, Sampler, SamplingParams, argmax};
-pub use stream::{EpisodeFeed, EpisodeJob, EpisodeStream, StreamSettings, StreamStats};
+pub use stream::{
+    EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, StreamSettings, StreamStats,
+};
 pub use tokenizer::{IM_END, IM_START, Tokenizer};
 pub use train_pass::{LossAndGradients, RECOMPUTE_ABOVE_TOKENS, Recompute, TokenTerms};

@@ -39,12 +39,23 @@ pub struct EpisodeJob<E> {
     pub limits: Option<RolloutLimits>,
 }
 
+/// One episode played to its end.
+#[derive(Debug)]
+pub struct FinishedEpisode<E> {
+    /// The id of its [`EpisodeJob`].
+    pub id: usize,
+    /// What happened.
+    pub trajectory: Trajectory,
+    /// The job's env, handed back to reuse for a later job.
+    pub env: E,
+}
+
 /// Where a stream's episodes come from and where they go.
 pub trait EpisodeFeed<E> {
     /// The next episode to start, or `None` when there is none left.
     fn next_job(&mut self) -> Result<Option<EpisodeJob<E>>>;
-    /// Receives job `id`'s finished episode and its env back (to reuse for a later job).
-    fn finished(&mut self, id: usize, trajectory: Trajectory, env: E) -> Result<()>;
+    /// Receives a finished episode with its env.
+    fn finished(&mut self, episode: FinishedEpisode<E>) -> Result<()>;
 }
 
 /// How a stream runs.
@@ -406,6 +417,10 @@ impl<'a> EpisodeStream<'a> {
             generated_tokens,
             finish,
         };
-        feed.finished(episode.id, trajectory, episode.env)
+        feed.finished(FinishedEpisode {
+            id: episode.id,
+            trajectory,
+            env: episode.env,
+        })
     }
 }

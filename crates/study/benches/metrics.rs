@@ -4,7 +4,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossgym_env_core::{Split, TaskId};
 use crossgym_study::metrics::{Bootstrap, avg_at_k, summarize};
-use crossgym_study::records::{Checkpoint, EpisodeRecord};
+use crossgym_study::records::EpisodeRecord;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -14,21 +14,18 @@ fn records(tasks: usize, k: u32) -> Vec<EpisodeRecord> {
         .flat_map(|task| (0..k).map(move |sample| (task, sample)))
         .map(|(task, sample)| {
             let reward = if rng.random::<f64>() < 0.4 { 1.0 } else { 0.0 };
-            EpisodeRecord {
-                run: "bench".into(),
-                checkpoint: Checkpoint::START,
-                env: "searchqa".into(),
-                task: TaskId(task),
-                split: Split::Test,
+            let record = EpisodeRecord::scored(
+                "bench",
+                "searchqa",
+                TaskId(task),
+                Split::Test,
                 sample,
                 reward,
-                success: reward == 1.0,
-                done: true,
+            );
+            EpisodeRecord {
                 turns: rng.random_range(1..20),
                 generated_tokens: rng.random_range(10..2000),
-                difficulty: None,
-                failure: None,
-                episode: None,
+                ..record
             }
         })
         .collect()

@@ -14,6 +14,7 @@ use crossgym_grpo::{GrpoConfig, SftConfig};
 use crossgym_policy::RequestPolicy;
 
 use crate::device::DeviceChoice;
+use crate::file_commands::OutputFile;
 use crate::io::{read_text, read_toml};
 use crate::metrics::Bootstrap;
 use crate::policy_source::TokenLimits;
@@ -260,12 +261,9 @@ pub enum Command {
         /// Seed of every run.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Output TOML file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Overwrite an existing file.
-        #[arg(long)]
-        force: bool,
+        /// Output TOML file (kept if it exists, unless --force).
+        #[command(flatten)]
+        out: OutputFile,
     },
     /// Make the easy/hard difficulty file from base-model records (kept if it exists, unless --force).
     Split {
@@ -281,12 +279,9 @@ pub enum Command {
         /// Seed of the tie-breaking.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Output JSON file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Overwrite an existing file.
-        #[arg(long)]
-        force: bool,
+        /// Output JSON file (kept if it exists, unless --force).
+        #[command(flatten)]
+        out: OutputFile,
     },
     /// Build the tables, plots and HTML report of a plan from its episode records.
     Report {
@@ -515,17 +510,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             model,
             every,
             seed,
-            out: path,
-            force,
-        } => file_commands::plan(&envs, &model, every, seed, &path, force, out),
+            out: file,
+        } => file_commands::plan(&envs, &model, every, seed, &file, out),
         Command::Split {
             results,
             run,
             model,
             seed,
-            out: path,
-            force,
-        } => file_commands::split(&results, &run, &model, seed, &path, force, out),
+            out: file,
+        } => file_commands::split(&results, &run, &model, seed, &file, out),
         Command::Report {
             plan,
             results,

@@ -184,7 +184,6 @@ impl DifficultyFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Checkpoint;
 
     #[test]
     fn halves_are_balanced_ranked_and_seeded() {
@@ -208,21 +207,12 @@ mod tests {
         for task in 0..6 {
             for (split, offset) in [(Split::Train, 0), (Split::Test, 100)] {
                 let reward = if task % 2 == 0 { 1.0 } else { 0.0 };
+                let task = TaskId(task + offset);
+                let record = EpisodeRecord::scored("base", "textcraft", task, split, 0, reward);
                 records.push(EpisodeRecord {
-                    run: "base".into(),
-                    checkpoint: Checkpoint::START,
-                    env: "textcraft".into(),
-                    task: TaskId(task + offset),
-                    split,
-                    sample: 0,
-                    reward,
-                    success: reward == 1.0,
-                    done: true,
                     turns: 1,
                     generated_tokens: 1,
-                    difficulty: None,
-                    failure: None,
-                    episode: None,
+                    ..record
                 });
             }
         }

@@ -13,6 +13,32 @@ use crate::report::write_report;
 use crate::results::StudyResults;
 use crate::{Result, StudyError};
 
+/// A file a command writes: kept when it exists, unless `force`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct OutputFile {
+    /// Output file.
+    #[arg(long = "out")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl OutputFile {
+    /// Whether the file exists and is kept (no `force`).
+    pub fn kept(&self) -> bool {
+        self.path.exists() && !self.force
+    }
+
+    /// The line that says the file was kept, with `detail` (about the kept file) after its path.
+    fn kept_line(&self, detail: &str) -> String {
+        format!(
+            "{} exists{detail}; kept (use --force to overwrite)\n",
+            self.path.display()
+        )
+    }
+}
+
 /// Every `*.jsonl` file under `paths` (files as given, folders searched recursively, sorted).
 pub fn jsonl_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
@@ -92,25 +118,19 @@ pub fn plan(
     model: &str,
     every: Option<usize>,
     seed: u64,
-    path: &Path,
-    force: bool,
+    file: &OutputFile,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if path.exists() && !force {
-        return emit(
-            out,
-            &format!(
-                "{} exists; kept (use --force to overwrite)\n",
-                path.display()
-            ),
-        );
+    if file.kept() {
+        return emit(out, &file.kept_line(""));
     }
     let plan = Plan::paper(model, envs, every, seed);
     plan.validate()?;
-    plan.save(path)?;
+    plan.save(&file.path)?;
+    let runs = plan.runs.len();
     emit(
         out,
-        &format!("wrote {} ({} runs)\n", path.display(), plan.runs.len()),
+        &format!("wrote {} ({runs} runs)\n", file.path.display()),
     )
 }
 
@@ -121,20 +141,14 @@ pub fn split(
     run: &str,
     model: &str,
     seed: u64,
-    path: &Path,
-    force: bool,
+    file: &OutputFile,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if path.exists() && !force {
+    let path = file.path.as_path();
+    if file.kept() {
         let existing = DifficultyFile::load(path)?;
-        return emit(
-            out,
-            &format!(
-                "{} exists ({} envs); kept (use --force to remake)\n",
-                path.display(),
-                existing.envs.len()
-            ),
-        );
+        let detail = format!(" ({} envs)", existing.envs.len());
+        return emit(out, &file.kept_line(&detail));
     }
     let records: Vec<EpisodeRecord> = read_all(results)?
         .into_iter()

@@ -267,7 +267,6 @@ pub(crate) fn percentile(values: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::records::Checkpoint;
     use crossgym_env_core::{Split, TaskId};
 
     pub(crate) fn record(
@@ -278,20 +277,9 @@ pub(crate) mod tests {
         tokens: usize,
     ) -> EpisodeRecord {
         EpisodeRecord {
-            run: "r".into(),
-            checkpoint: Checkpoint::START,
-            env: "babyai".into(),
-            task: TaskId(task),
-            split: Split::Test,
-            sample,
-            reward,
-            success: reward == 1.0,
-            done: true,
             turns,
             generated_tokens: tokens,
-            difficulty: None,
-            failure: None,
-            episode: None,
+            ..EpisodeRecord::scored("r", "babyai", TaskId(task), Split::Test, sample, reward)
         }
     }
 

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use crossgym_env_core::{Env, Episode, Registry, Step, TaskId};
 use crossgym_policy::{
-    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel,
-    RequestPolicy, RolloutLimits, SamplingParams, StreamSettings, Tokenizer, Trajectory,
-    rollout_group,
+    ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, LocalAgent,
+    PackedModel, RequestPolicy, RolloutLimits, SamplingParams, StreamSettings, Tokenizer,
+    Trajectory, rollout_group,
 };
 
 use crate::Result;
@@ -287,12 +287,12 @@ impl EpisodeFeed<Box<dyn Env>> for JobFeed<'_, '_> {
         }))
     }
 
-    fn finished(
-        &mut self,
-        id: usize,
-        trajectory: Trajectory,
-        env: Box<dyn Env>,
-    ) -> crossgym_policy::Result<()> {
+    fn finished(&mut self, episode: FinishedEpisode<Box<dyn Env>>) -> crossgym_policy::Result<()> {
+        let FinishedEpisode {
+            id,
+            trajectory,
+            env,
+        } = episode;
         self.spare
             .entry(self.jobs[id].env.clone())
             .or_default()

@@ -27,7 +27,7 @@ use crossgym_policy::fetch::{default_cache_dir, smollm2_gguf};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::warm_start::{BaseRecipe, build_base};
+use crate::warm_start::{BaseRecipe, BaseRecord, build_base};
 
 /// A pretrained model a CPU study can start from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,19 +74,7 @@ pub struct WarmStartSpec {
 }
 
 /// What a warm start measured (saved in `base.json` beside the spec).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WarmStartRecord {
-    /// The spec it was built with.
-    pub spec: WarmStartSpec,
-    /// Demonstrations per env.
-    pub demos: Vec<(String, usize)>,
-    /// Model parameters.
-    pub parameters: usize,
-    /// Mean loss of the first and last warm-start steps.
-    pub sft_loss: (f64, f64),
-    /// Seconds per phase: demonstrations, warm start.
-    pub seconds: Vec<(String, f64)>,
-}
+pub type WarmStartRecord = BaseRecord<WarmStartSpec>;
 
 /// Loads the spec's model, warm-starts it in `dir` (or loads the cached result) and returns the
 /// warm-started model with its record; see the module docs.
@@ -109,19 +97,5 @@ pub fn warm_start_model(
     progress: bool,
 ) -> Result<(Pretrained, WarmStartRecord)> {
     let recipe = BaseRecipe::new(&spec.envs, spec.demos_per_env, &spec.system, &spec.sft);
-    build_base(
-        dir,
-        recipe,
-        registry,
-        progress,
-        |r: &WarmStartRecord| r.spec == *spec,
-        |_, _| load(),
-        |bundle, measured| WarmStartRecord {
-            spec: spec.clone(),
-            demos: measured.demos,
-            parameters: bundle.model.num_parameters(),
-            sft_loss: measured.sft_loss,
-            seconds: measured.seconds,
-        },
-    )
+    build_base(dir, spec, recipe, registry, progress, |_, _| load())
 }

@@ -115,6 +115,35 @@ impl EpisodeRecord {
         }
     }
 
+    /// A record made by hand (results imported from elsewhere, benches, tests): a finished
+    /// episode at the start checkpoint with `reward`, a success when it is 1, and no turns,
+    /// tokens or labels (set those fields after).
+    pub fn scored(
+        run: &str,
+        env: &str,
+        task: TaskId,
+        split: Split,
+        sample: u32,
+        reward: f64,
+    ) -> Self {
+        Self {
+            run: run.to_owned(),
+            checkpoint: Checkpoint::START,
+            env: env.to_owned(),
+            task,
+            split,
+            sample,
+            reward,
+            success: reward == 1.0,
+            done: true,
+            turns: 0,
+            generated_tokens: 0,
+            difficulty: None,
+            failure: None,
+            episode: None,
+        }
+    }
+
     /// The identity of this record for resuming.
     pub fn key(&self) -> RecordKey {
         RecordKey {

@@ -75,12 +75,7 @@ impl Preset {
         let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
         match self {
             Preset::Smoke => {
-                let mut spec = SmallBaseSpec::new(&envs, 3, 4);
-                spec.vocab_size = 400;
-                spec.hidden_size = 32;
-                spec.layers = 1;
-                spec.heads = 2;
-                spec.kv_heads = 1;
+                let mut spec = SmallBaseSpec::one_layer(&envs, 3, 4, (400, 32));
                 spec.sft.batch_size = 5;
                 spec.sft.micro_batch_size = 5;
                 BaseSource::Built(spec)

@@ -135,6 +135,7 @@ pub struct PhaseTiming {
 }
 
 /// Runs a [`Plan`] in a study folder; see the module docs.
+#[derive(Debug)]
 pub struct StudyRunner {
     plan: Plan,
     dir: PathBuf,
@@ -144,14 +145,6 @@ pub struct StudyRunner {
     progress: bool,
 }
 
-impl std::fmt::Debug for StudyRunner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StudyRunner")
-            .field("plan", &self.plan.name)
-            .field("dir", &self.dir)
-            .finish_non_exhaustive()
-    }
-}
 
 fn slug(run_id: &str) -> String {
     run_id

@@ -24,7 +24,7 @@ use crossgym_grpo::{Demonstration, SftConfig};
 use crossgym_policy::{CausalLm, ChatTemplate, ModelConfig, Pretrained, Tokenizer};
 use serde::{Deserialize, Serialize};
 
-use crate::warm_start::{BaseRecipe, Phases, build_base};
+use crate::warm_start::{BaseRecipe, BaseRecord, Phases, build_base};
 use crate::{Result, StudyError};
 
 /// What the small base model is made of.
@@ -83,6 +83,25 @@ impl SmallBaseSpec {
         }
     }
 
+    /// [`SmallBaseSpec::new`] shrunk to one layer of width `hidden_size` (two query heads, one
+    /// key/value head) over a `vocab_size`-token vocabulary: a base that builds in seconds, for
+    /// the `smoke` preset and tests.
+    pub fn one_layer(
+        envs: &[String],
+        demos_per_env: usize,
+        sft_steps: usize,
+        (vocab_size, hidden_size): (usize, usize),
+    ) -> Self {
+        Self {
+            vocab_size,
+            hidden_size,
+            layers: 1,
+            heads: 2,
+            kv_heads: 1,
+            ..Self::new(envs, demos_per_env, sft_steps)
+        }
+    }
+
     /// The model configuration.
     pub fn model_config(&self, vocab_size: usize) -> ModelConfig {
         let mut config = ModelConfig::tiny_llama(
@@ -99,21 +118,7 @@ impl SmallBaseSpec {
 }
 
 /// What a build measured (saved in `base.json` beside the spec).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BuildRecord {
-    /// The spec it was built with.
-    pub spec: SmallBaseSpec,
-    /// Demonstrations per env.
-    pub demos: Vec<(String, usize)>,
-    /// Tokenizer vocabulary size.
-    pub vocab_size: usize,
-    /// Model parameters.
-    pub parameters: usize,
-    /// Mean warm-start loss of the first and last steps.
-    pub sft_loss: (f64, f64),
-    /// Seconds per phase: demonstrations, tokenizer, warm start.
-    pub seconds: Vec<(String, f64)>,
-}
+pub type BuildRecord = BaseRecord<SmallBaseSpec>;
 
 /// Builds (or loads the cached) small base model in `dir`; see the module docs.
 pub fn build_small_base(
@@ -125,19 +130,11 @@ pub fn build_small_base(
     let recipe = BaseRecipe::new(&spec.envs, spec.demos_per_env, &spec.system, &spec.sft);
     build_base(
         dir,
+        spec,
         recipe,
         registry,
         progress,
-        |r: &BuildRecord| r.spec == *spec,
         |conversations, phases| fresh_model(spec, conversations, dir, phases),
-        |bundle, measured| BuildRecord {
-            spec: spec.clone(),
-            demos: measured.demos,
-            vocab_size: bundle.tokenizer.vocab_size(),
-            parameters: bundle.model.num_parameters(),
-            sft_loss: measured.sft_loss,
-            seconds: measured.seconds,
-        },
     )
 }
 

@@ -16,11 +16,11 @@ use crossgym_grpo::{
     Demonstration, MetricsLog, SftConfig, SftTrainerBuilder, StepMetrics, Verbosity, checkpoint,
 };
 use crossgym_policy::Pretrained;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::demos::Demonstrator;
-use crate::io::{read_json, read_jsonl_of, read_text, write_atomic, write_json_atomic};
+use crate::io::{read_json, read_jsonl_of, write_atomic, write_json_atomic};
 use crate::runner::save_final;
 use crate::{Result, StudyError};
 
@@ -36,7 +36,7 @@ pub fn demonstrations(
     progress: bool,
 ) -> Result<Vec<Episode>> {
     if let Some(path) = cache.filter(|p| p.exists()) {
-        return read_episodes(path);
+        return read_jsonl_of(path);
     }
     let mut demonstrator = Demonstrator::new(envs)?;
     let mut episodes = Vec::new();
@@ -60,31 +60,20 @@ pub fn demonstrations(
     Ok(episodes)
 }
 
-fn read_episodes(path: &Path) -> Result<Vec<Episode>> {
-    let text = read_text(path)?;
-    let mut episodes = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let episode: Episode = serde_json::from_str(line)
-            .map_err(|e| StudyError::parse(format!("{}:{}", path.display(), i + 1), e))?;
-        episodes.push(episode);
-    }
-    Ok(episodes)
-}
-
-/// The model in `dir/final` with the record in `dir/base.json`, when both exist and `same_spec`
-/// accepts the record (a base folder's cache); `None` means build it. Creates `dir`.
-pub fn cached_base<R: DeserializeOwned>(
+/// The model in `dir/final` with the record in `dir/base.json`, when both exist and the record
+/// is of `spec` (a base folder's cache); `None` means build it. Creates `dir`.
+pub fn cached_base<S: PartialEq + DeserializeOwned>(
     dir: &Path,
-    same_spec: impl FnOnce(&R) -> bool,
-) -> Result<Option<(Pretrained, R)>> {
+    spec: &S,
+) -> Result<Option<(Pretrained, BaseRecord<S>)>> {
     std::fs::create_dir_all(dir).map_err(|e| StudyError::io(dir, e))?;
     let record_path = dir.join("base.json");
     let final_dir = dir.join("final");
     if !(record_path.exists() && final_dir.exists()) {
         return Ok(None);
     }
-    let record: R = read_json(&record_path)?;
-    if !same_spec(&record) {
+    let record: BaseRecord<S> = read_json(&record_path)?;
+    if record.spec != *spec {
         return Ok(None);
     }
     let model = Pretrained::load_dir(&final_dir, DType::F32, &Device::Cpu)?;
@@ -121,11 +110,18 @@ impl<'a> BaseRecipe<'a> {
     }
 }
 
-/// What [`build_base`] measured, for the caller's record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WarmStarted {
+/// What a base build measured, saved in `base.json` beside the spec it was built with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BaseRecord<S> {
+    /// The spec it was built with.
+    pub spec: S,
     /// Demonstrations per env.
     pub demos: Vec<(String, usize)>,
+    /// Tokenizer vocabulary size (0 in records written before it was recorded).
+    #[serde(default)]
+    pub vocab_size: usize,
+    /// Model parameters.
+    pub parameters: usize,
     /// Mean loss of the first and last warm-start steps.
     pub sft_loss: (f64, f64),
     /// Seconds per phase, in order.
@@ -155,21 +151,20 @@ impl Phases {
     }
 }
 
-/// Builds a base folder in `dir` (or loads its cache, when `same_spec` accepts the record in
-/// `base.json`): the recipe's demonstrations (cached in `demos.jsonl`), the model `model` makes
-/// from their conversations (it may time phases of its own), a resumable warm start in `sft/`,
-/// the model saved in `final/` and the record `record` writes from what was measured, saved
+/// Builds the base folder of `spec` in `dir` (or loads its cache, when the record in
+/// `base.json` is of the same spec): the recipe's demonstrations (cached in `demos.jsonl`), the
+/// model `model` makes from their conversations (it may time phases of its own), a resumable
+/// warm start in `sft/`, the model saved in `final/` and the record of what was measured, saved
 /// in `base.json` last, so a folder with a record is complete.
-pub fn build_base<R: Serialize + DeserializeOwned>(
+pub fn build_base<S: Clone + PartialEq + Serialize + DeserializeOwned>(
     dir: &Path,
+    spec: &S,
     recipe: BaseRecipe<'_>,
     registry: &Registry,
     progress: bool,
-    same_spec: impl FnOnce(&R) -> bool,
     model: impl FnOnce(&[Demonstration], &mut Phases) -> Result<Pretrained>,
-    record: impl FnOnce(&Pretrained, WarmStarted) -> R,
-) -> Result<(Pretrained, R)> {
-    if let Some(cached) = cached_base(dir, same_spec)? {
+) -> Result<(Pretrained, BaseRecord<S>)> {
+    if let Some(cached) = cached_base(dir, spec)? {
         return Ok(cached);
     }
     let mut phases = Phases::start();
@@ -192,12 +187,14 @@ pub fn build_base<R: Serialize + DeserializeOwned>(
     )?;
     phases.lap("warm start");
     save_final(&bundle, &dir.join("final"))?;
-    let measured = WarmStarted {
+    let record = BaseRecord {
+        spec: spec.clone(),
         demos: count_per_env(recipe.envs, &demos),
+        vocab_size: bundle.tokenizer.vocab_size(),
+        parameters: bundle.model.num_parameters(),
         sft_loss,
         seconds: phases.seconds,
     };
-    let record = record(&bundle, measured);
     write_json_atomic(&dir.join("base.json"), &record)?;
     Ok((bundle, record))
 }

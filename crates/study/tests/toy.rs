@@ -124,12 +124,7 @@ pub fn agent(skill: f64, seed: u64) -> impl FnMut(&str) -> String {
 /// The smallest real base model a test builds: a 300-token BPE vocabulary, one layer of width
 /// 16, trained with `sft_steps` SFT steps on `demos` demonstrations per env.
 pub fn tiny_base_spec(envs: &[String], demos: usize, sft_steps: usize) -> SmallBaseSpec {
-    let mut spec = SmallBaseSpec::new(envs, demos, sft_steps);
-    spec.vocab_size = 300;
-    spec.hidden_size = 16;
-    spec.layers = 1;
-    spec.heads = 2;
-    spec.kv_heads = 1;
+    let mut spec = SmallBaseSpec::one_layer(envs, demos, sft_steps, (300, 16));
     spec.sft.batch_size = 2;
     spec
 }

@@ -274,6 +274,33 @@ def adamw(torch, params, impl, **kw):
     return torch.optim.AdamW(params, **kw, **extra)
 
 
+def timed_step(opt, load, forward, clip=None):
+    """One optimizer step, timed by phase: `forward()` returns the loss; `clip()` (if given) runs
+    between backward and the optimizer and returns the gradient norm."""
+    opt.zero_grad(set_to_none=True)
+    load.start()
+    t0, c0 = time.perf_counter(), cpu_s()
+    loss = forward()
+    t1, c1 = time.perf_counter(), cpu_s()
+    loss.backward()
+    t2, c2 = time.perf_counter(), cpu_s()
+    grad_norm = None if clip is None else clip().item()
+    opt.step()
+    t3, c3 = time.perf_counter(), cpu_s()
+    out = {
+        "fwd_s": t1 - t0,
+        "bwd_s": t2 - t1,
+        "opt_s": t3 - t2,
+        "step_s": t3 - t0,
+        "cpu_s": {"fwd": c1 - c0, "bwd": c2 - c1, "opt": c3 - c2, "step": c3 - c0},
+        "loss": loss.item(),
+    }
+    if grad_norm is not None:
+        out["grad_norm"] = grad_norm
+    out["other_cores_busy"] = load.stop()
+    return out
+
+
 def train(model, b, t, ctx, args, load, torch, F):
     model.train()
     vocab = model.config.vocab_size
@@ -282,29 +309,15 @@ def train(model, b, t, ctx, args, load, torch, F):
     params = [p for p in model.parameters() if p.requires_grad]
     opt = adamw(torch, params, args.adamw, lr=1e-5, weight_decay=0.0)
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        load.start()
-        t0, c0 = time.perf_counter(), cpu_s()
+    def forward():
         with ctx():
             logits = model(input_ids=ids, use_cache=False).logits
-            loss = F.cross_entropy(
+            return F.cross_entropy(
                 logits[:, :-1].reshape(-1, vocab).float(), ids[:, 1:].reshape(-1)
             )
-        t1, c1 = time.perf_counter(), cpu_s()
-        loss.backward()
-        t2, c2 = time.perf_counter(), cpu_s()
-        opt.step()
-        t3, c3 = time.perf_counter(), cpu_s()
-        return {
-            "fwd_s": t1 - t0,
-            "bwd_s": t2 - t1,
-            "opt_s": t3 - t2,
-            "step_s": t3 - t0,
-            "cpu_s": {"fwd": c1 - c0, "bwd": c2 - c1, "opt": c3 - c2, "step": c3 - c0},
-            "loss": loss.item(),
-            "other_cores_busy": load.stop(),
-        }
+
+    def step():
+        return timed_step(opt, load, forward)
 
     warm = step()
     runs = [step() for _ in range(args.reps)]
@@ -351,10 +364,7 @@ def grpo(model, ctx, args, load, torch, vocab):
         torch, params, args.adamw, lr=1e-6, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01
     )
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        load.start()
-        t0, c0 = time.perf_counter(), cpu_s()
+    def forward():
         with ctx():
             logits = model(input_ids=inputs, use_cache=False).logits
         logp_all = torch.log_softmax(logits.float(), -1)
@@ -364,23 +374,12 @@ def grpo(model, ctx, args, load, torch, vocab):
         surr1 = ratio * adv
         surr2 = ratio.clamp(0.8, 1.2) * adv
         per_token = -torch.minimum(surr1, surr2) - 0.001 * entropy
-        loss = (per_token * mask).sum() / n_tokens
-        t1, c1 = time.perf_counter(), cpu_s()
-        loss.backward()
-        t2, c2 = time.perf_counter(), cpu_s()
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        t3, c3 = time.perf_counter(), cpu_s()
-        return {
-            "fwd_s": t1 - t0,
-            "bwd_s": t2 - t1,
-            "opt_s": t3 - t2,
-            "step_s": t3 - t0,
-            "cpu_s": {"fwd": c1 - c0, "bwd": c2 - c1, "opt": c3 - c2, "step": c3 - c0},
-            "loss": loss.item(),
-            "grad_norm": grad_norm.item(),
-            "other_cores_busy": load.stop(),
-        }
+        return (per_token * mask).sum() / n_tokens
+
+    def step():
+        return timed_step(
+            opt, load, forward, clip=lambda: torch.nn.utils.clip_grad_norm_(params, 1.0)
+        )
 
     warm = step()
     runs = [step() for _ in range(args.reps)]

@@ -201,10 +201,17 @@ impl<B: TileGrid + ?Sized> Job<'_, B> {
             // inside their packed operand; `c` addresses a 16- or 32-row × 32-column f32 block
             // with row stride `ldc` that lies inside C (full blocks) or the scratch buffer.
             unsafe {
+                let block = BlockOperands {
+                    b: [b0, b1],
+                    kts,
+                    c,
+                    ldc_bytes: ldc * 4,
+                    load,
+                };
                 if two_rows {
-                    kernel_2x2(a0, a1, b0, b1, kts, c, ldc * 4, load);
+                    kernel_2x2([a0, a1], block);
                 } else {
-                    kernel_1x2(a0, b0, b1, kts, c, ldc * 4, load);
+                    kernel_1x2(a0, block);
                 }
             }
         };
@@ -263,28 +270,50 @@ impl Drop for TileSession {
     }
 }
 
+/// What a micro-kernel reads besides its A tiles: the first of `kts` consecutive k-tiles of each
+/// of two B column tiles, and the f32 block of C (`ldc_bytes` apart) that it starts from (when
+/// `load`, else from zero) and writes.
+#[derive(Clone, Copy)]
+struct BlockOperands {
+    b: [*const Tile; 2],
+    kts: usize,
+    c: *mut f32,
+    ldc_bytes: usize,
+    load: bool,
+}
+
+/// Assembly that prefetches the B tiles two k-steps ahead of `{b0}` and `{b1}`, line by line,
+/// into L1: tile loads wait for them otherwise, and the tile registers are not renamed, so
+/// nothing hides that wait.
+macro_rules! prefetch_b_tiles_two_steps_ahead {
+    () => {
+        ".irp off, 0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960
+         prefetcht0 [{b0} + 2048 + \\off]
+         prefetcht0 [{b1} + 2048 + \\off]
+         .endr"
+    };
+}
+
+/// Assembly that moves each named tile pointer to its next k-tile (1,024 bytes on), counts `{kts}`
+/// down and loops back to label `4` while k-tiles remain.
+macro_rules! next_k_tile_and_loop {
+    ($($pointer:ident),+) => {
+        concat!($("add {", stringify!($pointer), "}, 1024\n",)+ "dec {kts}\njnz 4b")
+    };
+}
+
 /// `C[32×32] (+)= A[32×32k] · B[32k×32]` over `kts` k-tiles: C tiles in tmm0..tmm3 (tmm0 = top
 /// left, tmm1 = top right, tmm2 = bottom left, tmm3 = bottom right), A row tiles in tmm4/tmm5,
 /// B column tiles in tmm6/tmm7. `load`: start from C (else from zero).
 ///
 /// # Safety
-/// Tiles configured by [`TileSession`]; `a0`, `a1`, `b0`, `b1` each start `kts ≥ 1` consecutive
-/// tiles; `c` addresses 32 rows × 32 f32 at `ldc_bytes` apart, readable and writable.
-#[allow(clippy::too_many_arguments)]
+/// Tiles configured by [`TileSession`]; `a0`, `a1` and `block.b` each start `kts ≥ 1`
+/// consecutive tiles; `c` addresses 32 rows × 32 f32 at `ldc_bytes` apart, readable and writable.
 #[inline]
-unsafe fn kernel_2x2(
-    a0: *const Tile,
-    a1: *const Tile,
-    b0: *const Tile,
-    b1: *const Tile,
-    kts: usize,
-    c: *mut f32,
-    ldc_bytes: usize,
-    load: bool,
-) {
+unsafe fn kernel_2x2([a0, a1]: [*const Tile; 2], block: BlockOperands) {
     // SAFETY: the caller's contract above; `c_low` is the block's 17th row.
     unsafe {
-        let c_low = c.byte_add(16 * ldc_bytes);
+        let c_low = block.c.byte_add(16 * block.ldc_bytes);
         asm!(
             "test {load}, {load}",
             "jz 3f",
@@ -299,12 +328,7 @@ unsafe fn kernel_2x2(
             "tilezero tmm2",
             "tilezero tmm3",
             "4:",
-            // The B tiles two steps ahead, line by line, into L1: tile loads wait for them
-            // otherwise, and the tile registers are not renamed, so nothing hides that wait.
-            ".irp off, 0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960",
-            "prefetcht0 [{b0} + 2048 + \\off]",
-            "prefetcht0 [{b1} + 2048 + \\off]",
-            ".endr",
+            prefetch_b_tiles_two_steps_ahead!(),
             "tileloadd tmm4, [{a0} + {s}*1]",
             "tileloadd tmm6, [{b0} + {s}*1]",
             "tdpbf16ps tmm0, tmm4, tmm6",
@@ -313,25 +337,20 @@ unsafe fn kernel_2x2(
             "tileloadd tmm7, [{b1} + {s}*1]",
             "tdpbf16ps tmm1, tmm4, tmm7",
             "tdpbf16ps tmm3, tmm5, tmm7",
-            "add {a0}, 1024",
-            "add {a1}, 1024",
-            "add {b0}, 1024",
-            "add {b1}, 1024",
-            "dec {kts}",
-            "jnz 4b",
+            next_k_tile_and_loop!(a0, a1, b0, b1),
             "tilestored [{c} + {ldc}*1], tmm0",
             "tilestored [{c} + {ldc}*1 + 64], tmm1",
             "tilestored [{c_low} + {ldc}*1], tmm2",
             "tilestored [{c_low} + {ldc}*1 + 64], tmm3",
-            load = in(reg) usize::from(load),
-            c = in(reg) c,
+            load = in(reg) usize::from(block.load),
+            c = in(reg) block.c,
             c_low = in(reg) c_low,
-            ldc = in(reg) ldc_bytes,
+            ldc = in(reg) block.ldc_bytes,
             a0 = inout(reg) a0 => _,
             a1 = inout(reg) a1 => _,
-            b0 = inout(reg) b0 => _,
-            b1 = inout(reg) b1 => _,
-            kts = inout(reg) kts => _,
+            b0 = inout(reg) block.b[0] => _,
+            b1 = inout(reg) block.b[1] => _,
+            kts = inout(reg) block.kts => _,
             s = in(reg) 64usize,
             options(nostack),
         );
@@ -344,15 +363,7 @@ unsafe fn kernel_2x2(
 /// # Safety
 /// As [`kernel_2x2`], with 16 rows of `c`.
 #[inline]
-unsafe fn kernel_1x2(
-    a0: *const Tile,
-    b0: *const Tile,
-    b1: *const Tile,
-    kts: usize,
-    c: *mut f32,
-    ldc_bytes: usize,
-    load: bool,
-) {
+unsafe fn kernel_1x2(a0: *const Tile, block: BlockOperands) {
     // SAFETY: the caller's contract above.
     unsafe {
         asm!(
@@ -365,31 +376,22 @@ unsafe fn kernel_1x2(
             "tilezero tmm0",
             "tilezero tmm1",
             "4:",
-            // The B tiles two steps ahead, line by line, into L1: tile loads wait for them
-            // otherwise, and the tile registers are not renamed, so nothing hides that wait.
-            ".irp off, 0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960",
-            "prefetcht0 [{b0} + 2048 + \\off]",
-            "prefetcht0 [{b1} + 2048 + \\off]",
-            ".endr",
+            prefetch_b_tiles_two_steps_ahead!(),
             "tileloadd tmm4, [{a0} + {s}*1]",
             "tileloadd tmm6, [{b0} + {s}*1]",
             "tdpbf16ps tmm0, tmm4, tmm6",
             "tileloadd tmm7, [{b1} + {s}*1]",
             "tdpbf16ps tmm1, tmm4, tmm7",
-            "add {a0}, 1024",
-            "add {b0}, 1024",
-            "add {b1}, 1024",
-            "dec {kts}",
-            "jnz 4b",
+            next_k_tile_and_loop!(a0, b0, b1),
             "tilestored [{c} + {ldc}*1], tmm0",
             "tilestored [{c} + {ldc}*1 + 64], tmm1",
-            load = in(reg) usize::from(load),
-            c = in(reg) c,
-            ldc = in(reg) ldc_bytes,
+            load = in(reg) usize::from(block.load),
+            c = in(reg) block.c,
+            ldc = in(reg) block.ldc_bytes,
             a0 = inout(reg) a0 => _,
-            b0 = inout(reg) b0 => _,
-            b1 = inout(reg) b1 => _,
-            kts = inout(reg) kts => _,
+            b0 = inout(reg) block.b[0] => _,
+            b1 = inout(reg) block.b[1] => _,
+            kts = inout(reg) block.kts => _,
             s = in(reg) 64usize,
             options(nostack),
         );

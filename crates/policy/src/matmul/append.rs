@@ -209,7 +209,7 @@ pub(crate) fn matmul_appended(
     }
     // The caller's own tasks already spread the work (one per head and query block).
     if a.rows <= FEW_ROWS && few_rows_available() {
-        matmul_few_rows(a, b, n, (c, ldc), accumulate);
+        matmul_few_rows(a, b, (0, n), (c, ldc), accumulate);
     } else {
         super::amx::matmul(a, b, n, c, ldc, accumulate, false);
     }

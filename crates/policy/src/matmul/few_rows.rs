@@ -62,19 +62,6 @@ fn bf16_pairs(a: MatRef<'_>, words: usize) -> Vec<u32> {
     pairs
 }
 
-/// `C (+)= A · B[.., ..n]` for `a.rows ≤ FEW_ROWS`, `B` in tiles whose rows past `a.cols` (if
-/// any) meet `A`'s zero padding, on the calling thread. The caller checked shapes and bounds
-/// (`C` holds `(m − 1)·ldc + n` values), that `m, n, k > 0`, and [`few_rows_available`].
-pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
-    a: MatRef<'_>,
-    b: &B,
-    n: usize,
-    (c, ldc): (&mut [f32], usize),
-    accumulate: bool,
-) {
-    few_rows_from(a, b, (0, n), (c, ldc), accumulate);
-}
-
 /// [`matmul_few_rows`] spread over rayon's pool by ranges of 32 columns (for large `n`: a
 /// weight), each range into its own buffer, then copied into `C`. Every output element is the
 /// same sum whatever the split.
@@ -88,7 +75,7 @@ pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
     let pairs = n.div_ceil(2 * TILE_N);
     let parts = (rayon::current_num_threads() * TASKS_PER_THREAD).min(pairs);
     if parts <= 1 {
-        return matmul_few_rows(a, b, n, (c, ldc), accumulate);
+        return matmul_few_rows(a, b, (0, n), (c, ldc), accumulate);
     }
     let ranges: Vec<(usize, usize)> = (0..parts)
         .map(|i| {
@@ -101,7 +88,7 @@ pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
         .par_iter()
         .map(|&(first, cols)| {
             let mut block = vec![0f32; a.rows * cols];
-            few_rows_from(a, b, (first / TILE_N, cols), (&mut block, cols), false);
+            matmul_few_rows(a, b, (first / TILE_N, cols), (&mut block, cols), false);
             block
         })
         .collect();
@@ -117,8 +104,11 @@ pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
     }
 }
 
-/// The product over `B`'s columns from column tile `first_tile` on, `n` of them.
-fn few_rows_from<B: TileGrid + ?Sized>(
+/// `C (+)= A · B[.., first..first + n]` (`first = first_tile · TILE_N`) for
+/// `a.rows ≤ FEW_ROWS`, `B` in tiles whose rows past `a.cols` (if any) meet `A`'s zero padding,
+/// on the calling thread. The caller checked shapes and bounds (`C` holds `(m − 1)·ldc + n`
+/// values), that `m, n, k > 0`, and [`few_rows_available`].
+pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
     a: MatRef<'_>,
     b: &B,
     (first_tile, n): (usize, usize),
@@ -284,7 +274,7 @@ mod tests {
                 let start = matrix(m * ldc, 3.0);
                 let (mut few, mut amx) = (start.clone(), start.clone());
                 let av = MatRef::new(&a, m, k);
-                matmul_few_rows(av, &tiles, n, (&mut few, ldc), accumulate);
+                matmul_few_rows(av, &tiles, (0, n), (&mut few, ldc), accumulate);
                 crate::matmul::amx::matmul(av, &tiles, n, &mut amx, ldc, accumulate, false);
                 for i in 0..m {
                     for j in 0..ldc {
@@ -323,7 +313,7 @@ mod tests {
         let b = matrix(k * n, 5.0);
         let tiles = pack_b(MatRef::new(&b, k, n), false);
         let mut all = vec![0f32; 4 * n];
-        matmul_few_rows(MatRef::new(&a, 4, k), &tiles, n, (&mut all, n), false);
+        matmul_few_rows(MatRef::new(&a, 4, k), &tiles, (0, n), (&mut all, n), false);
         for i in 0..4 {
             let mut one = vec![0f32; n];
             let row = MatRef::new(&a[i * k..(i + 1) * k], 1, k);

@@ -57,28 +57,19 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
             &messages(&case["messages"]),
             case["add_generation_prompt"].as_bool().expect("flag"),
         );
-        let ids = tokenizer.encode(&text).expect("encode");
-        let result = if text != case["text"].as_str().expect("text") {
-            Err(mismatch(name, "text", &case["text"], text))
-        } else if ids != u32s(&case["ids"]) {
-            Err(mismatch(name, "ids", u32s(&case["ids"]), ids))
-        } else {
-            Ok(())
-        };
-        report.record(result);
+        report.record(rendered_as_recorded(
+            tokenizer,
+            name,
+            &text,
+            case,
+            ("text", "ids"),
+        ));
     }
     for (i, case) in greedy_cases(&r) {
         let name = format!("greedy case {i} prompt");
         let text = template.render(&messages(&case["messages"]), true);
-        let ids = tokenizer.encode(&text).expect("encode");
-        let result = if text != case["prompt_text"].as_str().expect("prompt_text") {
-            Err(mismatch(name, "prompt_text", &case["prompt_text"], text))
-        } else if ids != u32s(&case["prompt_ids"]) {
-            Err(mismatch(name, "prompt_ids", u32s(&case["prompt_ids"]), ids))
-        } else {
-            Ok(())
-        };
-        report.record(result);
+        let fields = ("prompt_text", "prompt_ids");
+        report.record(rendered_as_recorded(tokenizer, name, &text, case, fields));
     }
     for case in r["logits_checks"]["cases"]
         .as_array()
@@ -107,6 +98,25 @@ fn check_tokenizer(tokenizer: &Tokenizer, template: &ChatTemplate, report: &mut 
                 Err(mismatch(name, "continuation_ids", cont, ids))
             });
         }
+    }
+}
+
+/// Whether a rendered `text` and its token ids are the case's fields `text_field` and
+/// `ids_field`.
+fn rendered_as_recorded(
+    tokenizer: &Tokenizer,
+    name: String,
+    text: &str,
+    case: &Value,
+    (text_field, ids_field): (&str, &str),
+) -> Result<(), Mismatch> {
+    let ids = tokenizer.encode(text).expect("encode");
+    if text != case[text_field].as_str().expect("text field") {
+        Err(mismatch(name, text_field, &case[text_field], text))
+    } else if ids != u32s(&case[ids_field]) {
+        Err(mismatch(name, ids_field, u32s(&case[ids_field]), ids))
+    } else {
+        Ok(())
     }
 }
 

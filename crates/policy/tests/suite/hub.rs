@@ -2,7 +2,9 @@
 //! found with `HF_HUB_OFFLINE=1` through [`HubCache::from_env`] and [`HubCache::resolve`] (the
 //! study's paper presets call exactly these), loaded, run, saved and reloaded. With the `hub`
 //! feature the lookup goes through hf-hub (`local_files_only`); without it, through the cache
-//! reader. `cargo test -p crossgym-policy --features hub --test tests hub` runs the hf-hub path.
+//! reader. `cargo test --workspace` (CI's suite: crossgym-study's dev-dependencies turn the
+//! feature on) and `cargo test -p crossgym-policy --features hub --test tests hub` run the
+//! hf-hub path; `cargo test -p crossgym-policy` the reader.
 //!
 //! The environment of a test process cannot be changed safely (`set_var` is `unsafe`), so the
 //! outer test runs the inner one in a child process with `HF_HOME` and `HF_HUB_OFFLINE` set.

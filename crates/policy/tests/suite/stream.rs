@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use candle_core::DType;
 use crossgym_env_core::TaskId;
 use crossgym_policy::{
-    ChatTemplate, EpisodeFeed, EpisodeJob, EpisodeStream, LocalAgent, PackedModel, Result,
-    RolloutLimits, SamplingParams, StreamSettings, Trajectory, rollout_group,
+    ChatTemplate, EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, LocalAgent, PackedModel,
+    Result, RolloutLimits, SamplingParams, StreamSettings, Trajectory, rollout_group,
 };
 
 use crate::common::tiny;
@@ -33,7 +33,8 @@ impl EpisodeFeed<LetterEnv> for ListFeed {
     fn next_job(&mut self) -> Result<Option<EpisodeJob<LetterEnv>>> {
         Ok(self.jobs.next())
     }
-    fn finished(&mut self, _id: usize, trajectory: Trajectory, _env: LetterEnv) -> Result<()> {
+    fn finished(&mut self, episode: FinishedEpisode<LetterEnv>) -> Result<()> {
+        let trajectory = episode.trajectory;
         let key = (trajectory.task.0, trajectory.sample);
         self.order.push(key);
         self.done.insert(key, trajectory);
