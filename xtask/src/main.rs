@@ -314,39 +314,26 @@ fn run_ci(steps: &[ci::Step]) -> Result<(), String> {
     for (title, seconds) in &timings {
         eprintln!("{seconds:>7.0} s  {title}");
     }
-    eprintln!(
-        "{:>7.0} s  in all",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{:>7.0} s  in all", started.elapsed().as_secs_f64());
     result
 }
 
 /// One CI step: its command must succeed.
 fn run_ci_step(step: &ci::Step) -> Result<(), String> {
-    let root = workspace_root();
     eprintln!("== {}", step.title);
-    let (mut command, shown) = match &step.command {
-        ci::Command::Cargo(arguments) => (
-            cargo_command(arguments),
-            format!("cargo {}", arguments.join(" ")),
-        ),
+    let mut command = match &step.command {
+        ci::Command::Cargo(arguments) => cargo_command(arguments),
         ci::Command::Script(script) => {
             let mut command = Command::new("bash");
             command.arg(script);
-            (command, format!("bash {script}"))
+            command
         }
     };
-    eprintln!("xtask: {shown}");
-    let status = command
-        .current_dir(&root)
-        .envs(step.env.iter().map(|(k, v)| (*k, v.as_str())))
-        .status()
-        .map_err(|error| format!("could not start `{shown}`: {error}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{shown}` failed ({status})"))
-    }
+    cuda::run(
+        command
+            .current_dir(workspace_root())
+            .envs(step.env.iter().map(|(k, v)| (*k, v.as_str()))),
+    )
 }
 
 /// `cargo ARGUMENTS` with the cargo that runs xtask.

@@ -7,7 +7,7 @@ use crossgym_env_core::{Env, Episode, Registry, Step, TaskId};
 use crossgym_policy::{
     ChatTemplate, Decoder, EpisodeFeed, EpisodeJob, EpisodeStream, FinishedEpisode, LocalAgent,
     PackedModel, RequestPolicy, RolloutLimits, SamplingParams, StreamSettings, Tokenizer,
-    Trajectory, rollout_group,
+    rollout_group,
 };
 
 use crate::Result;

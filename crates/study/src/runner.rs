@@ -145,7 +145,6 @@ pub struct StudyRunner {
     progress: bool,
 }
 
-
 fn slug(run_id: &str) -> String {
     run_id
         .chars()

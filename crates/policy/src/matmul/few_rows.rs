@@ -255,17 +255,19 @@ mod tests {
 
     #[test]
     fn few_rows_match_an_exact_reference_and_the_amx_tiles() {
-        if !(few_rows_available() && amx_available()) {
-            eprintln!("SKIPPED: no AVX-512 BF16 or AMX on this CPU (matmul_few_rows)");
-            return;
-        }
-        for (m, k, n) in [
+        // (m, k, n): one and several rows, k and n off the tile sizes, k = 1.
+        let shapes = [
             (1, 64, 1),
             (3, 64, 45),
             (3, 50, 130),
             (4, 100, 33),
             (2, 1, 16),
-        ] {
+        ];
+        if !(few_rows_available() && amx_available()) {
+            eprintln!("SKIPPED: no AVX-512 BF16 or AMX on this CPU (matmul_few_rows)");
+            return;
+        }
+        for (m, k, n) in shapes {
             let a = matrix(m * k, 1.0);
             let b = matrix(k * n, 2.0);
             let tiles = pack_b(MatRef::new(&b, k, n), false);
@@ -317,7 +319,7 @@ mod tests {
         for i in 0..4 {
             let mut one = vec![0f32; n];
             let row = MatRef::new(&a[i * k..(i + 1) * k], 1, k);
-            matmul_few_rows(row, &tiles, n, (&mut one, n), false);
+            matmul_few_rows(row, &tiles, (0, n), (&mut one, n), false);
             assert_eq!(one, all[i * n..(i + 1) * n], "row {i}");
         }
     }
@@ -340,7 +342,7 @@ mod tests {
             let start = matrix(m * n, 8.0);
             let (mut one, mut spread) = (start.clone(), start);
             let av = MatRef::new(&a, m, k);
-            matmul_few_rows(av, &tiles, n, (&mut one, n), accumulate);
+            matmul_few_rows(av, &tiles, (0, n), (&mut one, n), accumulate);
             pool.install(|| matmul_few_rows_spread(av, &tiles, n, (&mut spread, n), accumulate));
             assert_eq!(one, spread, "accumulate {accumulate}");
         }

@@ -181,9 +181,27 @@ pub fn matmul_with(
         #[cfg(target_arch = "x86_64")]
         MatmulBackend::Bf16Amx if amx_available() => {
             let packed = pack::pack_b(b, parallel_packing(a.rows, b.cols, a.cols));
-            amx::matmul(a, &packed, b.cols, c, ldc, accumulate, true);
+            bf16_product(a, &packed, b.cols, (c, ldc), accumulate);
         }
         _ => f32::matmul(a, b, c, ldc, accumulate),
+    }
+}
+
+/// `C (+)= A · B[.., ..n]` for `B` packed in bf16 tiles: AVX-512 BF16 dot products for a few
+/// rows (decoding), AMX tiles otherwise. Packed and unpacked operands both come here, so a
+/// product has the same bits whichever way its weight was held.
+#[cfg(target_arch = "x86_64")]
+fn bf16_product(
+    a: MatRef<'_>,
+    tiles: &pack::PackedTiles,
+    n: usize,
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+) {
+    if a.rows <= few_rows::FEW_ROWS && few_rows::few_rows_available() {
+        few_rows::matmul_few_rows_spread(a, tiles, n, (c, ldc), accumulate)
+    } else {
+        amx::matmul(a, tiles, n, c, ldc, accumulate, true)
     }
 }
 
@@ -341,11 +359,7 @@ pub fn matmul_packed(a: MatRef<'_>, b: &PackedB, c: &mut [f32], ldc: usize, accu
             f32::matmul(a, MatRef::new(data, b.rows, b.cols), c, ldc, accumulate);
         }
         #[cfg(target_arch = "x86_64")]
-        Storage::Bf16(tiles) if a.rows <= few_rows::FEW_ROWS && few_rows::few_rows_available() => {
-            few_rows::matmul_few_rows_spread(a, tiles, b.cols, (c, ldc), accumulate)
-        }
-        #[cfg(target_arch = "x86_64")]
-        Storage::Bf16(tiles) => amx::matmul(a, tiles, b.cols, c, ldc, accumulate, true),
+        Storage::Bf16(tiles) => bf16_product(a, tiles, b.cols, (c, ldc), accumulate),
     }
 }
 
