@@ -98,9 +98,9 @@ pub fn steps(root: &Path, options: CiOptions) -> Vec<Step> {
     // (`cargo xtask fuzz`) are not a CI step: their AFL-instrumented build of every dependency
     // took 72 minutes on a 2-core machine, more than CI's budget.
     if options.cuda {
-        // The `cuda-check` profile: the same sources, features and link step as the release
-        // binary, without LTO and with parallel codegen (the release profile's whole-program
-        // optimisation of every dependency was CI's slowest step).
+        // The `cuda-check` profile: the same sources, features, kernels and link step as the
+        // release binary, unoptimised (the release profile's whole-program optimisation of every
+        // dependency was CI's slowest step).
         steps.push(cargo(
             "cargo xtask build-cuda --profile cuda-check (the CUDA build compiles and links \
              without a GPU)",

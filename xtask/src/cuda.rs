@@ -41,7 +41,7 @@ pub struct BuildCuda {
     /// Parallel jobs of cargo and of nvcc.
     pub jobs: usize,
     /// The cargo profile: `release` for the binary to use, `cuda-check` for CI's check that
-    /// everything compiles and links (no LTO, parallel codegen: a fraction of the time).
+    /// everything compiles and links (unoptimised: a fraction of the time).
     pub profile: String,
 }
 

@@ -78,7 +78,7 @@ enum Task {
         #[arg(long, short, default_value_t = 2)]
         jobs: usize,
         /// Cargo profile: `release` (the binary to use) or `cuda-check` (CI: compiles and links
-        /// everything without LTO, in a fraction of the time; not for use).
+        /// everything unoptimised, in a fraction of the time; not for use).
         #[arg(long, default_value = "release")]
         profile: String,
     },
