@@ -63,8 +63,8 @@ fn bf16_pairs(a: MatRef<'_>, words: usize) -> Vec<u32> {
 }
 
 /// [`matmul_few_rows`] spread over rayon's pool by ranges of 32 columns (for large `n`: a
-/// weight), each range into its own buffer, then copied into `C`. Every output element is the
-/// same sum whatever the split.
+/// weight), each range into its own buffer, then copied into `C`; `A`'s bf16 pairs are made once
+/// for all ranges. Every output element is the same sum whatever the split.
 pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
     a: MatRef<'_>,
     b: &B,
@@ -77,6 +77,9 @@ pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
     if parts <= 1 {
         return matmul_few_rows(a, b, (0, n), (c, ldc), accumulate);
     }
+    check_few_rows(a.rows, n, c.len(), ldc);
+    let k_tiles = a.cols.div_ceil(TILE_K);
+    let a_pairs = bf16_pairs(a, k_tiles * TILE_ROWS);
     let ranges: Vec<(usize, usize)> = (0..parts)
         .map(|i| {
             let start = i * pairs / parts * 2 * TILE_N;
@@ -88,7 +91,16 @@ pub(crate) fn matmul_few_rows_spread<B: TileGrid + ?Sized>(
         .par_iter()
         .map(|&(first, cols)| {
             let mut block = vec![0f32; a.rows * cols];
-            matmul_few_rows(a, b, (first / TILE_N, cols), (&mut block, cols), false);
+            let out = Out {
+                c: &mut block,
+                ldc: cols,
+                first_tile: first / TILE_N,
+                n: cols,
+                accumulate: false,
+            };
+            // SAFETY: as in `matmul_few_rows` (checked above for all of `C`; `block` holds
+            // `m` rows of `cols`).
+            unsafe { product_of_pairs(&a_pairs, a.rows, k_tiles, b, out) };
             block
         })
         .collect();
@@ -115,13 +127,7 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
     (c, ldc): (&mut [f32], usize),
     accumulate: bool,
 ) {
-    let m = a.rows;
-    assert!(
-        (1..=FEW_ROWS).contains(&m) && n > 0 && c.len() >= (m - 1) * ldc + n,
-        "matmul_few_rows: {m} rows, {n} columns, {} outputs (ldc {ldc})",
-        c.len()
-    );
-    assert!(few_rows_available(), "matmul_few_rows needs AVX-512 BF16");
+    check_few_rows(a.rows, n, c.len(), ldc);
     let k_tiles = a.cols.div_ceil(TILE_K);
     let pairs = bf16_pairs(a, k_tiles * TILE_ROWS);
     let out = Out {
@@ -131,15 +137,40 @@ pub(crate) fn matmul_few_rows<B: TileGrid + ?Sized>(
         n,
         accumulate,
     };
-    // SAFETY: AVX-512 F and BF16 are present (asserted above); `pairs` holds `m` rows of
-    // `k_tiles · 16` words; `b`'s TileGrid promise covers its column tiles below `ceil(n / 16)`
-    // (rounded up to even) with `k_tiles` tiles each; `out` was checked to hold every row.
+    // SAFETY: AVX-512 F and BF16 are present and `out` holds every row (checked above);
+    // `pairs` holds `m` rows of `k_tiles · 16` words; `b`'s TileGrid promise covers its column
+    // tiles below `ceil(n / 16)` (rounded up to even) with `k_tiles` tiles each.
+    unsafe { product_of_pairs(&pairs, a.rows, k_tiles, b, out) }
+}
+
+/// Panics unless `m` rows of `n` columns `ldc` apart fit `c_len` outputs, `1 ≤ m ≤ FEW_ROWS`,
+/// `n > 0`, and the CPU has AVX-512 BF16.
+fn check_few_rows(m: usize, n: usize, c_len: usize, ldc: usize) {
+    assert!(
+        (1..=FEW_ROWS).contains(&m) && n > 0 && c_len >= (m - 1) * ldc + n,
+        "matmul_few_rows: {m} rows, {n} columns, {c_len} outputs (ldc {ldc})"
+    );
+    assert!(few_rows_available(), "matmul_few_rows needs AVX-512 BF16");
+}
+
+/// The kernel for `m` rows of `A` already in bf16 pairs.
+///
+/// # Safety
+/// As [`kernel`], with `M = m` (`1 ≤ m ≤ FEW_ROWS`).
+unsafe fn product_of_pairs<B: TileGrid + ?Sized>(
+    pairs: &[u32],
+    m: usize,
+    k_tiles: usize,
+    b: &B,
+    out: Out<'_>,
+) {
+    // SAFETY: the caller's contract above.
     unsafe {
         match m {
-            1 => kernel::<1, B>(&pairs, k_tiles, b, out),
-            2 => kernel::<2, B>(&pairs, k_tiles, b, out),
-            3 => kernel::<3, B>(&pairs, k_tiles, b, out),
-            _ => kernel::<4, B>(&pairs, k_tiles, b, out),
+            1 => kernel::<1, B>(pairs, k_tiles, b, out),
+            2 => kernel::<2, B>(pairs, k_tiles, b, out),
+            3 => kernel::<3, B>(pairs, k_tiles, b, out),
+            _ => kernel::<4, B>(pairs, k_tiles, b, out),
         }
     }
 }
