@@ -12,8 +12,42 @@ use serde_json::{Value, json};
 use crate::log;
 use crate::sessions::{Gone, Lookup, SessionStats, Sessions};
 
-/// How an env words "no such session" (the reference's text, naming the id).
-pub type UnknownText = fn(i64) -> String;
+/// How an env names its sessions in requests, and words "no such session".
+#[derive(Clone, Copy, Debug)]
+pub enum Ids {
+    /// Sessions named by `id`: "The id {id} is not valid."
+    Id,
+    /// Sessions named by `env_idx`: "Env {id} not found".
+    EnvIdx,
+}
+
+impl Ids {
+    /// The request field naming the session.
+    pub fn field(self) -> &'static str {
+        match self {
+            Ids::Id => "id",
+            Ids::EnvIdx => "env_idx",
+        }
+    }
+
+    /// The "no such session" text for `id`.
+    pub fn unknown(self) -> fn(i64) -> String {
+        match self {
+            Ids::Id => invalid_id,
+            Ids::EnvIdx => env_not_found,
+        }
+    }
+}
+
+/// The "no such session" text of the envs whose sessions are named by `id`.
+pub fn invalid_id(id: i64) -> String {
+    format!("The id {id} is not valid.")
+}
+
+/// The "no such session" text of the envs whose sessions are named by `env_idx`.
+pub fn env_not_found(id: i64) -> String {
+    format!("Env {id} not found")
+}
 
 /// One server's state: read-only data shared by all sessions, and the sessions.
 pub struct App<D, S> {
@@ -23,8 +57,8 @@ pub struct App<D, S> {
     pub sessions: Sessions<S>,
     /// The idle timeout (for error texts).
     pub idle_timeout: Duration,
-    /// The env's "no such session" text.
-    pub unknown: UnknownText,
+    /// How requests name sessions (and how the env words "no such session").
+    pub ids: Ids,
 }
 
 /// A shared handle to an [`App`].
@@ -104,19 +138,19 @@ where
         data: Arc<D>,
         max_sessions: usize,
         idle_timeout: Duration,
-        unknown: UnknownText,
+        ids: Ids,
     ) -> Shared<D, S> {
         Arc::new(App {
             data,
             sessions: Sessions::new(max_sessions),
             idle_timeout,
-            unknown,
+            ids,
         })
     }
 
     /// The error text for an id that does not answer.
     pub fn missing_text(&self, id: i64, why: Option<Gone>) -> String {
-        let base = (self.unknown)(id);
+        let base = (self.ids.unknown())(id);
         match why {
             None => base,
             Some(Gone::Closed) => format!("{base} (its session was closed)"),

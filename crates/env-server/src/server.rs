@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::app::Stats;
 use crate::routes as env_routes;
-use crate::{EnvName, ServerConfig, ServerError, log, registry};
+use crate::{ServerConfig, ServerError, log};
 
 /// The router of one env plus a handle on its sessions' counters.
 pub struct Routes {
@@ -42,21 +42,7 @@ async fn not_found() -> Response {
 /// Loads the env's shared data (once) and builds its routes.
 pub fn routes(config: &ServerConfig) -> Result<Routes, ServerError> {
     log::set_request_log(config.log_requests);
-    let (router, stats) = match config.env {
-        EnvName::BabyAi => env_routes::babyai::router(Arc::new(registry::babyai_data()?), config),
-        EnvName::TextCraft => {
-            env_routes::textcraft::router(Arc::new(registry::textcraft_data()?), config)
-        }
-        EnvName::AlfWorld => {
-            env_routes::alfworld::router(Arc::new(registry::alfworld_data()?), config)
-        }
-        EnvName::WebShop => {
-            env_routes::webshop::router(Arc::new(registry::webshop_data()?), config)
-        }
-        EnvName::SearchQa => {
-            env_routes::searchqa::router(Arc::new(registry::searchqa_data()?), config)
-        }
-    };
+    let (router, stats) = env_routes::env_routes(config)?;
     let router = router
         .merge(env_routes::stats_route(Arc::clone(&stats)))
         .fallback(not_found)

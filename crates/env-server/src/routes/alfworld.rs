@@ -5,18 +5,11 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::response::Response;
-use axum::routing::{get, post};
 use crossgym_env_alfworld::{Engine, Game, MAX_STEPS, NOTHING_HAPPENS, process_ob};
 use crossgym_env_core::TaskId;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Ids, on_session, read_action, read_body, read_id};
-use crate::ServerConfig;
-use crate::app::{Shared, Stats};
+use super::{Answer, EnvSession, Fields};
 use crate::registry::AlfWorldData;
 
 /// One client's ALFWorld session.
@@ -37,30 +30,69 @@ struct Episode {
     done: bool,
 }
 
-type Alf = Shared<AlfWorldData, AlfSession>;
+impl EnvSession<AlfWorldData> for AlfSession {
+    type ResetArgs = (i64, String);
 
-fn not_reset(id: i64) -> String {
-    format!("The environment {id} has no game loaded: call /reset with a game first.")
-}
+    fn reset_args(fields: &mut Fields) -> (i64, String) {
+        (fields.int("game"), fields.string("world_type"))
+    }
 
-const IDS: Ids = Ids::Id;
+    fn check_reset((_, world_type): &(i64, String)) -> Result<(), String> {
+        if ["Text", "Embody", "Hybrid"].contains(&world_type.as_str()) {
+            Ok(())
+        } else {
+            Err("world_type must be one of \"Text\", \"Embody\" and \"Hybrid\"".to_owned())
+        }
+    }
 
-/// The router and its session counters.
-pub fn router(data: Arc<AlfWorldData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    super::env_router(data, config, IDS, "This is environment AlfWorld.", |r| {
-        r.route("/create", post(super::create_empty))
-            .route("/step", post(step))
-            .route("/reset", post(reset))
-            .route("/available_actions", get(available_actions))
-            .route("/observation", get(observation))
-            .route("/detail", get(detail))
-    })
-}
+    fn reset(&mut self, data: &AlfWorldData, id: i64, (game, world_type): (i64, String)) -> Answer {
+        let generator = &data.generator;
+        let task = usize::try_from(game)
+            .ok()
+            .filter(|&g| g < generator.num_tasks())
+            .map(TaskId)
+            .ok_or_else(|| {
+                format!(
+                    "game {game} is out of range (games 0..{})",
+                    generator.num_tasks()
+                )
+            })?;
+        let generated = generator.generate(task).map_err(|e| e.to_string())?;
+        let params = &generated.params;
+        let task_type = format!(
+            "{}-{}-None-{}-{}/trial_crossgym_{:05}",
+            params.task_type.name(),
+            params.object,
+            params.target,
+            params.floorplan,
+            task.0
+        );
+        let loaded = Game::from_problem(&generated.problem, generated.task_line.clone())
+            .map_err(|m| format!("game {game}: {m}"))?;
+        let engine = Engine::new(Arc::new(loaded));
+        let observation = engine.intro();
+        let available: Vec<String> = engine.admissible().map(str::to_owned).collect();
+        let answer = json!({
+            "id": id,
+            "observation": observation,
+            "available_actions": available,
+            "task_type": task_type,
+        });
+        self.episode = Some(Episode {
+            engine,
+            game,
+            world_type,
+            steps: 0,
+            observation,
+            available,
+            reward: 0.0,
+            done: false,
+        });
+        Ok(answer)
+    }
 
-async fn step(State(app): State<Alf>, body: Bytes) -> Response {
-    let request = read_action(&body, IDS);
-    on_session(&app, request, move |_, session, id, action| {
-        let episode = session.episode.as_mut().ok_or_else(|| not_reset(id))?;
+    fn step(&mut self, _: &AlfWorldData, id: i64, action: String) -> Answer {
+        let episode = self.episode.as_mut().ok_or_else(|| not_reset(id))?;
         if episode.done {
             return Err(format!("The task with environment {id} has finished."));
         }
@@ -80,96 +112,33 @@ async fn step(State(app): State<Alf>, body: Bytes) -> Response {
             "available_actions": episode.available,
             "done": episode.done,
         }))
-    })
-    .await
-}
-
-async fn reset(State(app): State<Alf>, body: Bytes) -> Response {
-    let request = read_body(&body, |f| {
-        (f.int(IDS.field()), (f.int("game"), f.string("world_type")))
-    });
-    if let Ok((_, (_, world_type))) = &request
-        && !["Text", "Embody", "Hybrid"].contains(&world_type.as_str())
-    {
-        return crate::app::app_error(
-            "world_type must be one of \"Text\", \"Embody\" and \"Hybrid\"",
-        );
     }
-    on_session(
-        &app,
-        request,
-        move |data, session, id, (game, world_type)| {
-            let generator = &data.generator;
-            let task = usize::try_from(game)
-                .ok()
-                .filter(|&g| g < generator.num_tasks())
-                .map(TaskId)
-                .ok_or_else(|| {
-                    format!(
-                        "game {game} is out of range (games 0..{})",
-                        generator.num_tasks()
-                    )
-                })?;
-            let generated = generator.generate(task).map_err(|e| e.to_string())?;
-            let params = &generated.params;
-            let task_type = format!(
-                "{}-{}-None-{}-{}/trial_crossgym_{:05}",
-                params.task_type.name(),
-                params.object,
-                params.target,
-                params.floorplan,
-                task.0
-            );
-            let loaded = Game::from_problem(&generated.problem, generated.task_line.clone())
-                .map_err(|m| format!("game {game}: {m}"))?;
-            let engine = Engine::new(Arc::new(loaded));
-            let observation = engine.intro();
-            let available: Vec<String> = engine.admissible().map(str::to_owned).collect();
-            let answer = json!({
-                "id": id,
-                "observation": observation,
-                "available_actions": available,
-                "task_type": task_type,
-            });
-            session.episode = Some(Episode {
-                engine,
-                game,
-                world_type,
-                steps: 0,
-                observation,
-                available,
-                reward: 0.0,
-                done: false,
-            });
-            Ok(answer)
-        },
-    )
-    .await
 }
 
-/// A `GET ?id=` route answering one value of a running (not finished) game.
-async fn read(app: Alf, query: Option<String>, pick: fn(&Episode) -> Value) -> Response {
-    let request = read_id(query, IDS);
-    on_session(&app, request, move |_, session, id, ()| {
-        let episode = session.episode.as_ref().ok_or_else(|| not_reset(id))?;
+impl AlfSession {
+    /// The running (not finished) game, or the reference's error text.
+    fn running(&self, id: i64) -> Result<&Episode, String> {
+        let episode = self.episode.as_ref().ok_or_else(|| not_reset(id))?;
         if episode.done {
             return Err(format!("The task with environment {id} has finished."));
         }
-        Ok(pick(episode))
-    })
-    .await
+        Ok(episode)
+    }
 }
 
-async fn available_actions(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |episode| json!(episode.available)).await
+/// `GET /available_actions`: the admissible commands.
+pub(crate) fn available_actions(_: &AlfWorldData, s: &AlfSession, id: i64) -> Answer {
+    s.running(id).map(|episode| json!(episode.available))
 }
 
-async fn observation(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |episode| json!(episode.observation)).await
+/// `GET /observation`: the last observation.
+pub(crate) fn observation(_: &AlfWorldData, s: &AlfSession, id: i64) -> Answer {
+    s.running(id).map(|episode| json!(episode.observation))
 }
 
-async fn detail(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |episode| {
+/// `GET /detail`: the game, its world type and its state.
+pub(crate) fn detail(_: &AlfWorldData, s: &AlfSession, id: i64) -> Answer {
+    s.running(id).map(|episode| {
         json!({
             "world_type": episode.world_type,
             "game": episode.game,
@@ -180,5 +149,9 @@ async fn detail(State(app): State<Alf>, RawQuery(query): RawQuery) -> Response {
             "deleted": false,
         })
     })
-    .await
+}
+
+/// The reference's text for a session that has no episode yet.
+fn not_reset(id: i64) -> String {
+    format!("The environment {id} has no game loaded: call /reset with a game first.")
 }

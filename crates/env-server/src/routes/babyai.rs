@@ -2,21 +2,12 @@
 //! `data_idx / 40`); payloads carry `reward` (the env's last reward) and `score` (their sum,
 //! which the client reports as the reward).
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::response::Response;
-use axum::routing::{get, post};
 use crossgym_env_babyai::session::TextSession;
 use crossgym_env_babyai::task_world;
 use crossgym_env_core::TaskId;
 use serde_json::json;
 
-use super::{Ids, on_session, read_action, read_body, read_id};
-use crate::ServerConfig;
-use crate::app::{Shared, Stats};
+use super::{Answer, EnvSession, Fields};
 use crate::registry::BabyAiData;
 
 /// One client's BabyAI session.
@@ -34,28 +25,39 @@ struct Episode {
     done: bool,
 }
 
-type Baby = Shared<BabyAiData, BabySession>;
+impl EnvSession<BabyAiData> for BabySession {
+    type ResetArgs = i64;
 
-fn not_reset(id: u64) -> String {
-    format!("The environment {id} has not been reset: call /reset with a data_idx first.")
-}
+    fn reset_args(fields: &mut Fields) -> i64 {
+        fields.int("data_idx")
+    }
 
-const IDS: Ids = Ids::Id;
+    fn reset(&mut self, _: &BabyAiData, _: i64, data_idx: i64) -> Answer {
+        let task = usize::try_from(data_idx)
+            .map(TaskId)
+            .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
+        let world = task_world(task).map_err(|e| e.to_string())?;
+        let text = TextSession::new(world);
+        let observation = text.reset_observation();
+        let last_text = text.rendering().description.clone();
+        let done = text.done();
+        self.episode = Some(Episode {
+            text,
+            last_text,
+            reward: 0.0,
+            done,
+        });
+        Ok(json!({
+            "observation": observation,
+            "reward": 0.0,
+            "score": 0.0,
+            "deleted": false,
+            "done": done,
+        }))
+    }
 
-/// The router and its session counters.
-pub fn router(data: Arc<BabyAiData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    super::env_router(data, config, IDS, "This is environment BabyAI.", |r| {
-        r.route("/create", post(super::create_empty))
-            .route("/step", post(step))
-            .route("/reset", post(reset))
-            .route("/observation", get(observation))
-    })
-}
-
-async fn step(State(app): State<Baby>, body: Bytes) -> Response {
-    let request = read_action(&body, IDS);
-    on_session(&app, request, move |_, session, id, action| {
-        let Some(episode) = session.episode.as_mut() else {
+    fn step(&mut self, _: &BabyAiData, id: i64, action: String) -> Answer {
+        let Some(episode) = self.episode.as_mut() else {
             return Err(not_reset(id as u64));
         };
         if episode.done {
@@ -76,62 +78,36 @@ async fn step(State(app): State<Baby>, body: Bytes) -> Response {
             "score": out.score,
             "done": out.done,
         }))
-    })
-    .await
+    }
 }
 
-async fn reset(State(app): State<Baby>, body: Bytes) -> Response {
-    let request = read_body(&body, |f| (f.int(IDS.field()), f.int("data_idx")));
-    on_session(&app, request, move |_, session, _, data_idx| {
-        let task = usize::try_from(data_idx)
-            .map(TaskId)
-            .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
-        let world = task_world(task).map_err(|e| e.to_string())?;
-        let text = TextSession::new(world);
-        let observation = text.reset_observation();
-        let last_text = text.rendering().description.clone();
-        let done = text.done();
-        session.episode = Some(Episode {
-            text,
-            last_text,
-            reward: 0.0,
-            done,
-        });
-        Ok(json!({
-            "observation": observation,
-            "reward": 0.0,
-            "score": 0.0,
+/// `GET /observation`: the goal and the last observation, or the reference's answer for a
+/// session not reset yet.
+pub(crate) fn observation(_: &BabyAiData, s: &BabySession, _: i64) -> Answer {
+    Ok(match &s.episode {
+        Some(episode) => json!({
+            "observation": format!(
+                "Your goal: {}\n{}{}",
+                episode.text.goal(),
+                episode.last_text,
+                episode.text.rendering().available_suffix()
+            ),
+            "reward": episode.reward,
+            "score": episode.text.score(),
+            "done": episode.done,
             "deleted": false,
-            "done": done,
-        }))
+        }),
+        None => json!({
+            "observation": "Environment not initialized",
+            "reward": 0,
+            "score": 0,
+            "done": false,
+            "deleted": false,
+        }),
     })
-    .await
 }
 
-async fn observation(State(app): State<Baby>, RawQuery(query): RawQuery) -> Response {
-    let request = read_id(query, IDS);
-    on_session(&app, request, move |_, session, _, ()| {
-        Ok(match &session.episode {
-            Some(episode) => json!({
-                "observation": format!(
-                    "Your goal: {}\n{}{}",
-                    episode.text.goal(),
-                    episode.last_text,
-                    episode.text.rendering().available_suffix()
-                ),
-                "reward": episode.reward,
-                "score": episode.text.score(),
-                "done": episode.done,
-                "deleted": false,
-            }),
-            None => json!({
-                "observation": "Environment not initialized",
-                "reward": 0,
-                "score": 0,
-                "done": false,
-                "deleted": false,
-            }),
-        })
-    })
-    .await
+/// The reference's text for a session that has no episode yet.
+fn not_reset(id: u64) -> String {
+    format!("The environment {id} has not been reset: call /reset with a data_idx first.")
 }

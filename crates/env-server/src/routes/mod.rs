@@ -1,5 +1,7 @@
 //! The routes of each env, as its reference server (`agentenv_<env>/server.py`) defines them,
-//! plus `/close` everywhere and `GET /crossgym/stats`.
+//! plus `/close` everywhere and `GET /crossgym/stats`: the table of every env's routes
+//! ([`env_routes`]) and the routes all envs share; each env's module holds its session and
+//! handlers.
 
 pub mod alfworld;
 pub mod babyai;
@@ -11,15 +13,22 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 
-use crate::ServerConfig;
-use crate::app::{App, Shared, Stats, UnknownText, ok, reply};
-use crate::body::{Fields, Invalid};
+use crate::app::{App, Shared, Stats, ok, reply};
+pub(crate) use crate::app::{Ids, env_not_found, invalid_id};
+pub(crate) use crate::body::Fields;
+use crate::body::Invalid;
+use crate::{EnvName, ServerConfig, ServerError, registry};
+use alfworld::AlfSession;
+use babyai::BabySession;
+use searchqa::QaSession;
+use textcraft::CraftSession;
+use webshop::ShopSession;
 
 /// `GET /crossgym/stats`: live sessions and eviction counters (not in the reference).
 pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
@@ -38,72 +47,176 @@ pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
         .with_state(stats)
 }
 
-/// How an env names its sessions in requests, and words "no such session".
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ids {
-    /// Sessions named by `id`: "The id {id} is not valid."
-    Id,
-    /// Sessions named by `env_idx`: "Env {id} not found".
-    EnvIdx,
-}
+/// A router over one env's shared data `D` and sessions `S`.
+pub(crate) type EnvRouter<D, S> = Router<Shared<D, S>>;
 
-impl Ids {
-    /// The request field naming the session.
-    pub(crate) fn field(self) -> &'static str {
-        match self {
-            Ids::Id => "id",
-            Ids::EnvIdx => "env_idx",
-        }
+/// The state a handler of one env's routes extracts.
+pub(crate) type EnvState<D, S> = State<Shared<D, S>>;
+
+/// What a route answers: a JSON value, or the text of the reference's error shape.
+pub(crate) type Answer = Result<Value, String>;
+
+/// One client's session of an env, and what the env's routes do with it: `/step` and `/reset`
+/// (which every env has, each with its own fields and answers) here, and the env's other
+/// routes in [`env_routes`]' table.
+pub(crate) trait EnvSession<D>: Default + Send + Sized + 'static {
+    /// What `/reset` reads besides the session id.
+    type ResetArgs: Send + 'static;
+
+    /// Reads `/reset`'s fields besides the session id.
+    fn reset_args(fields: &mut Fields) -> Self::ResetArgs;
+
+    /// Refuses `/reset` arguments before the session is looked up (the error text), as some
+    /// references check a field before the id.
+    fn check_reset(_args: &Self::ResetArgs) -> Result<(), String> {
+        Ok(())
     }
 
-    /// The "no such session" text for `id`.
-    pub(crate) fn unknown(self) -> UnknownText {
-        match self {
-            Ids::Id => invalid_id,
-            Ids::EnvIdx => env_not_found,
-        }
-    }
+    /// `/reset`: starts an episode, answering the env's JSON or an error text.
+    fn reset(&mut self, data: &D, id: i64, args: Self::ResetArgs) -> Answer;
+
+    /// `/step`: plays `action`, answering the env's JSON or an error text.
+    fn step(&mut self, data: &D, id: i64, action: String) -> Answer;
 }
 
-/// The "no such session" text of the envs whose sessions are named by `id`.
-pub(crate) fn invalid_id(id: i64) -> String {
-    format!("The id {id} is not valid.")
+/// The router of the env `config` names, and its session counters: every route of the env's
+/// reference server (`agentenv_<env>/server.py`), plus `/close`.
+pub(crate) fn env_routes(config: &ServerConfig) -> Result<(Router, Arc<dyn Stats>), ServerError> {
+    Ok(match config.env {
+        EnvName::BabyAi => env_router::<_, BabySession>(
+            registry::babyai_data()?,
+            config,
+            (Ids::Id, "This is environment BabyAI."),
+            |r| {
+                r.route("/create", post(create_empty))
+                    .route("/observation", get_view(babyai::observation))
+            },
+        ),
+        EnvName::TextCraft => env_router::<_, CraftSession>(
+            registry::textcraft_data()?,
+            config,
+            (Ids::Id, "This is environment TextCraft."),
+            |r| {
+                r.route("/create", post(textcraft::create))
+                    .route("/observation", get_view(textcraft::observation))
+                    .route("/commands", get_view(textcraft::commands_route))
+                    .route("/goal", get_view(textcraft::goal))
+                    .route("/detail", get_view(textcraft::detail))
+            },
+        ),
+        EnvName::AlfWorld => env_router::<_, AlfSession>(
+            registry::alfworld_data()?,
+            config,
+            (Ids::Id, "This is environment AlfWorld."),
+            |r| {
+                r.route("/create", post(create_empty))
+                    .route("/available_actions", get_view(alfworld::available_actions))
+                    .route("/observation", get_view(alfworld::observation))
+                    .route("/detail", get_view(alfworld::detail))
+            },
+        ),
+        EnvName::WebShop => env_router::<_, ShopSession>(
+            registry::webshop_data()?,
+            config,
+            (Ids::EnvIdx, "ok"),
+            |r| {
+                r.route("/list_envs", get(webshop::list_envs))
+                    .route("/create", post(webshop::create))
+                    .route("/available_actions", get_view(webshop::available_actions))
+                    .route("/instruction_text", get_view(webshop::instruction_text))
+                    .route("/observation", get_view(webshop::observation))
+                    .route("/state", get_view(webshop::state))
+            },
+        ),
+        EnvName::SearchQa => env_router::<_, QaSession>(
+            registry::searchqa_data()?,
+            config,
+            (Ids::EnvIdx, "ok"),
+            |r| {
+                r.route("/create", post(searchqa::create))
+                    .route("/observation", get_view(searchqa::observation))
+            },
+        ),
+    })
 }
 
-/// The "no such session" text of the envs whose sessions are named by `env_idx`.
-pub(crate) fn env_not_found(id: i64) -> String {
-    format!("Env {id} not found")
-}
-
-/// One env's router and its session counters: `GET /` answers `greeting`, `POST /close` closes
-/// the session `ids` names, and `routes` adds the env's own routes.
-pub(crate) fn env_router<D, S>(
-    data: Arc<D>,
+/// One env's router and its session counters: requests name sessions as `ids` says, `GET /`
+/// answers `greeting`, `POST /close` closes the session named, `/step` and `/reset` go to the
+/// session, and `routes` adds the env's other routes.
+fn env_router<D: Send + Sync + 'static, S: EnvSession<D>>(
+    data: D,
     config: &ServerConfig,
-    ids: Ids,
-    greeting: &'static str,
-    routes: impl FnOnce(Router<Shared<D, S>>) -> Router<Shared<D, S>>,
-) -> (Router, Arc<dyn Stats>)
-where
-    D: Send + Sync + 'static,
-    S: Default + Send + 'static,
-{
+    (ids, greeting): (Ids, &'static str),
+    routes: impl FnOnce(EnvRouter<D, S>) -> EnvRouter<D, S>,
+) -> (Router, Arc<dyn Stats>) {
     let app: Shared<D, S> = App::new(
-        data,
+        Arc::new(data),
         config.max_sessions,
         config.idle_timeout,
-        ids.unknown(),
+        ids,
     );
-    let close = move |State(app): State<Shared<D, S>>, body: Bytes| async move {
+    let close = move |State(app): EnvState<D, S>, body: Bytes| async move {
         match read_body(&body, |fields| fields.int(ids.field())) {
             Ok(id) => app.close(id),
             Err(invalid) => invalid.into_response(),
         }
     };
-    let router = routes(Router::new().route("/", get(move || async move { ok(json!(greeting)) })))
+    let router = Router::new()
+        .route("/", get(move || async move { ok(json!(greeting)) }))
+        .route("/step", post(step::<D, S>))
+        .route("/reset", post(reset::<D, S>));
+    let router = routes(router)
         .route("/close", post(close))
         .with_state(Arc::clone(&app));
     (router, app)
+}
+
+/// What a `GET ?<id>=` route answers from the session the query names: a JSON value or an
+/// error text.
+pub(crate) type SessionView<D, S> = fn(&D, &S, i64) -> Answer;
+
+/// A `GET ?<id>=` route answering `view` of the session the query names.
+fn get_view<D: Send + Sync + 'static, S: EnvSession<D>>(
+    view: SessionView<D, S>,
+) -> MethodRouter<Shared<D, S>> {
+    get(
+        move |State(app): EnvState<D, S>, RawQuery(query): RawQuery| async move {
+            let request = read_id(query, app.ids);
+            on_session(&app, request, move |data, session, id, ()| {
+                view(data, session, id)
+            })
+            .await
+        },
+    )
+}
+
+/// `POST /step`: the session id and `action`.
+async fn step<D: Send + Sync + 'static, S: EnvSession<D>>(
+    State(app): EnvState<D, S>,
+    body: Bytes,
+) -> Response {
+    let request = read_action(&body, app.ids);
+    on_session(&app, request, |data, session: &mut S, id, action| {
+        session.step(data, id, action)
+    })
+    .await
+}
+
+/// `POST /reset`: the session id and the env's [`EnvSession::ResetArgs`].
+async fn reset<D: Send + Sync + 'static, S: EnvSession<D>>(
+    State(app): EnvState<D, S>,
+    body: Bytes,
+) -> Response {
+    let request = read_body(&body, |f| (f.int(app.ids.field()), S::reset_args(f)));
+    if let Ok((_, args)) = &request
+        && let Err(message) = S::check_reset(args)
+    {
+        return crate::app::app_error(message);
+    }
+    on_session(&app, request, |data, session: &mut S, id, args| {
+        session.reset(data, id, args)
+    })
+    .await
 }
 
 /// Reads fields with `read`, or the 422 answer ([`Invalid`]) when the fields or any value read are invalid.

@@ -4,18 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use crossgym_env_textcraft::commands;
 use crossgym_env_textcraft::{Crafting, NameId};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Ids, on_session, read_action, read_body, read_id};
-use crate::ServerConfig;
-use crate::app::{Shared, Stats, reply};
+use super::{Answer, EnvSession, EnvState, Fields, read_body};
+use crate::app::reply;
 use crate::registry::TextCraftData;
 
 /// One client's TextCraft session.
@@ -34,21 +31,32 @@ struct Game {
     done: bool,
 }
 
-type Craft = Shared<TextCraftData, CraftSession>;
+impl EnvSession<TextCraftData> for CraftSession {
+    type ResetArgs = i64;
 
-const IDS: Ids = Ids::Id;
+    fn reset_args(fields: &mut Fields) -> i64 {
+        fields.opt_int("data_idx").unwrap_or(0)
+    }
 
-/// The router and its session counters.
-pub fn router(data: Arc<TextCraftData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    super::env_router(data, config, IDS, "This is environment TextCraft.", |r| {
-        r.route("/create", post(create))
-            .route("/step", post(step))
-            .route("/reset", post(reset))
-            .route("/observation", get(observation))
-            .route("/commands", get(commands_route))
-            .route("/goal", get(goal))
-            .route("/detail", get(detail))
-    })
+    fn reset(&mut self, data: &TextCraftData, id: i64, data_idx: i64) -> Answer {
+        let index = u64::try_from(data_idx)
+            .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
+        let observation = start(data, index, self)?;
+        Ok(json!({ "id": id, "observation": observation, "done": false, "reward": 0 }))
+    }
+
+    fn step(&mut self, _: &TextCraftData, id: i64, action: String) -> Answer {
+        let game = self.game.as_mut().ok_or_else(|| super::invalid_id(id))?;
+        let outcome = game.crafting.act(&action);
+        game.observation = outcome.observation.clone();
+        game.reward = outcome.reward;
+        game.done = outcome.done;
+        Ok(json!({
+            "observation": outcome.observation,
+            "reward": outcome.reward,
+            "done": outcome.done,
+        }))
+    }
 }
 
 /// Starts goal `data_idx` (modulo the number of goals) and returns its first observation.
@@ -87,7 +95,10 @@ fn start(
     Ok(observation)
 }
 
-async fn create(State(app): State<Craft>, body: Bytes) -> Response {
+pub(crate) async fn create(
+    State(app): EnvState<TextCraftData, CraftSession>,
+    body: Bytes,
+) -> Response {
     if let Err(invalid) = read_body(&body, |f| (f.opt_string("commands"), f.opt_string("goal"))) {
         return invalid.into_response();
     }
@@ -100,70 +111,32 @@ async fn create(State(app): State<Craft>, body: Bytes) -> Response {
     )
 }
 
-async fn step(State(app): State<Craft>, body: Bytes) -> Response {
-    let request = read_action(&body, IDS);
-    on_session(&app, request, move |_, session, id, action| {
-        let game = session.game.as_mut().ok_or_else(|| super::invalid_id(id))?;
-        let outcome = game.crafting.act(&action);
-        game.observation = outcome.observation.clone();
-        game.reward = outcome.reward;
-        game.done = outcome.done;
-        Ok(json!({
-            "observation": outcome.observation,
-            "reward": outcome.reward,
-            "done": outcome.done,
-        }))
-    })
-    .await
+impl CraftSession {
+    /// The running game, or the reference's invalid-id text.
+    fn game(&self, id: i64) -> Result<&Game, String> {
+        self.game.as_ref().ok_or_else(|| super::invalid_id(id))
+    }
 }
 
-async fn reset(State(app): State<Craft>, body: Bytes) -> Response {
-    let request = read_body(&body, |f| {
-        (f.int(IDS.field()), f.opt_int("data_idx").unwrap_or(0))
-    });
-    on_session(&app, request, move |data, session, id, data_idx| {
-        let index = u64::try_from(data_idx)
-            .map_err(|_| format!("data_idx must be a non-negative integer, got {data_idx}"))?;
-        let observation = start(data, index, session)?;
-        Ok(json!({ "id": id, "observation": observation, "done": false, "reward": 0 }))
-    })
-    .await
+/// `GET /observation`: the last observation.
+pub(crate) fn observation(_: &TextCraftData, s: &CraftSession, id: i64) -> Answer {
+    s.game(id).map(|game| json!(game.observation))
 }
 
-/// A `GET ?id=` route answering one value of the session.
-async fn read(
-    app: Craft,
-    query: Option<String>,
-    pick: fn(&TextCraftData, &Game) -> Value,
-) -> Response {
-    let request = read_id(query, IDS);
-    on_session(&app, request, move |data, session, id, ()| {
-        session
-            .game
-            .as_ref()
-            .map(|game| pick(data, game))
-            .ok_or_else(|| super::invalid_id(id))
-    })
-    .await
+/// `GET /commands`: the crafting commands shown for the goal.
+pub(crate) fn commands_route(_: &TextCraftData, s: &CraftSession, id: i64) -> Answer {
+    s.game(id).map(|game| json!(game.commands))
 }
 
-async fn observation(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |_, game| json!(game.observation)).await
+/// `GET /goal`: the goal item's name.
+pub(crate) fn goal(data: &TextCraftData, s: &CraftSession, id: i64) -> Answer {
+    s.game(id)
+        .map(|game| json!(data.env.book().name(game.goal)))
 }
 
-async fn commands_route(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |_, game| json!(game.commands)).await
-}
-
-async fn goal(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |data, game| {
-        json!(data.env.book().name(game.goal))
-    })
-    .await
-}
-
-async fn detail(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |_, game| {
+/// `GET /detail`: observation, done and reward.
+pub(crate) fn detail(_: &TextCraftData, s: &CraftSession, id: i64) -> Answer {
+    s.game(id).map(|game| {
         json!({
             "observation": game.observation,
             "done": game.done,
@@ -171,5 +144,4 @@ async fn detail(State(app): State<Craft>, RawQuery(query): RawQuery) -> Response
             "deleted": false,
         })
     })
-    .await
 }

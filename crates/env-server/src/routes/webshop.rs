@@ -6,19 +6,13 @@
 //! A new session starts on goal `env_idx % goals` (the reference starts on a random one), and
 //! `/reset` without `session_id` goes back to that goal.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use crossgym_env_webshop::Session;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Ids, on_session, read_action, read_body, read_id};
-use crate::ServerConfig;
-use crate::app::{Shared, Stats, ok, reply};
+use super::{Answer, EnvSession, EnvState, Fields};
+use crate::app::{ok, reply};
 use crate::registry::WebShopData;
 
 /// One client's WebShop session.
@@ -28,22 +22,37 @@ pub struct ShopSession {
     default_goal: usize,
 }
 
-type Shop = Shared<WebShopData, ShopSession>;
+impl EnvSession<WebShopData> for ShopSession {
+    type ResetArgs = Option<i64>;
 
-const IDS: Ids = Ids::EnvIdx;
+    fn reset_args(fields: &mut Fields) -> Option<i64> {
+        fields.opt_int("session_id")
+    }
 
-/// The router and its session counters.
-pub fn router(data: Arc<WebShopData>, config: &ServerConfig) -> (Router, Arc<dyn Stats>) {
-    super::env_router(data, config, IDS, "ok", |r| {
-        r.route("/list_envs", get(list_envs))
-            .route("/create", post(create))
-            .route("/step", post(step))
-            .route("/available_actions", get(available_actions))
-            .route("/instruction_text", get(instruction_text))
-            .route("/observation", get(observation))
-            .route("/state", get(state))
-            .route("/reset", post(reset))
-    })
+    fn reset(&mut self, data: &WebShopData, _: i64, session_id: Option<i64>) -> Answer {
+        let goal = match session_id {
+            None => self.default_goal,
+            Some(goal) => usize::try_from(goal)
+                .map_err(|_| format!("session_id must be non-negative, got {goal}"))?,
+        };
+        let observation = start(data, goal, self)?;
+        Ok(json!([observation, null]))
+    }
+
+    fn step(&mut self, data: &WebShopData, id: i64, action: String) -> Answer {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| super::env_not_found(id))?;
+        let catalogue = &data.catalogue;
+        let outcome = session.step(&action, catalogue, catalogue.index());
+        Ok(json!({
+            "state": outcome.observation,
+            "reward": outcome.reward,
+            "done": outcome.done,
+            "info": null,
+        }))
+    }
 }
 
 fn start(data: &WebShopData, goal: usize, session: &mut ShopSession) -> Result<String, String> {
@@ -60,11 +69,11 @@ fn start(data: &WebShopData, goal: usize, session: &mut ShopSession) -> Result<S
     Ok(observation)
 }
 
-async fn list_envs(State(app): State<Shop>) -> Response {
+pub(crate) async fn list_envs(State(app): EnvState<WebShopData, ShopSession>) -> Response {
     ok(json!(app.sessions.ids()))
 }
 
-async fn create(State(app): State<Shop>) -> Response {
+pub(crate) async fn create(State(app): EnvState<WebShopData, ShopSession>) -> Response {
     reply(
         app.create(|data, id, session| {
             let n = data.catalogue.goals().len().max(1);
@@ -76,85 +85,37 @@ async fn create(State(app): State<Shop>) -> Response {
     )
 }
 
-async fn step(State(app): State<Shop>, body: Bytes) -> Response {
-    let request = read_action(&body, IDS);
-    on_session(&app, request, move |data, shop, id, action| {
-        let session = shop
-            .session
-            .as_mut()
-            .ok_or_else(|| super::env_not_found(id))?;
-        let catalogue = &data.catalogue;
-        let outcome = session.step(&action, catalogue, catalogue.index());
-        Ok(json!({
-            "state": outcome.observation,
-            "reward": outcome.reward,
-            "done": outcome.done,
-            "info": null,
-        }))
-    })
-    .await
-}
-
-async fn reset(State(app): State<Shop>, body: Bytes) -> Response {
-    let request = read_body(&body, |f| (f.int(IDS.field()), f.opt_int("session_id")));
-    on_session(&app, request, move |data, shop, _, session_id| {
-        let goal = match session_id {
-            None => shop.default_goal,
-            Some(goal) => usize::try_from(goal)
-                .map_err(|_| format!("session_id must be non-negative, got {goal}"))?,
-        };
-        let observation = start(data, goal, shop)?;
-        Ok(json!([observation, null]))
-    })
-    .await
-}
-
-/// A `GET ?env_idx=` route answering one value of the session.
-async fn read(
-    app: Shop,
-    query: Option<String>,
-    pick: fn(&WebShopData, &Session) -> Value,
-) -> Response {
-    let request = read_id(query, IDS);
-    on_session(&app, request, move |data, shop, id, ()| {
-        shop.session
+impl ShopSession {
+    /// The session's shop, or the reference's not-found text.
+    fn shop(&self, id: i64) -> Result<&Session, String> {
+        self.session
             .as_ref()
-            .map(|session| pick(data, session))
             .ok_or_else(|| super::env_not_found(id))
-    })
-    .await
+    }
 }
 
-async fn available_actions(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |data, session| {
-        let (has_search_bar, clickables) = session.available_actions(&data.catalogue);
-        json!({ "has_search_bar": has_search_bar, "clickables": clickables })
-    })
-    .await
+/// `GET /available_actions`: whether the page has a search bar, and its clickables.
+pub(crate) fn available_actions(data: &WebShopData, s: &ShopSession, id: i64) -> Answer {
+    let (has_search_bar, clickables) = s.shop(id)?.available_actions(&data.catalogue);
+    Ok(json!({ "has_search_bar": has_search_bar, "clickables": clickables }))
 }
 
-async fn instruction_text(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |_, session| {
-        json!(format!("Instruction: {}", session.goal().instruction_text))
-    })
-    .await
+/// `GET /instruction_text`: the goal's instruction.
+pub(crate) fn instruction_text(_: &WebShopData, s: &ShopSession, id: i64) -> Answer {
+    let instruction = &s.shop(id)?.goal().instruction_text;
+    Ok(json!(format!("Instruction: {instruction}")))
 }
 
-async fn observation(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    read(app, query, |data, session| {
-        json!(session.observation(&data.catalogue))
-    })
-    .await
+/// `GET /observation`: the page as text.
+pub(crate) fn observation(data: &WebShopData, s: &ShopSession, id: i64) -> Answer {
+    Ok(json!(s.shop(id)?.observation(&data.catalogue)))
 }
 
-async fn state(State(app): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    let request = read_id(query, IDS);
-    on_session(&app, request, |_, _, _, ()| {
-        Err(
-            "crossgym's WebShop renders pages as text only: /state (url, html) is not \
-                 available; use /observation"
-                .to_owned(),
-        )
-    })
-    .await
+/// `GET /state`: the reference's url and html, which a text-only shop does not have.
+pub(crate) fn state(_: &WebShopData, _: &ShopSession, _: i64) -> Answer {
+    Err(
+        "crossgym's WebShop renders pages as text only: /state (url, html) is not available; \
+         use /observation"
+            .to_owned(),
+    )
 }
