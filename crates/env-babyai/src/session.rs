@@ -112,6 +112,11 @@ impl TextSession {
         self.done
     }
 
+    /// The last step's reward (0 before the first step).
+    pub fn reward(&self) -> f64 {
+        self.reward
+    }
+
     /// The score so far.
     pub fn score(&self) -> f64 {
         self.score

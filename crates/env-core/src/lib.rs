@@ -10,6 +10,8 @@
 //! - [`parse`]: the reference's reply parsers (ReAct-last, ReAct-single-line).
 //! - [`py`]: the CPython string semantics the references' texts depend on (`strip`, `repr`).
 //! - [`run_episode`]: play an env with a scripted agent (`|observation| reply`).
+//! - [`FnEnv`]: an env made of a start function and a play function (tests, examples, quick
+//!   experiments), with the contract's bookkeeping done once.
 //! - [`Oracle`]: an env's expert, as the replies that solve a task (demonstrations).
 //! - [`conformance`]: replay recordings of the reference and report the first difference.
 //! - [`check::check_env`]: the contract checks every env crate runs.
@@ -38,6 +40,7 @@ pub mod conformance;
 mod env;
 mod episode;
 mod error;
+mod fn_env;
 mod oracle;
 pub mod paper;
 pub mod parse;
@@ -48,6 +51,7 @@ mod task;
 pub use env::{ActionList, Characteristics, Env, EnvInfo, Step, StepInfo, running_episode};
 pub use episode::{Episode, Turn, run_episode, run_episode_capped};
 pub use error::{EnvError, Result};
+pub use fn_env::{FnEnv, PlayFn, StartFn};
 pub use oracle::Oracle;
 pub use parse::ParserFamily;
 pub use registry::{EnvFactory, Registry};

@@ -4,90 +4,81 @@
 use crossgym_env_core::check::check_env;
 use crossgym_env_core::conformance::{self, RecordedStep, Report};
 use crossgym_env_core::{
-    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Registry, Result, Step,
-    TaskId, TaskSplit, parse, run_episode, run_episode_capped,
+    Characteristics, Env, EnvInfo, FnEnv, ParserFamily, Registry, Result, Step, TaskId, TaskSplit,
+    parse, run_episode, run_episode_capped,
 };
 
-/// Count up: task N asks the agent to say the numbers 1..=N+1, one per turn.
-struct CountUp {
-    info: EnvInfo,
-    split: TaskSplit,
-    state: Option<(TaskId, u32, bool)>,
-    /// Misbehaviour switch for checker tests: forget to refuse step-before-reset.
-    sloppy: bool,
+/// Count up: task N asks the agent to say the numbers 1..=N+1, one per turn; the state is the
+/// target and how far the agent got.
+type CountUp = FnEnv<(u32, u32)>;
+
+fn count_up() -> CountUp {
+    let info = EnvInfo {
+        name: "countup".into(),
+        version: 0,
+        instruction: "Count up, one number per turn, as `Action: N`.".into(),
+        acknowledgement: "Ok.".into(),
+        parser: ParserFamily::ReactSingleLine,
+        max_turns_train: 5,
+        max_turns_eval: 20,
+        characteristics: Characteristics {
+            dense_reward: true,
+            strict_validation: true,
+            ..Characteristics::NONE
+        },
+    };
+    let split = TaskSplit::seeded("countup", 10, 8, 2, 1).expect("valid split");
+    let start = |task: TaskId| {
+        let target = task.0 as u32 + 1;
+        ((target, 0), format!("Count to {target}."))
+    };
+    FnEnv::new(info, 10, split, start, count)
 }
 
-impl CountUp {
-    fn new() -> Self {
-        Self {
-            info: EnvInfo {
-                name: "countup".into(),
-                version: 0,
-                instruction: "Count up, one number per turn, as `Action: N`.".into(),
-                acknowledgement: "Ok.".into(),
-                parser: ParserFamily::ReactSingleLine,
-                max_turns_train: 5,
-                max_turns_eval: 20,
-                characteristics: Characteristics {
-                    dense_reward: true,
-                    strict_validation: true,
-                    action_list: ActionList::None,
-                    world_knowledge: false,
-                    structured_observation: false,
-                },
-            },
-            split: TaskSplit::seeded("countup", 10, 8, 2, 1).expect("valid split"),
-            state: None,
-            sloppy: false,
-        }
+fn count((target, said): &mut (u32, u32), reply: &str) -> Step {
+    let action = match parse::react_single_line(reply) {
+        Ok(action) => action,
+        Err(error) => return Step::new(error.to_string(), 0.0, false).invalid(),
+    };
+    if action == (*said + 1).to_string() {
+        *said += 1;
+        let done = *said == *target;
+        let reward = f64::from(*said) / f64::from(*target);
+        Step::new(format!("Said {said}."), reward, done)
+            .with_action(action)
+            .with_success(done)
+    } else {
+        Step::new(format!("Expected {}.", *said + 1), 0.0, false)
+            .with_action(action)
+            .invalid()
     }
 }
 
-impl Env for CountUp {
+/// A count-up env that forgets to refuse a step before the first reset (for the checker).
+struct Sloppy {
+    env: CountUp,
+    reset: bool,
+}
+
+impl Env for Sloppy {
     fn info(&self) -> &EnvInfo {
-        &self.info
+        self.env.info()
     }
     fn num_tasks(&self) -> usize {
-        10
+        self.env.num_tasks()
     }
     fn split(&self) -> &TaskSplit {
-        &self.split
+        self.env.split()
     }
     fn reset(&mut self, task: TaskId) -> Result<String> {
-        self.check_task(task)?;
-        self.state = Some((task, 0, false));
-        Ok(format!("Count to {}.", task.0 + 1))
+        self.reset = true;
+        self.env.reset(task)
     }
     fn step(&mut self, reply: &str) -> Result<Step> {
-        let name = self.info.name.clone();
-        let Some((task, said, done)) = self.state.as_mut() else {
-            if self.sloppy {
-                return Ok(Step::new("", 0.0, false));
-            }
-            return Err(EnvError::NotReset { env: name });
-        };
-        if *done {
-            return Err(EnvError::EpisodeFinished {
-                env: name,
-                task: *task,
-            });
-        }
-        let action = match parse::react_single_line(reply) {
-            Ok(action) => action,
-            Err(error) => return Ok(Step::new(error.to_string(), 0.0, false).invalid()),
-        };
-        let target = task.0 as u32 + 1;
-        if action == (*said + 1).to_string() {
-            *said += 1;
-            *done = *said == target;
-            let reward = f64::from(*said) / f64::from(target);
-            Ok(Step::new(format!("Said {said}."), reward, *done)
-                .with_action(action)
-                .with_success(*done))
+        if self.reset {
+            self.env.step(reply)
         } else {
-            Ok(Step::new(format!("Expected {}.", *said + 1), 0.0, false)
-                .with_action(action)
-                .invalid())
+            Ok(Step::new("", 0.0, false))
         }
     }
 }
@@ -103,15 +94,14 @@ fn counting_agent() -> impl FnMut(&str) -> String {
 #[test]
 fn check_env_passes_a_correct_env() {
     let tasks = [TaskId(0), TaskId(3), TaskId(9)];
-    check_env(CountUp::new, &tasks).unwrap_or_else(|problems| panic!("{problems:#?}"));
+    check_env(count_up, &tasks).unwrap_or_else(|problems| panic!("{problems:#?}"));
 }
 
 #[test]
 fn check_env_catches_a_sloppy_env() {
-    let sloppy = || {
-        let mut env = CountUp::new();
-        env.sloppy = true;
-        env
+    let sloppy = || Sloppy {
+        env: count_up(),
+        reset: false,
     };
     let problems = check_env(sloppy, &[TaskId(0)]).unwrap_err();
     assert!(
@@ -122,7 +112,7 @@ fn check_env_catches_a_sloppy_env() {
 
 #[test]
 fn run_episode_plays_to_done_and_scores_last_reward() {
-    let mut env = CountUp::new();
+    let mut env = count_up();
     let episode = run_episode(&mut env, TaskId(2), counting_agent()).unwrap();
     assert_eq!(episode.first_observation, "Count to 3.");
     assert_eq!(episode.num_turns(), 3);
@@ -139,7 +129,7 @@ fn run_episode_plays_to_done_and_scores_last_reward() {
 
 #[test]
 fn unknown_task_error_names_env_and_task() {
-    let mut env: Box<dyn Env> = Box::new(CountUp::new());
+    let mut env: Box<dyn Env> = Box::new(count_up());
     let error = env.reset(TaskId(10)).unwrap_err();
     let message = error.to_string();
     assert!(
@@ -169,7 +159,7 @@ fn recording() -> Vec<RecordedStep> {
 
 #[test]
 fn conformance_replay_accepts_a_matching_recording() {
-    let mut env = CountUp::new();
+    let mut env = count_up();
     let mut report = Report::new("countup recording");
     report.record(conformance::replay_task(
         &mut env,
@@ -183,7 +173,7 @@ fn conformance_replay_accepts_a_matching_recording() {
 
 #[test]
 fn conformance_replay_reports_the_first_difference_readably() {
-    let mut env = CountUp::new();
+    let mut env = count_up();
     let mut steps = recording();
     steps[2].observation = "Said two.".into();
     let mismatch =
@@ -241,11 +231,11 @@ fn an_empty_report_fails() {
 fn registry_builds_envs_by_name() {
     let mut registry = Registry::new();
     registry
-        .register("countup", || Ok(Box::new(CountUp::new()) as Box<dyn Env>))
+        .register("countup", || Ok(Box::new(count_up()) as Box<dyn Env>))
         .unwrap();
     assert!(
         registry
-            .register("countup", || Ok(Box::new(CountUp::new()) as Box<dyn Env>))
+            .register("countup", || Ok(Box::new(count_up()) as Box<dyn Env>))
             .is_err()
     );
     let mut env = registry.make("countup").unwrap();

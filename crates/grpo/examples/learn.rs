@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_core::{Env, Split, run_episode};
-use crossgym_grpo::games::{COLORS, EchoGame, echo_tokenizer};
+use crossgym_grpo::games::{COLORS, EchoGame, echo_game, echo_tokenizer};
 use crossgym_grpo::{
     AdamWConfig, Demonstration, GrpoConfig, LossConfig, RolloutConfig, SftConfig, SftTrainer,
     TrainerBuilder,
@@ -29,7 +29,7 @@ const TURNS: usize = 2;
 const TASKS: usize = 200;
 
 fn game() -> crossgym_env_core::Result<EchoGame> {
-    EchoGame::new(TURNS, TASKS, SEED)
+    echo_game(TURNS, TASKS, SEED)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -35,7 +35,7 @@
 //! ```
 //! use candle_core::{DType, Device};
 //! use crossgym_env_core::Env;
-//! use crossgym_grpo::games::{EchoGame, echo_tokenizer};
+//! use crossgym_grpo::games::{echo_game, echo_tokenizer};
 //! use crossgym_grpo::{GrpoConfig, TrainerBuilder};
 //! use crossgym_policy::{CausalLm, ModelConfig};
 //!
@@ -47,7 +47,7 @@
 //!      [rollout]\nmax_tokens_per_turn = 4\n",
 //! )?;
 //! let mut trainer = TrainerBuilder::new(model, tokenizer, settings)
-//!     .env(|| Ok(Box::new(EchoGame::new(2, 10, 0)?) as Box<dyn Env>))
+//!     .env(|| Ok(Box::new(echo_game(2, 10, 0)?) as Box<dyn Env>))
 //!     .build()?;
 //! let metrics = trainer.train()?;
 //! assert_eq!(metrics[0].step, 1);

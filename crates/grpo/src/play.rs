@@ -144,7 +144,7 @@ mod tests {
     use crossgym_policy::{CausalLm, ModelConfig};
 
     use super::*;
-    use crate::games::{EchoGame, echo_tokenizer};
+    use crate::games::{echo_game, echo_tokenizer};
 
     #[test]
     fn streamed_groups_equal_groups_played_one_by_one() {
@@ -154,7 +154,7 @@ mod tests {
         let template = ChatTemplate::chatml(None);
         let makers: Vec<EnvMaker> = (0..2)
             .map(|i| {
-                Box::new(move || Ok(Box::new(EchoGame::new(2 + i, 20, i as u64)?) as Box<dyn Env>))
+                Box::new(move || Ok(Box::new(echo_game(2 + i, 20, i as u64)?) as Box<dyn Env>))
                     as EnvMaker
             })
             .collect();

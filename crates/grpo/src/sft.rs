@@ -89,14 +89,14 @@ const CURSOR: &str = "demonstrations";
 /// ```
 /// use candle_core::{DType, Device};
 /// use crossgym_env_core::{Env, TaskId, run_episode};
-/// use crossgym_grpo::games::{EchoGame, echo_tokenizer};
+/// use crossgym_grpo::games::{echo_game, echo_tokenizer};
 /// use crossgym_grpo::{Demonstration, SftConfig, SftTrainerBuilder};
 /// use crossgym_policy::{CausalLm, ModelConfig};
 ///
 /// let tokenizer = echo_tokenizer(300)?;
 /// let config = ModelConfig::tiny_llama(tokenizer.vocab_size(), 16, 1, 2, 1);
 /// let model = CausalLm::random(&config, 0, DType::F32, &Device::Cpu)?;
-/// let mut game = EchoGame::new(2, 10, 0)?;
+/// let mut game = echo_game(2, 10, 0)?;
 /// let episode = run_episode(&mut game, TaskId(0), |_| "Action: red".to_owned())?;
 /// let demos = [Demonstration::from_episode(&game, None, &episode)];
 /// let settings = SftConfig::from_toml_str("steps = 1\nbatch_size = 1\n")?;

@@ -6,7 +6,7 @@ use candle_core::Tensor;
 use candle_core::{DType, Device};
 use crossgym_env_core::{Env, TaskId, run_episode};
 use crossgym_grpo::batch::Sequence;
-use crossgym_grpo::games::{EchoGame, echo_tokenizer};
+use crossgym_grpo::games::{echo_colors, echo_game, echo_tokenizer};
 use crossgym_grpo::update::{UpdateSettings, grpo_update};
 use crossgym_grpo::{
     AdamW, AdamWConfig, Demonstration, GrpoConfig, LossConfig, RolloutConfig, SftConfig,
@@ -52,7 +52,7 @@ fn trainer(
     dir: &PathBuf,
 ) -> crossgym_grpo::Trainer {
     TrainerBuilder::new(model, tokenizer.clone(), config(steps))
-        .env(|| Ok(Box::new(EchoGame::new(2, 20, 0)?) as Box<dyn Env>))
+        .env(|| Ok(Box::new(echo_game(2, 20, 0)?) as Box<dyn Env>))
         .checkpoint_dir(dir)
         .metrics_file(dir.join("metrics.jsonl"))
         .build()
@@ -130,10 +130,10 @@ fn resume_continues_bit_identically() {
 
 /// The echo game's first `n` tasks played perfectly, as demonstrations.
 fn demonstrations(n: usize) -> Vec<Demonstration> {
-    let mut game = EchoGame::new(2, 20, 0).unwrap();
+    let mut game = echo_game(2, 20, 0).unwrap();
     (0..n)
         .map(|task| {
-            let colors = game.colors(TaskId(task));
+            let colors = echo_colors(2, 0, TaskId(task));
             let mut turn = 0;
             let episode = run_episode(&mut game, TaskId(task), |_| {
                 turn += 1;

@@ -17,8 +17,6 @@ use crate::device::DeviceChoice;
 use crate::file_commands::OutputFile;
 use crate::io::{read_text, read_toml};
 use crate::metrics::Bootstrap;
-use crate::policy_source::TokenLimits;
-use crate::records::Checkpoint;
 use crate::small_base::SmallBaseSpec;
 use crate::{Result, StudyError};
 use crate::{commands, file_commands};
@@ -98,46 +96,9 @@ pub enum Command {
         /// 0.5 s, 1 s, 2 s, … (at most 30 s, or longer when the server says Retry-After).
         #[arg(long, default_value_t = 6)]
         max_retries: u32,
-        /// Envs, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        envs: Vec<String>,
-        /// Samples per task (avg@k).
-        #[arg(long, default_value_t = 8)]
-        k: usize,
-        /// Turn cap K.
-        #[arg(long, default_value_t = crossgym_env_core::paper::EVAL_MAX_TURNS)]
-        max_turns: usize,
-        /// Sampling temperature.
-        #[arg(long, default_value_t = 1.0)]
-        temperature: f64,
-        /// Only the first this many tasks of each split of each env.
-        #[arg(long)]
-        max_tasks: Option<usize>,
-        /// Which splits' tasks, comma-separated (train as well for `crossgym split`'s input).
-        #[arg(long, value_delimiter = ',', default_value = "test")]
-        splits: Vec<crossgym_env_core::Split>,
-        /// Most tokens per reply.
-        #[arg(long, default_value_t = 200)]
-        max_tokens_per_turn: usize,
-        /// Most tokens after the prompt.
-        #[arg(long, default_value_t = 4096)]
-        max_total_tokens: usize,
-        /// Sampling seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Episodes in flight at once, from any tasks: on a local CPU model, or requests to the
-        /// server with --url (records do not depend on it).
-        #[arg(long, default_value_t = crate::policy_source::DEFAULT_CONCURRENCY)]
-        concurrency: usize,
-        /// Record file (JSONL); an existing one is resumed.
-        #[arg(long)]
-        out: PathBuf,
-        /// The plan run the records belong to (for `crossgym report`).
-        #[arg(long, default_value = "eval")]
-        run: String,
-        /// The model state evaluated, STAGE:STEP (0:0 is the starting model).
-        #[arg(long, default_value = "0:0")]
-        checkpoint: Checkpoint,
+        /// What is played, and where the records go.
+        #[command(flatten)]
+        settings: commands::EvalSettings,
         /// Where the model runs, and whether progress is shown.
         #[command(flatten)]
         flags: ModelFlags,
@@ -351,19 +312,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             api_key,
             request_timeout,
             max_retries,
-            envs,
-            k,
-            max_turns,
-            temperature,
-            max_tasks,
-            splits,
-            max_tokens_per_turn,
-            max_total_tokens,
-            seed,
-            concurrency,
-            out: path,
-            run,
-            checkpoint,
+            settings,
             flags: ModelFlags { device, quiet },
         } => {
             let model = match url {
@@ -382,21 +331,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let cmd = commands::EvalCommand {
                 model,
                 device,
-                envs,
-                k,
-                max_turns,
-                temperature,
-                max_tasks,
-                splits,
-                tokens: TokenLimits {
-                    max_tokens_per_turn,
-                    max_total_tokens,
-                },
-                seed,
-                concurrency,
-                out: path,
-                run,
-                checkpoint,
+                settings,
                 progress: !quiet,
             };
             commands::eval(&cmd, out)

@@ -107,48 +107,69 @@ pub enum EvalModel {
     },
 }
 
-/// `crossgym eval` settings.
+/// `crossgym eval`: the model, where it runs, and what it plays.
 #[derive(Clone, Debug)]
 pub struct EvalCommand {
     /// The model.
     pub model: EvalModel,
     /// Where a local model runs.
     pub device: DeviceChoice,
-    /// Envs to evaluate.
-    pub envs: Vec<String>,
-    /// Samples per task (avg@k).
-    pub k: usize,
-    /// Turn cap.
-    pub max_turns: usize,
-    /// Sampling temperature.
-    pub temperature: f64,
-    /// First this many tasks per split and env (all when `None`).
-    pub max_tasks: Option<usize>,
-    /// Which splits' tasks.
-    pub splits: Vec<Split>,
-    /// Token limits.
-    pub tokens: TokenLimits,
-    /// Sampling seed.
-    pub seed: u64,
-    /// Episodes in flight at once (local CPU models; requests to a server).
-    pub concurrency: usize,
-    /// Record file (JSONL; resumed when it exists).
-    pub out: PathBuf,
-    /// The plan run the records belong to.
-    pub run: String,
-    /// The model state evaluated.
-    pub checkpoint: Checkpoint,
+    /// What is played, and where the records go.
+    pub settings: EvalSettings,
     /// Progress bar.
     pub progress: bool,
 }
 
+/// What `crossgym eval` plays and where its records go (the command's flags).
+#[derive(Clone, Debug, clap::Args)]
+pub struct EvalSettings {
+    /// Envs, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub envs: Vec<String>,
+    /// Samples per task (avg@k).
+    #[arg(long, default_value_t = 8)]
+    pub k: usize,
+    /// Turn cap K.
+    #[arg(long, default_value_t = crossgym_env_core::paper::EVAL_MAX_TURNS)]
+    pub max_turns: usize,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f64,
+    /// Only the first this many tasks of each split of each env.
+    #[arg(long)]
+    pub max_tasks: Option<usize>,
+    /// Which splits' tasks, comma-separated (train as well for `crossgym split`'s input).
+    #[arg(long, value_delimiter = ',', default_value = "test")]
+    pub splits: Vec<Split>,
+    /// Token caps of an episode.
+    #[command(flatten)]
+    pub tokens: TokenLimits,
+    /// Sampling seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Episodes in flight at once, from any tasks: on a local CPU model, or requests to the
+    /// server with --url (records do not depend on it).
+    #[arg(long, default_value_t = crate::policy_source::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Record file (JSONL); an existing one is resumed.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The plan run the records belong to (for `crossgym report`).
+    #[arg(long, default_value = "eval")]
+    pub run: String,
+    /// The model state evaluated, STAGE:STEP (0:0 is the starting model).
+    #[arg(long, default_value = "0:0")]
+    pub checkpoint: Checkpoint,
+}
+
 /// `crossgym eval`: avg@k, pass@k, turns and tokens per env, with episodes appended to the
 /// record file (an interrupted evaluation resumes).
-pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
+pub fn eval(command: &EvalCommand, out: &mut dyn Write) -> Result<()> {
+    let cmd = &command.settings;
     let registry = registry_for(&cmd.envs)?;
-    let mut source = match &cmd.model {
+    let mut source = match &command.model {
         EvalModel::Local(path) => {
-            let bundle = load_model(path, cmd.device)?;
+            let bundle = load_model(path, command.device)?;
             PolicySource::new(
                 &bundle.model.inference(),
                 bundle.tokenizer.clone(),
@@ -196,7 +217,7 @@ pub fn eval(cmd: &EvalCommand, out: &mut dyn Write) -> Result<()> {
         &EvalOptions {
             splits: cmd.splits.clone(),
             keep_episodes: true,
-            progress: cmd.progress,
+            progress: command.progress,
         },
     )?;
     let records = read_jsonl(&cmd.out)?;

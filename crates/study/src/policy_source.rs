@@ -20,12 +20,14 @@ use crate::remote_eval::{RemoteEval, RemoteModel};
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Token limits of evaluation episodes (the turn cap comes from the plan's eval spec).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct TokenLimits {
     /// Most tokens of one reply.
+    #[arg(long, default_value_t = TokenLimits::default().max_tokens_per_turn)]
     pub max_tokens_per_turn: usize,
     /// Most tokens after the prompt (replies and observations).
+    #[arg(long, default_value_t = TokenLimits::default().max_total_tokens)]
     pub max_total_tokens: usize,
 }
 

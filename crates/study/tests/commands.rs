@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use crossgym_grpo::{GrpoConfig, SftConfig};
-use crossgym_study::commands::{self, EvalCommand, EvalModel};
+use crossgym_study::commands::{self, EvalCommand, EvalModel, EvalSettings};
 use crossgym_study::device::DeviceChoice;
 use crossgym_study::envs::registry_for;
 use crossgym_study::policy_source::TokenLimits;
@@ -45,21 +45,23 @@ pub fn small_eval(model: EvalModel, envs: Vec<String>, out: PathBuf) -> EvalComm
     EvalCommand {
         model,
         device: DeviceChoice::Cpu,
-        envs,
-        k: 2,
-        max_turns: 2,
-        temperature: 1.0,
-        max_tasks: Some(2),
-        splits: vec![crossgym_env_core::Split::Test],
-        tokens: TokenLimits {
-            max_tokens_per_turn: 16,
-            max_total_tokens: 600,
+        settings: EvalSettings {
+            envs,
+            k: 2,
+            max_turns: 2,
+            temperature: 1.0,
+            max_tasks: Some(2),
+            splits: vec![crossgym_env_core::Split::Test],
+            tokens: TokenLimits {
+                max_tokens_per_turn: 16,
+                max_total_tokens: 600,
+            },
+            seed: 0,
+            concurrency: 3,
+            out,
+            run: "eval".into(),
+            checkpoint: Checkpoint::START,
         },
-        seed: 0,
-        concurrency: 3,
-        out,
-        run: "eval".into(),
-        checkpoint: Checkpoint::START,
         progress: false,
     }
 }
@@ -73,16 +75,14 @@ fn eval_train_and_sft_run_on_a_tiny_model_and_resume() {
     build_small_base(&spec, &registry, &root.join("base"), false).unwrap();
     let model = root.join("base/final");
 
-    let cmd = EvalCommand {
-        tokens: TokenLimits {
-            max_tokens_per_turn: 6,
-            max_total_tokens: 64,
-        },
-        ..small_eval(
-            EvalModel::Local(model.clone()),
-            envs.clone(),
-            root.join("eval.jsonl"),
-        )
+    let mut cmd = small_eval(
+        EvalModel::Local(model.clone()),
+        envs.clone(),
+        root.join("eval.jsonl"),
+    );
+    cmd.settings.tokens = TokenLimits {
+        max_tokens_per_turn: 6,
+        max_total_tokens: 64,
     };
     let mut out = Vec::new();
     commands::eval(&cmd, &mut out).unwrap();

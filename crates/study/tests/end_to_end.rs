@@ -16,7 +16,7 @@ use crossgym_study::records::{Checkpoint, EpisodeRecord, append_jsonl, read_json
 use crossgym_study::report::write_report;
 use crossgym_study::results::StudyResults;
 
-use crate::toy::{Toy, agent};
+use crate::toy::{agent, toy};
 
 const ENVS: [&str; 2] = ["textcraft", "babyai"];
 const K: usize = 2;
@@ -47,7 +47,7 @@ fn evaluate(run: &Run, seed: u64) -> Vec<EpisodeRecord> {
     for checkpoint in checkpoints(run) {
         let p = skill(run, checkpoint);
         for env_name in &run.eval.envs {
-            let mut env = Toy::new(env_name);
+            let mut env = toy(env_name);
             // Different draws per env, so the two envs' numbers differ.
             let env_seed = env_name
                 .bytes()

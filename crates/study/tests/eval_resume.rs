@@ -6,7 +6,7 @@ use crossgym_study::eval::{Attempt, EpisodeSource, EvalOptions, evaluate};
 use crossgym_study::plan::Plan;
 use crossgym_study::records::{Checkpoint, read_jsonl};
 
-use crate::toy::{Toy, agent};
+use crate::toy::{agent, toy};
 
 struct Scripted {
     calls: usize,
@@ -32,7 +32,7 @@ fn evaluate_plays_each_missing_episode_once() {
     let mut registry = Registry::new();
     for name in ["textcraft", "babyai"] {
         registry
-            .register(name, move || Ok(Box::new(Toy::new(name)) as Box<dyn Env>))
+            .register(name, move || Ok(Box::new(toy(name)) as Box<dyn Env>))
             .unwrap();
     }
     let envs = vec!["textcraft".to_owned(), "babyai".to_owned()];

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossgym_env_server::loadgen::KillOnDrop;
 use crossgym_policy::RequestPolicy;
-use crossgym_study::commands::{EvalCommand, EvalModel, eval};
+use crossgym_study::commands::{EvalModel, EvalSettings, eval};
 use crossgym_study::records::{EpisodeRecord, read_jsonl};
 
 const HERE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/llama_server");
@@ -102,12 +102,13 @@ fn eval_plays_babyai_against_llama_cpp_with_requests_in_flight() {
         api_key: None,
         requests: RequestPolicy::default(),
     };
-    let cmd = EvalCommand {
+    let mut cmd = crate::commands::small_eval(model, vec!["babyai".into()], out.clone());
+    cmd.settings = EvalSettings {
         seed: 5,
         concurrency: 4,
         run: "served".into(),
         checkpoint: "1:5".parse().unwrap(),
-        ..crate::commands::small_eval(model, vec!["babyai".into()], out.clone())
+        ..cmd.settings
     };
     let mut printed = Vec::new();
     eval(&cmd, &mut printed).unwrap();

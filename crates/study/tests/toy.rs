@@ -6,94 +6,63 @@
 //! produce is presented as a result of the study.
 
 use crossgym_env_core::{
-    ActionList, Characteristics, Env, EnvError, EnvInfo, ParserFamily, Result, Step, TaskId,
-    TaskSplit, parse,
+    Characteristics, EnvInfo, FnEnv, ParserFamily, Step, TaskId, TaskSplit, parse,
 };
 use crossgym_study::small_base::SmallBaseSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub struct Toy {
-    info: EnvInfo,
-    split: TaskSplit,
-    target: Option<usize>,
+/// The toy env: its state is the hidden number.
+pub type Toy = FnEnv<usize>;
+
+/// A toy env named `name` (40 tasks: 24 train, 16 test).
+pub fn toy(name: &str) -> Toy {
+    let info = EnvInfo {
+        name: name.to_owned(),
+        version: 0,
+        instruction: "Pick the hidden number with `Action: pick N`.".to_owned(),
+        acknowledgement: "Ok.".to_owned(),
+        parser: ParserFamily::ReactSingleLine,
+        max_turns_train: 4,
+        max_turns_eval: 4,
+        characteristics: Characteristics {
+            dense_reward: true,
+            strict_validation: true,
+            ..Characteristics::NONE
+        },
+    };
+    let split = TaskSplit::seeded(name, 40, 24, 16, 1).unwrap();
+    let start = |task: TaskId| (task.0 % 4, format!("Task {task}: the number is in 0..4."));
+    FnEnv::new(info, 40, split, start, pick)
 }
 
-impl Toy {
-    pub fn new(name: &str) -> Self {
-        let info = EnvInfo {
-            name: name.to_owned(),
-            version: 0,
-            instruction: "Pick the hidden number with `Action: pick N`.".to_owned(),
-            acknowledgement: "Ok.".to_owned(),
-            parser: ParserFamily::ReactSingleLine,
-            max_turns_train: 4,
-            max_turns_eval: 4,
-            characteristics: Characteristics {
-                dense_reward: true,
-                strict_validation: true,
-                action_list: ActionList::None,
-                world_knowledge: false,
-                structured_observation: false,
-            },
-        };
-        let split = TaskSplit::seeded(name, 40, 24, 16, 1).unwrap();
-        Self {
-            info,
-            split,
-            target: None,
-        }
+fn pick(target: &mut usize, reply: &str) -> Step {
+    let target = *target;
+    let Ok(action) = parse::react_single_line(reply) else {
+        return Step::new("Error: one action only.", 0.0, false).invalid();
+    };
+    if action == "look" {
+        return Step::new("You see nothing new.", 0.0, false).with_action(action);
     }
-}
-
-impl Env for Toy {
-    fn info(&self) -> &EnvInfo {
-        &self.info
-    }
-    fn num_tasks(&self) -> usize {
-        40
-    }
-    fn split(&self) -> &TaskSplit {
-        &self.split
-    }
-    fn reset(&mut self, task: TaskId) -> Result<String> {
-        self.check_task(task)?;
-        self.target = Some(task.0 % 4);
-        Ok(format!("Task {task}: the number is in 0..4."))
-    }
-    fn step(&mut self, reply: &str) -> Result<Step> {
-        let Some(target) = self.target else {
-            return Err(EnvError::NotReset {
-                env: self.info.name.clone(),
-            });
-        };
-        let Ok(action) = parse::react_single_line(reply) else {
-            return Ok(Step::new("Error: one action only.", 0.0, false).invalid());
-        };
-        if action == "look" {
-            return Ok(Step::new("You see nothing new.", 0.0, false).with_action(action));
-        }
-        match action
-            .strip_prefix("pick ")
-            .and_then(|n| n.trim().parse::<usize>().ok())
-        {
-            Some(n) => {
-                self.target = None;
-                let reward = if n == target {
-                    1.0
-                } else if n.abs_diff(target) == 1 {
-                    0.5
-                } else {
-                    0.0
-                };
-                Ok(Step::new(format!("You picked {n}."), reward, true)
-                    .with_action(action)
-                    .with_success(n == target))
-            }
-            None => Ok(Step::new("Unknown action.", 0.0, false)
+    match action
+        .strip_prefix("pick ")
+        .and_then(|n| n.trim().parse::<usize>().ok())
+    {
+        Some(n) => {
+            let reward = if n == target {
+                1.0
+            } else if n.abs_diff(target) == 1 {
+                0.5
+            } else {
+                0.0
+            };
+            Step::new(format!("You picked {n}."), reward, true)
                 .with_action(action)
-                .invalid()),
+                .with_success(n == target)
         }
+        None => Step::new("Unknown action.", 0.0, false)
+            .with_action(action)
+            .invalid(),
     }
 }
 

@@ -21,8 +21,6 @@ struct Episode {
     text: TextSession,
     /// The last observation without the action-list suffix (the reference's `_get_obs()`).
     last_text: String,
-    reward: f64,
-    done: bool,
 }
 
 impl EnvSession<BabyAiData> for BabySession {
@@ -41,12 +39,7 @@ impl EnvSession<BabyAiData> for BabySession {
         let observation = text.reset_observation();
         let last_text = text.rendering().description.clone();
         let done = text.done();
-        self.episode = Some(Episode {
-            text,
-            last_text,
-            reward: 0.0,
-            done,
-        });
+        self.episode = Some(Episode { text, last_text });
         Ok(json!({
             "observation": observation,
             "reward": 0.0,
@@ -60,7 +53,7 @@ impl EnvSession<BabyAiData> for BabySession {
         let Some(episode) = self.episode.as_mut() else {
             return Err(not_reset(id as u64));
         };
-        if episode.done {
+        if episode.text.done() {
             return Err(format!("The task with environment {id} has finished."));
         }
         let out = episode.text.step(&action);
@@ -70,8 +63,6 @@ impl EnvSession<BabyAiData> for BabySession {
             .strip_suffix(suffix.as_str())
             .unwrap_or(&out.observation)
             .to_owned();
-        episode.reward = out.reward;
-        episode.done = out.done;
         Ok(json!({
             "observation": out.observation,
             "reward": out.reward,
@@ -92,9 +83,9 @@ pub(crate) fn observation(_: &BabyAiData, s: &BabySession, _: i64) -> Answer {
                 episode.last_text,
                 episode.text.rendering().available_suffix()
             ),
-            "reward": episode.reward,
+            "reward": episode.text.reward(),
             "score": episode.text.score(),
-            "done": episode.done,
+            "done": episode.text.done(),
             "deleted": false,
         }),
         None => json!({

@@ -12,7 +12,7 @@ use crossgym_policy::{
 };
 use serde_json::{Value, json};
 
-use crate::rollout::LetterEnv;
+use crate::rollout::{LetterEnv, letter_env};
 
 /// Serves chat completions: the first reply of a conversation has no `e` (the env says try
 /// again), the second has one; records every request body. Answers 500 to a request without
@@ -90,7 +90,7 @@ fn remote_agent_plays_a_group_through_the_rollout_loop() {
         SamplingParams::with_temperature(0.7, 42),
     )
     .with_api_key("secret");
-    let mut envs: Vec<LetterEnv> = (0..2).map(|_| LetterEnv::new()).collect();
+    let mut envs: Vec<LetterEnv> = (0..2).map(|_| letter_env()).collect();
     let limits = RolloutLimits {
         max_turns: 5,
         max_tokens_per_turn: 64,
@@ -151,7 +151,7 @@ fn quick_retries(max_retries: u32) -> RequestPolicy {
 fn play_one(url: &str, policy: RequestPolicy) -> crossgym_policy::Result<Vec<Trajectory>> {
     let mut agent =
         OpenAiAgent::new(url, "m", SamplingParams::greedy()).with_request_policy(policy);
-    let mut envs = vec![LetterEnv::new()];
+    let mut envs = vec![letter_env()];
     let limits = RolloutLimits {
         max_turns: 5,
         max_tokens_per_turn: 8,

@@ -2,7 +2,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use crossgym_env_core::{
-    Characteristics, Env, EnvError, EnvInfo, ParserFamily, Step, TaskId, TaskSplit,
+    Characteristics, Env, EnvInfo, FnEnv, ParserFamily, Step, TaskId, TaskSplit,
 };
 use crossgym_policy::{
     ChatTemplate, FinishReason, LocalAgent, Message, RolloutLimits, SamplingParams, Tokenizer,
@@ -12,62 +12,36 @@ use crossgym_policy::{
 use crate::common::{TensorValues, tiny};
 
 /// A tiny env: the task is done when the reply contains the letter `e` (a random model hits
-/// that now and then); the observation names the turn.
-pub struct LetterEnv {
-    info: EnvInfo,
-    split: TaskSplit,
-    turn: Option<usize>,
+/// that now and then); the observation names the turn. Its state is the turn.
+pub type LetterEnv = FnEnv<usize>;
+
+pub fn letter_env() -> LetterEnv {
+    let info = EnvInfo {
+        name: "letter".into(),
+        version: 0,
+        instruction: "Write a reply with the letter e.".into(),
+        acknowledgement: "Ok.".into(),
+        parser: ParserFamily::ReactSingleLine,
+        max_turns_train: 4,
+        max_turns_eval: 4,
+        characteristics: Characteristics::NONE,
+    };
+    let split = TaskSplit::seeded("letter", 4, 2, 2, 0).unwrap();
+    FnEnv::new(
+        info,
+        4,
+        split,
+        |task| (0, format!("Task {task}: go.")),
+        write_e,
+    )
 }
 
-impl LetterEnv {
-    pub fn new() -> Self {
-        Self {
-            info: EnvInfo {
-                name: "letter".into(),
-                version: 0,
-                instruction: "Write a reply with the letter e.".into(),
-                acknowledgement: "Ok.".into(),
-                parser: ParserFamily::ReactSingleLine,
-                max_turns_train: 4,
-                max_turns_eval: 4,
-                characteristics: Characteristics::NONE,
-            },
-            split: TaskSplit::seeded("letter", 4, 2, 2, 0).unwrap(),
-            turn: None,
-        }
-    }
-}
-
-impl Env for LetterEnv {
-    fn info(&self) -> &EnvInfo {
-        &self.info
-    }
-    fn num_tasks(&self) -> usize {
-        4
-    }
-    fn split(&self) -> &TaskSplit {
-        &self.split
-    }
-    fn reset(&mut self, task: TaskId) -> crossgym_env_core::Result<String> {
-        self.check_task(task)?;
-        self.turn = Some(0);
-        Ok(format!("Task {task}: go."))
-    }
-    fn step(&mut self, reply: &str) -> crossgym_env_core::Result<Step> {
-        let turn = self.turn.ok_or(EnvError::NotReset {
-            env: "letter".into(),
-        })?;
-        self.turn = Some(turn + 1);
-        if reply.contains('e') {
-            self.turn = None;
-            Ok(Step::new("Done.", 1.0, true).with_success(true))
-        } else {
-            Ok(Step::new(
-                format!("Turn {} failed, again.", turn + 1),
-                0.0,
-                false,
-            ))
-        }
+fn write_e(turn: &mut usize, reply: &str) -> Step {
+    *turn += 1;
+    if reply.contains('e') {
+        Step::new("Done.", 1.0, true).with_success(true)
+    } else {
+        Step::new(format!("Turn {turn} failed, again."), 0.0, false)
     }
 }
 
@@ -92,7 +66,7 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
         params,
     )
     .unwrap();
-    let mut envs: Vec<LetterEnv> = (0..4).map(|_| LetterEnv::new()).collect();
+    let mut envs: Vec<LetterEnv> = (0..4).map(|_| letter_env()).collect();
     let limits = RolloutLimits {
         max_turns: 3,
         max_tokens_per_turn: 6,
@@ -165,7 +139,7 @@ fn trajectories_are_token_exact_with_masks_and_sampling_logprobs() {
     }
     // Same seed, same group.
     let mut agent = LocalAgent::new(&model.inference(), tokenizer, template, params).unwrap();
-    let mut envs: Vec<LetterEnv> = (0..4).map(|_| LetterEnv::new()).collect();
+    let mut envs: Vec<LetterEnv> = (0..4).map(|_| letter_env()).collect();
     let again = rollout_group(&mut envs, TaskId(1), &mut agent, None, &limits).unwrap();
     assert_eq!(again, group);
 }
@@ -182,7 +156,7 @@ fn token_budget_and_turn_limits_end_rollouts() {
         SamplingParams::greedy(),
     )
     .unwrap();
-    let mut envs: Vec<Box<dyn Env>> = vec![Box::new(LetterEnv::new()), Box::new(LetterEnv::new())];
+    let mut envs: Vec<Box<dyn Env>> = vec![Box::new(letter_env()), Box::new(letter_env())];
     let limits = RolloutLimits {
         max_turns: 10,
         max_tokens_per_turn: 4,

@@ -10,7 +10,7 @@ use crossgym_policy::{
 };
 
 use crate::common::tiny;
-use crate::rollout::{LetterEnv, tokenizer};
+use crate::rollout::{LetterEnv, letter_env, tokenizer};
 
 /// Jobs from a list; finished trajectories by (task, sample).
 struct ListFeed {
@@ -51,7 +51,7 @@ fn jobs(tasks: usize, samples: usize) -> Vec<EpisodeJob<LetterEnv>> {
         .flat_map(|task| {
             (0..samples).map(move |sample| EpisodeJob {
                 id: task * samples + sample,
-                env: LetterEnv::new(),
+                env: letter_env(),
                 task: TaskId(task),
                 sample,
                 seed: seed_of(task),
@@ -122,7 +122,7 @@ fn streamed_episodes_equal_group_rollouts_of_each_task() {
             let params = SamplingParams::with_temperature(1.0, seed_of(task));
             let mut agent =
                 LocalAgent::new(&model.inference(), tokenizer(), template.clone(), params).unwrap();
-            let mut envs: Vec<LetterEnv> = (0..3).map(|_| LetterEnv::new()).collect();
+            let mut envs: Vec<LetterEnv> = (0..3).map(|_| letter_env()).collect();
             let group = rollout_group(&mut envs, TaskId(task), &mut agent, None, &limits).unwrap();
             for (sample, want) in group.iter().enumerate() {
                 let got = &feed.done[&(task, sample)];
