@@ -30,7 +30,20 @@ fn project(x: &[f32], rows: usize, b: &PackedB, bias: Option<&[f32]>) -> Vec<f32
 impl PackedModel {
     /// Appends `chunks[i]` to sequence `caches[i]` (an empty chunk adds nothing) in one step over
     /// all of them, and returns, for each non-empty chunk, the logits after its last token.
+    ///
+    /// The step runs on a thread of rayon's pool (the caller waits for it): its many small
+    /// parallel loops then split work among the pool's threads by stealing, instead of each
+    /// loop handing its work from the caller's thread to the pool and sleeping until it is done.
     pub fn forward(
+        &self,
+        caches: &mut [&mut SeqCache],
+        chunks: &[&[u32]],
+    ) -> Result<Vec<Option<Vec<f32>>>> {
+        rayon::scope(|_| self.step(caches, chunks))
+    }
+
+    /// [`Self::forward`] on the current thread.
+    fn step(
         &self,
         caches: &mut [&mut SeqCache],
         chunks: &[&[u32]],
