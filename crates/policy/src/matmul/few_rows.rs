@@ -19,8 +19,9 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::{
-    __m512bh, __m512i, _mm512_add_ps, _mm512_dpbf16_ps, _mm512_load_si512, _mm512_mask_storeu_ps,
-    _mm512_maskz_loadu_ps, _mm512_set1_epi32, _mm512_setzero_ps,
+    __m512bh, __m512i, _MM_HINT_T0, _mm_prefetch, _mm512_add_ps, _mm512_dpbf16_ps,
+    _mm512_load_si512, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_set1_epi32,
+    _mm512_setzero_ps,
 };
 use std::sync::OnceLock;
 
@@ -33,6 +34,10 @@ use super::pack::{TILE_K, TILE_N, TILE_ROWS, TileGrid, pair};
 pub(crate) const FEW_ROWS: usize = 4;
 /// Column ranges per pool thread in [`matmul_few_rows_spread`], for balance on a shared machine.
 const TASKS_PER_THREAD: usize = 4;
+/// How many k-tiles ahead of the one it multiplies the kernel asks the cache for (16 lines of
+/// each of its two column tiles per k-tile): the hardware prefetcher alone leaves the two
+/// streams short of memory bandwidth.
+const PREFETCH_TILES_AHEAD: usize = 4;
 
 /// Whether this CPU has the AVX-512 F and BF16 instructions the kernel uses. Probed once.
 pub(crate) fn few_rows_available() -> bool {
@@ -216,7 +221,14 @@ unsafe fn kernel<const M: usize, B: TileGrid + ?Sized>(
             // SAFETY: tile `kt` of both column tiles is live (the caller's promise).
             let tile = unsafe { [&*tiles[0].add(kt), &*tiles[1].add(kt)] };
             let at = kt * TILE_ROWS;
+            // Past the last k-tile this asks for the next column tiles (or for nothing of
+            // use): a prefetch never faults, and `wrapping_add` keeps the address arithmetic
+            // defined.
+            let ahead = tiles.map(|t| t.wrapping_add(kt + PREFETCH_TILES_AHEAD).cast::<i8>());
             for p in 0..TILE_ROWS {
+                for line in ahead {
+                    _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(p * 64));
+                }
                 // SAFETY: a tile row is 16 words, 64-byte aligned (`Tile` is `align(64)`).
                 let rows = tile.map(|t| unsafe {
                     as_bf16(_mm512_load_si512(t.0.as_ptr().add(p * TILE_N).cast()))
