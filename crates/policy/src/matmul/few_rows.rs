@@ -49,22 +49,51 @@ pub(crate) fn few_rows_available() -> bool {
 }
 
 /// `a`'s rows as bf16 pairs, `words` per row: word `j` holds columns `2j` (low half) and
-/// `2j + 1` (high half), zero past `a.cols`.
+/// `2j + 1` (high half), zero past `a.cols`. The caller checked [`few_rows_available`].
 fn bf16_pairs(a: MatRef<'_>, words: usize) -> Vec<u32> {
-    let at = |i: usize, j: usize| {
-        if j < a.cols {
-            a.data[i * a.row_stride + j * a.col_stride]
-        } else {
-            0.0
-        }
-    };
     let mut pairs = vec![0u32; a.rows * words];
     for (i, row) in pairs.chunks_exact_mut(words).enumerate() {
-        for (j, word) in row.iter_mut().enumerate().take(a.cols.div_ceil(2)) {
-            *word = pair(at(i, 2 * j), at(i, 2 * j + 1));
+        if a.col_stride == 1 {
+            let values = &a.data[i * a.row_stride..][..a.cols];
+            // SAFETY: the caller checked that the CPU has AVX-512 F.
+            unsafe { pair_row_avx512(values, row) };
+        } else {
+            let at = |j: usize| {
+                if j < a.cols {
+                    a.data[i * a.row_stride + j * a.col_stride]
+                } else {
+                    0.0
+                }
+            };
+            for (j, word) in row.iter_mut().enumerate().take(a.cols.div_ceil(2)) {
+                *word = pair(at(2 * j), at(2 * j + 1));
+            }
         }
     }
     pairs
+}
+
+/// [`pair_row`] compiled for AVX-512 (the loop vectorises).
+///
+/// # Safety
+/// The CPU has AVX-512 F.
+#[target_feature(enable = "avx512f")]
+unsafe fn pair_row_avx512(values: &[f32], out: &mut [u32]) {
+    pair_row(values, out);
+}
+
+/// Contiguous `values` as bf16 pairs into the first `ceil(len / 2)` words of `out`.
+#[inline(always)]
+fn pair_row(values: &[f32], out: &mut [u32]) {
+    let whole = values.chunks_exact(2);
+    let last = whole.remainder().first().copied();
+    let pairs = whole.len();
+    for (word, two) in out.iter_mut().zip(whole) {
+        *word = pair(two[0], two[1]);
+    }
+    if let Some(x) = last {
+        out[pairs] = pair(x, 0.0);
+    }
 }
 
 /// [`matmul_few_rows`] spread over rayon's pool by ranges of 32 columns (for large `n`: a
