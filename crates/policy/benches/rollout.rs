@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use crossgym_env_babyai::BabyAiEnv;
-use crossgym_env_core::{Env, Split, TaskId};
+use crossgym_env_core::{Env, Registry, Split, TaskId};
 use crossgym_env_textcraft::TextCraftEnv;
 use crossgym_policy::matmul::MatmulBackend;
 use crossgym_policy::{
@@ -76,12 +76,21 @@ fn options() -> Options {
     o
 }
 
+/// The env named `name`: one of the two this bench plays.
 fn make_env(name: &str) -> Box<dyn Env> {
-    match name {
-        "babyai" => Box::new(BabyAiEnv::new().expect("BabyAI")),
-        "textcraft" => Box::new(TextCraftEnv::new().expect("TextCraft")),
-        other => panic!("unknown env {other}"),
-    }
+    let mut registry = Registry::new();
+    let registered = registry
+        .register(crossgym_env_babyai::NAME, || {
+            Ok(Box::new(BabyAiEnv::new()?) as Box<dyn Env>)
+        })
+        .and_then(|()| {
+            registry.register(crossgym_env_textcraft::NAME, || {
+                Ok(Box::new(TextCraftEnv::new()?) as Box<dyn Env>)
+            })
+        });
+    registered
+        .and_then(|()| registry.make(name))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Sample `s` of task `t`: 4 samples per task over the first test tasks.
