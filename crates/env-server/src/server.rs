@@ -42,7 +42,7 @@ async fn not_found() -> Response {
 /// Loads the env's shared data (once) and builds its routes.
 pub fn routes(config: &ServerConfig) -> Result<Routes, ServerError> {
     log::set_request_log(config.log_requests);
-    let (router, stats) = env_routes::env_routes(config)?;
+    let (router, stats) = env_routes::table::env_routes(config)?;
     let router = router
         .merge(env_routes::stats_route(Arc::clone(&stats)))
         .fallback(not_found)

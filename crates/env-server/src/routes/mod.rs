@@ -1,11 +1,12 @@
 //! The routes of each env, as its reference server (`agentenv_<env>/server.py`) defines them,
-//! plus `/close` everywhere and `GET /crossgym/stats`: the table of every env's routes
-//! ([`env_routes`]) and the routes all envs share; each env's module holds its session and
-//! handlers.
+//! plus `/close` everywhere and `GET /crossgym/stats`: here the routes all envs share and the
+//! session contract ([`EnvSession`]); each env's module holds its session and handlers, and
+//! [`table`] lists every env's routes.
 
 pub mod alfworld;
 pub mod babyai;
 pub mod searchqa;
+pub mod table;
 pub mod textcraft;
 pub mod webshop;
 
@@ -19,16 +20,11 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 
+use crate::ServerConfig;
 use crate::app::{App, Shared, Stats, ok, reply};
 pub(crate) use crate::app::{Ids, env_not_found, invalid_id};
 pub(crate) use crate::body::Fields;
 use crate::body::Invalid;
-use crate::{EnvName, ServerConfig, ServerError, registry};
-use alfworld::AlfSession;
-use babyai::BabySession;
-use searchqa::QaSession;
-use textcraft::CraftSession;
-use webshop::ShopSession;
 
 /// `GET /crossgym/stats`: live sessions and eviction counters (not in the reference).
 pub fn stats_route(stats: Arc<dyn Stats>) -> Router {
@@ -79,71 +75,10 @@ pub(crate) trait EnvSession<D>: Default + Send + Sized + 'static {
     fn step(&mut self, data: &D, id: i64, action: String) -> Answer;
 }
 
-/// The router of the env `config` names, and its session counters: every route of the env's
-/// reference server (`agentenv_<env>/server.py`), plus `/close`.
-pub(crate) fn env_routes(config: &ServerConfig) -> Result<(Router, Arc<dyn Stats>), ServerError> {
-    Ok(match config.env {
-        EnvName::BabyAi => env_router::<_, BabySession>(
-            registry::babyai_data()?,
-            config,
-            (Ids::Id, "This is environment BabyAI."),
-            |r| {
-                r.route("/create", post(create_empty))
-                    .route("/observation", get_view(babyai::observation))
-            },
-        ),
-        EnvName::TextCraft => env_router::<_, CraftSession>(
-            registry::textcraft_data()?,
-            config,
-            (Ids::Id, "This is environment TextCraft."),
-            |r| {
-                r.route("/create", post(textcraft::create))
-                    .route("/observation", get_view(textcraft::observation))
-                    .route("/commands", get_view(textcraft::commands_route))
-                    .route("/goal", get_view(textcraft::goal))
-                    .route("/detail", get_view(textcraft::detail))
-            },
-        ),
-        EnvName::AlfWorld => env_router::<_, AlfSession>(
-            registry::alfworld_data()?,
-            config,
-            (Ids::Id, "This is environment AlfWorld."),
-            |r| {
-                r.route("/create", post(create_empty))
-                    .route("/available_actions", get_view(alfworld::available_actions))
-                    .route("/observation", get_view(alfworld::observation))
-                    .route("/detail", get_view(alfworld::detail))
-            },
-        ),
-        EnvName::WebShop => env_router::<_, ShopSession>(
-            registry::webshop_data()?,
-            config,
-            (Ids::EnvIdx, "ok"),
-            |r| {
-                r.route("/list_envs", get(webshop::list_envs))
-                    .route("/create", post(webshop::create))
-                    .route("/available_actions", get_view(webshop::available_actions))
-                    .route("/instruction_text", get_view(webshop::instruction_text))
-                    .route("/observation", get_view(webshop::observation))
-                    .route("/state", get_view(webshop::state))
-            },
-        ),
-        EnvName::SearchQa => env_router::<_, QaSession>(
-            registry::searchqa_data()?,
-            config,
-            (Ids::EnvIdx, "ok"),
-            |r| {
-                r.route("/create", post(searchqa::create))
-                    .route("/observation", get_view(searchqa::observation))
-            },
-        ),
-    })
-}
-
 /// One env's router and its session counters: requests name sessions as `ids` says, `GET /`
 /// answers `greeting`, `POST /close` closes the session named, `/step` and `/reset` go to the
 /// session, and `routes` adds the env's other routes.
-fn env_router<D: Send + Sync + 'static, S: EnvSession<D>>(
+pub(crate) fn env_router<D: Send + Sync + 'static, S: EnvSession<D>>(
     data: D,
     config: &ServerConfig,
     (ids, greeting): (Ids, &'static str),
@@ -176,7 +111,7 @@ fn env_router<D: Send + Sync + 'static, S: EnvSession<D>>(
 pub(crate) type SessionView<D, S> = fn(&D, &S, i64) -> Answer;
 
 /// A `GET ?<id>=` route answering `view` of the session the query names.
-fn get_view<D: Send + Sync + 'static, S: EnvSession<D>>(
+pub(crate) fn get_view<D: Send + Sync + 'static, S: EnvSession<D>>(
     view: SessionView<D, S>,
 ) -> MethodRouter<Shared<D, S>> {
     get(
