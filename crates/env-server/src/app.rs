@@ -31,10 +31,10 @@ impl Ids {
     }
 
     /// The "no such session" text for `id`.
-    pub fn unknown(self) -> fn(i64) -> String {
+    pub fn unknown(self, id: i64) -> String {
         match self {
-            Ids::Id => invalid_id,
-            Ids::EnvIdx => env_not_found,
+            Ids::Id => invalid_id(id),
+            Ids::EnvIdx => env_not_found(id),
         }
     }
 }
@@ -150,7 +150,7 @@ where
 
     /// The error text for an id that does not answer.
     pub fn missing_text(&self, id: i64, why: Option<Gone>) -> String {
-        let base = (self.ids.unknown())(id);
+        let base = self.ids.unknown(id);
         match why {
             None => base,
             Some(Gone::Closed) => format!("{base} (its session was closed)"),

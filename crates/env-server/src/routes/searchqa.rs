@@ -35,9 +35,7 @@ impl EnvSession<SearchQaData> for QaSession {
     }
 
     fn step(&mut self, data: &SearchQaData, id: i64, action: String) -> Answer {
-        let task = self
-            .task
-            .ok_or_else(|| format!("Env {id} not initialized"))?;
+        let task = self.task(id)?;
         let question = data
             .tasks
             .get(task)
