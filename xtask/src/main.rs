@@ -37,10 +37,10 @@ enum Task {
     /// Run the whole study at a preset scale (see `crossgym reproduce --help`); resumable.
     ///
     /// `smoke` builds in the dev profile (its dependencies are optimised; CI reuses the test
-    /// build), `cpu` in release, and the paper presets in release with `--features cuda,hub`,
+    /// build), `cpu` and `cpu-full` in release, and the paper presets in release with `--features cuda,hub`,
     /// after checking that an NVIDIA GPU is visible.
     Reproduce {
-        /// smoke | cpu | paper-3b | paper-7b.
+        /// smoke | cpu | cpu-full | paper-3b | paper-7b.
         #[arg(long)]
         preset: String,
         /// Axes to run, comma-separated (default 1,2,3).
@@ -245,7 +245,7 @@ fn reproduce_step(
     let mut step = args(&["run", "--package", "crossgym-study", "--bin", "crossgym"]);
     match preset {
         "smoke" => {}
-        "cpu" => step.push("--release".to_owned()),
+        "cpu" | "cpu-full" => step.push("--release".to_owned()),
         "paper-3b" | "paper-7b" => {
             let gpus = Command::new("nvidia-smi").arg("-L").output();
             let visible = gpus.is_ok_and(|o| {
@@ -262,7 +262,7 @@ fn reproduce_step(
         }
         other => {
             return Err(format!(
-                "unknown preset {other:?} (smoke, cpu, paper-3b, paper-7b)"
+                "unknown preset {other:?} (smoke, cpu, cpu-full, paper-3b, paper-7b)"
             ));
         }
     }

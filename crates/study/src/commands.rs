@@ -201,6 +201,7 @@ pub fn eval(command: &EvalCommand, out: &mut dyn Write) -> Result<()> {
             temperature: cmd.temperature,
             every: None,
             max_tasks: cmd.max_tasks,
+            final_only: false,
         },
         seed: cmd.seed,
     };

@@ -45,6 +45,7 @@ pub mod audit;
 pub mod base_scores;
 pub mod cli;
 pub mod commands;
+pub mod cpu_plan;
 pub mod demos;
 pub mod device;
 pub mod difficulty;

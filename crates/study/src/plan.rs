@@ -175,6 +175,11 @@ pub struct EvalSpec {
     /// `None`: all of them (the paper). Scaled-down studies set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tasks: Option<usize>,
+    /// Evaluate only the final model (and the start), not the ends of earlier stages nor every
+    /// [`EvalSpec::every`] steps: for multi-stage runs whose findings read only their end, in
+    /// studies sized to a small machine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub final_only: bool,
 }
 
 impl EvalSpec {
@@ -187,6 +192,7 @@ impl EvalSpec {
             temperature: 1.0,
             every: None,
             max_tasks: None,
+            final_only: false,
         }
     }
 }
@@ -276,6 +282,42 @@ pub struct Run {
 }
 
 impl Run {
+    /// The axis-1 run of `regime` on `env` (one stage per pool of the regime), evaluated with the
+    /// paper's protocol on `eval_envs`.
+    pub fn regime(env: &str, regime: Regime, eval_envs: &[String], seed: u64) -> Self {
+        let kind = RunKind::difficulty(env, regime);
+        Run {
+            id: kind.id(),
+            kind,
+            init_from: None,
+            stages: regime
+                .pools()
+                .iter()
+                .map(|pool| Stage::single(env, *pool))
+                .collect(),
+            eval: EvalSpec::paper(eval_envs),
+            seed,
+        }
+    }
+
+    /// The axis-3 two-stage run `upstream` → `downstream`: it starts from the upstream env's U
+    /// run (stage 1 = [`Regime::U`] on the upstream env, as in the paper) and trains on all of
+    /// the downstream env's training tasks.
+    pub fn two_stage(upstream: &str, downstream: &str, eval: EvalSpec, seed: u64) -> Self {
+        let kind = RunKind::TwoStage {
+            upstream: upstream.to_owned(),
+            downstream: downstream.to_owned(),
+        };
+        Run {
+            id: kind.id(),
+            kind,
+            init_from: Some(RunKind::difficulty(upstream, Regime::U).id()),
+            stages: vec![Stage::single(downstream, TaskPool::All)],
+            eval,
+            seed,
+        }
+    }
+
     /// A stable fingerprint of the run's definition (FNV-1a over its JSON form): the manifest
     /// stores it so that a run whose definition changed is not skipped.
     pub fn fingerprint(&self) -> String {
@@ -326,24 +368,12 @@ impl Plan {
         self.push(base);
         for env in envs {
             for regime in Regime::ALL.into_iter().skip(1) {
-                let kind = RunKind::difficulty(env, regime);
                 let eval_envs = if regime == Regime::U {
                     envs.to_vec()
                 } else {
                     vec![env.clone()]
                 };
-                self.push(Run {
-                    id: kind.id(),
-                    kind,
-                    init_from: None,
-                    stages: regime
-                        .pools()
-                        .iter()
-                        .map(|pool| Stage::single(env, *pool))
-                        .collect(),
-                    eval: EvalSpec::paper(&eval_envs),
-                    seed,
-                });
+                self.push(Run::regime(env, regime, &eval_envs, seed));
             }
         }
         self
@@ -355,20 +385,9 @@ impl Plan {
     pub fn with_two_stage(mut self, envs: &[String], every: Option<usize>, seed: u64) -> Self {
         for upstream in envs {
             for downstream in envs.iter().filter(|env| *env != upstream) {
-                let kind = RunKind::TwoStage {
-                    upstream: upstream.clone(),
-                    downstream: downstream.clone(),
-                };
                 let mut eval = EvalSpec::paper(envs);
                 eval.every = every;
-                self.push(Run {
-                    id: kind.id(),
-                    kind,
-                    init_from: Some(RunKind::difficulty(upstream, Regime::U).id()),
-                    stages: vec![Stage::single(downstream, TaskPool::All)],
-                    eval,
-                    seed,
-                });
+                self.push(Run::two_stage(upstream, downstream, eval, seed));
             }
         }
         self
@@ -452,7 +471,25 @@ impl Plan {
             .with_joint(envs, every, seed)
     }
 
-    fn push(&mut self, run: Run) {
+    /// The envs some run trains on an easy or hard pool of: the base model's train-task
+    /// evaluation (the difficulty split) is needed for these only.
+    pub fn pool_envs(&self) -> Vec<String> {
+        let mut envs: Vec<String> = Vec::new();
+        let sources = self
+            .runs
+            .iter()
+            .flat_map(|r| &r.stages)
+            .flat_map(|s| &s.sources);
+        for source in sources.filter(|s| s.pool != TaskPool::All) {
+            if !envs.contains(&source.env) {
+                envs.push(source.env.clone());
+            }
+        }
+        envs
+    }
+
+    /// Appends `run` unless the plan already has a run of its id.
+    pub fn push(&mut self, run: Run) {
         if !self.runs.iter().any(|existing| existing.id == run.id) {
             self.runs.push(run);
         }

@@ -39,9 +39,13 @@ use crate::{Result, StudyError};
 pub enum Preset {
     /// Every code path on all five envs with a tiny model (≤ 10 minutes on 2 cores).
     Smoke,
-    /// The three axes with SmolLM2-135M-Instruct, warm-started on oracle demonstrations of
-    /// train tasks (2-core CPU).
+    /// SmolLM2-135M-Instruct, warm-started on oracle demonstrations of train tasks, on the
+    /// runs that answer each of the paper's findings ([`crate::cpu_plan`]; 2-core CPU).
     Cpu,
+    /// The `cpu` preset's model and settings on the paper's complete plan (every env, regime,
+    /// pair and sequence; many hours on a 2-core CPU).
+    #[value(name = "cpu-full")]
+    CpuFull,
     /// The paper's settings with Qwen2.5-3B-Instruct (CUDA GPUs).
     #[value(name = "paper-3b")]
     Paper3b,
@@ -56,6 +60,7 @@ impl Preset {
         match self {
             Preset::Smoke => "smoke",
             Preset::Cpu => "cpu",
+            Preset::CpuFull => "cpu-full",
             Preset::Paper3b => "paper-3b",
             Preset::Paper7b => "paper-7b",
         }
@@ -80,7 +85,7 @@ impl Preset {
                 spec.sft.micro_batch_size = 5;
                 BaseSource::Built(spec)
             }
-            Preset::Cpu => BaseSource::WarmStarted(cpu_warm_start(&envs)),
+            Preset::Cpu | Preset::CpuFull => BaseSource::WarmStarted(cpu_warm_start(&envs)),
             Preset::Paper3b | Preset::Paper7b => {
                 BaseSource::Hub(self.hub_model().unwrap_or_default())
             }
@@ -110,7 +115,7 @@ impl Preset {
                     ..StudySettings::default()
                 }
             }
-            Preset::Cpu => {
+            Preset::Cpu | Preset::CpuFull => {
                 // Warm-started SmolLM2 replies (thought + action) run to 40-90 tokens.
                 let tokens = TokenLimits {
                     max_tokens_per_turn: 96,
@@ -149,19 +154,32 @@ impl Preset {
         match self {
             Preset::Smoke => (2, 2, Some(2), Some(1)),
             // The floor for a finding's interval: 30 test tasks per env, k = 4.
-            Preset::Cpu => (4, 8, Some(30), None),
+            Preset::Cpu | Preset::CpuFull => (4, 8, Some(30), None),
             Preset::Paper3b | Preset::Paper7b => {
                 (8, crossgym_env_core::paper::EVAL_MAX_TURNS, None, Some(20))
             }
         }
     }
 
-    /// The plan of the preset on all five envs, restricted to `axes` (1, 2, 3) and the runs
-    /// they start from.
+    /// The envs the preset's findings are computed over: the trained envs of the `cpu` plan,
+    /// all five otherwise.
+    pub fn study_envs(self) -> Vec<String> {
+        let envs: &[&str] = match self {
+            Preset::Cpu => &crate::cpu_plan::TRAINED_ENVS,
+            _ => &STUDY_ENVS,
+        };
+        envs.iter().map(|e| (*e).to_owned()).collect()
+    }
+
+    /// The plan of the preset (the paper's on all five envs; [`crate::cpu_plan`] for `cpu`),
+    /// restricted to `axes` (1, 2, 3) and the runs they start from.
     pub fn plan(self, model: &str, axes: &[u8]) -> Plan {
         let envs: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
         let (k, max_turns, max_tasks, every) = self.eval_scale();
-        let mut plan = Plan::paper(model, &envs, every, 0);
+        let mut plan = match self {
+            Preset::Cpu => crate::cpu_plan::cpu_plan(model, &envs, 0),
+            _ => Plan::paper(model, &envs, every, 0),
+        };
         plan.name = format!("crossgym reproduce --preset {}", self.name());
         // The runs on the axes, and the runs they start from (two-stage runs start from U runs).
         let mut needed: BTreeSet<String> = plan
@@ -404,10 +422,13 @@ pub fn reproduce(
     if let (BaseBuild::WarmStarted(record), Some(base_run)) = (&build, &base_run) {
         // The pretrained model before its warm start, on the base run's test tasks.
         let raw = device.place(record.spec.model.load()?)?;
-        let zero_shot_run = Run {
+        let (k, max_tasks) = ZERO_SHOT_SCALE;
+        let mut zero_shot_run = Run {
             id: ZERO_SHOT_RUN.to_owned(),
             ..base_run.clone()
         };
+        zero_shot_run.eval.k = k;
+        zero_shot_run.eval.max_tasks = Some(max_tasks);
         runner.evaluate_outside(&zero_shot_run, &raw, &zero_shot_path)?;
     }
     runner.run_all()?;
@@ -425,7 +446,7 @@ pub fn reproduce(
             ..Bootstrap::default()
         },
     )?;
-    let found = findings(&results, &envs);
+    let found = findings(&results, &preset.study_envs());
     let timings = read_timings(&out.join("timings.jsonl"))?;
     let scores = match (&build, &base_run) {
         (BaseBuild::WarmStarted(_), Some(base_run)) => Some(base_scores(
@@ -469,6 +490,12 @@ fn demo_counts(demos: &[(String, usize)]) -> String {
 /// The run id of the zero-shot evaluation of a warm-started base (its records are in
 /// `base/zero_shot.jsonl`, outside the study's records).
 pub const ZERO_SHOT_RUN: &str = "zero-shot";
+
+/// The zero-shot evaluation of a warm-started base, `(k, first test tasks per env)`: a report
+/// beside the base's scores, which no finding reads. Before its warm start the model replies
+/// in prose until every turn's token cap, so each of its episodes costs the most tokens an
+/// episode can.
+pub const ZERO_SHOT_SCALE: (usize, usize) = (2, 10);
 
 /// How this call got its base model.
 enum BaseBuild {
@@ -533,6 +560,11 @@ fn summary_markdown(
             "## The base before and after its warm start\n\n\
              avg@k on the test tasks below; the warm start saw only train tasks.\n\n",
         );
+        md.push_str(&format!(
+            "Zero-shot: avg@{} on the first {} test tasks per env (a report: no finding reads \
+             it); warm-started: the base run's evaluation.\n\n",
+            ZERO_SHOT_SCALE.0, ZERO_SHOT_SCALE.1
+        ));
         md.push_str(&base_scores_markdown(rows));
         md.push('\n');
     }
@@ -544,6 +576,14 @@ fn summary_markdown(
         tasks.map_or("all".to_owned(), |n| format!("the first {n}")),
         every.map_or("—".to_owned(), |n| n.to_string())
     ));
+    if preset == Preset::Cpu {
+        md.push_str(&format!(
+            "Plan: the runs that answer each finding (`crates/study/src/cpu_plan.rs` lists them \
+             and what was dropped); findings over the trained envs {}. `--preset cpu-full` runs \
+             the paper's complete plan at this scale.\n\n",
+            preset.study_envs().join(", ")
+        ));
+    }
     md.push_str("## The paper's findings\n\n");
     md.push_str(&findings_markdown(found));
     let count = |v: Verdict| found.iter().filter(|f| f.verdict == v).count();
@@ -623,8 +663,17 @@ mod tests {
                 .iter()
                 .all(|r| r.eval.k == 2 && r.eval.max_tasks == Some(2))
         );
-        let all = Preset::Cpu.plan("m", &[1, 2, 3]);
+        let all = Preset::CpuFull.plan("m", &[1, 2, 3]);
         assert_eq!(all.runs.len(), 1 + 25 + 20 + 2 + 1);
+        let cpu = Preset::Cpu.plan("m", &[1, 2, 3]);
+        assert_eq!(cpu.runs.len(), 9);
+        assert!(
+            cpu.runs
+                .iter()
+                .all(|r| r.eval.k == 4 && r.eval.max_tasks == Some(30))
+        );
+        // Axis 1 alone: the base, the U runs and the curricula.
+        assert_eq!(Preset::Cpu.plan("m", &[1]).runs.len(), 1 + 3 + 2);
     }
 
     #[test]

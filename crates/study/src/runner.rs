@@ -291,13 +291,18 @@ impl StudyRunner {
     /// split) the train tasks; then the split file, unless it exists.
     fn run_base(&self, run: &Run) -> Result<()> {
         let results = self.results_file(&run.id);
-        self.evaluate_logged(
-            run,
-            &self.base,
-            vec![Split::Test, Split::Train],
-            true,
-            &results,
-        )?;
+        self.evaluate_logged(run, &self.base, vec![Split::Test], true, &results)?;
+        let pool_envs: Vec<String> = self
+            .plan
+            .pool_envs()
+            .into_iter()
+            .filter(|env| run.eval.envs.contains(env))
+            .collect();
+        if run.kind == RunKind::Base && !pool_envs.is_empty() {
+            let mut on_pools = run.clone();
+            on_pools.eval.envs = pool_envs;
+            self.evaluate_logged(&on_pools, &self.base, vec![Split::Train], true, &results)?;
+        }
         if run.kind == RunKind::Base && !self.difficulty_path().exists() {
             let records: Vec<EpisodeRecord> = read_jsonl(&results)?
                 .into_iter()
@@ -599,7 +604,9 @@ impl StudyRunner {
             Ok(())
         };
         // Re-evaluate the checkpoint a resumed run stopped at (evaluation skips what is done).
-        if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
+        if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every)
+            .filter(|at| evaluated_at(run, &lengths, *at))
+        {
             evaluate(trainer.model(), at)?;
         }
         let first_step = trainer.step();
@@ -608,9 +615,12 @@ impl StudyRunner {
             let t = Instant::now();
             trainer.train_step()?;
             train_seconds += t.elapsed().as_secs_f64();
+            // Checkpoints at every evaluation point, evaluations where the spec asks for them.
             if let Some(at) = eval_point(&lengths, trainer.step() as usize, run.eval.every) {
                 trainer.save_checkpoint()?;
-                evaluate(trainer.model(), at)?;
+                if evaluated_at(run, &lengths, at) {
+                    evaluate(trainer.model(), at)?;
+                }
             }
         }
         self.log_timing(&PhaseTiming {
@@ -718,6 +728,16 @@ pub fn eval_point(lengths: &[usize], step: usize, every: Option<usize>) -> Optio
     None
 }
 
+/// Whether `run` is evaluated at `at`, one of its evaluation points ([`eval_point`]): always,
+/// unless its spec is [`crate::plan::EvalSpec::final_only`] and `at` is not its last step.
+fn evaluated_at(run: &Run, lengths: &[usize], at: Checkpoint) -> bool {
+    let last = Checkpoint {
+        stage: lengths.len() as u32,
+        step: lengths.last().copied().unwrap_or(0) as u32,
+    };
+    !run.eval.final_only || at == last
+}
+
 /// Writes a trained model as a loadable directory, atomically ([`Pretrained::save_atomic`]).
 pub fn save_final(bundle: &Pretrained, dir: &Path) -> Result<()> {
     Ok(bundle.save_atomic(dir)?)
@@ -749,6 +769,27 @@ mod tests {
             Some((1, 3))
         );
         assert_eq!(eval_point(&lengths, 2, None), None);
+    }
+
+    #[test]
+    fn a_final_only_run_is_evaluated_at_its_last_step_only() {
+        let plan = crate::cpu_plan::cpu_plan("m", &["textcraft".to_owned()], 0);
+        let mut run = plan.runs[4].clone();
+        let lengths = [3, 2];
+        let points: Vec<Checkpoint> = (1..=5)
+            .filter_map(|step| eval_point(&lengths, step, Some(1)))
+            .collect();
+        let evaluated = |run: &Run| -> Vec<(u32, u32)> {
+            points
+                .iter()
+                .filter(|at| evaluated_at(run, &lengths, **at))
+                .map(|c| (c.stage, c.step))
+                .collect()
+        };
+        assert!(run.eval.final_only);
+        assert_eq!(evaluated(&run), [(2, 2)]);
+        run.eval.final_only = false;
+        assert_eq!(evaluated(&run).len(), 5);
     }
 
     #[test]

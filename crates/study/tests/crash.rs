@@ -109,6 +109,7 @@ fn write_inputs(root: &Path) {
         temperature: 1.0,
         every: Some(1),
         max_tasks: Some(3),
+        final_only: false,
     };
     let mut plan = Plan::new("crash", "tiny");
     plan.runs.push(Run {

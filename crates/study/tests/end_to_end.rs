@@ -10,10 +10,13 @@ use std::process::Command;
 
 use crossgym_env_core::{Env, Split, run_episode};
 use crossgym_study::difficulty::DifficultyFile;
+use crossgym_study::envs::STUDY_ENVS;
+use crossgym_study::findings::{Verdict, findings};
 use crossgym_study::metrics::Bootstrap;
 use crossgym_study::plan::{Manifest, Plan, Regime, Run, RunKind};
 use crossgym_study::records::{Checkpoint, EpisodeRecord, append_jsonl, read_jsonl};
 use crossgym_study::report::write_report;
+use crossgym_study::reproduce::Preset;
 use crossgym_study::results::StudyResults;
 
 use crate::toy::{agent, toy};
@@ -82,11 +85,17 @@ fn evaluate(run: &Run, seed: u64) -> Vec<EpisodeRecord> {
     records
 }
 
-/// Runs the plan into `dir` (skipping finished runs) and returns the plan path.
+/// Runs the paper's plan on [`ENVS`] into `dir` (skipping finished runs) and returns the plan
+/// path.
 fn run_study(dir: &Path) -> PathBuf {
     let envs: Vec<String> = ENVS.iter().map(|s| (*s).to_owned()).collect();
     let mut plan = Plan::paper("scripted-toy-agent", &envs, Some(2), 5);
     plan.name = "toy end-to-end".to_owned();
+    run_plan(dir, plan)
+}
+
+/// Runs `plan` at k = [`K`] into `dir` (skipping finished runs) and returns the plan path.
+fn run_plan(dir: &Path, mut plan: Plan) -> PathBuf {
     for run in &mut plan.runs {
         run.eval.k = K;
     }
@@ -120,7 +129,13 @@ fn report_dir(name: &str) -> PathBuf {
 }
 
 fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
-    let plan_path = run_study(dir);
+    let results = study_results(dir, run_study(dir));
+    let out = dir.join("report");
+    (write_report(&results, &out).unwrap(), out)
+}
+
+/// The results of the plan at `plan_path` from the records in `dir`, with its difficulty split.
+fn study_results(dir: &Path, plan_path: PathBuf) -> StudyResults {
     let plan = Plan::load(&plan_path).unwrap();
     let mut records = Vec::new();
     for entry in std::fs::read_dir(dir.join("results")).unwrap() {
@@ -134,7 +149,7 @@ fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
     let split = DifficultyFile::from_records("scripted-toy-agent", K, 0, &base).unwrap();
     split.save(&dir.join("difficulty.json")).unwrap();
     split.label(&mut records);
-    let results = StudyResults::build(
+    StudyResults::build(
         &plan,
         &records,
         &Bootstrap {
@@ -142,9 +157,32 @@ fn build_report(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
             ..Bootstrap::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn the_cpu_plan_answers_every_finding_and_reports() {
+    let dir = report_dir("e2e-cpu");
+    let all: Vec<String> = STUDY_ENVS.iter().map(|s| (*s).to_owned()).collect();
+    let plan = Preset::Cpu.plan("scripted-toy-agent", &[1, 2, 3]);
+    assert_eq!(plan.runs[0].eval.envs, all);
+    let results = study_results(&dir, run_plan(&dir, plan));
+    let found = findings(&results, &Preset::Cpu.study_envs());
+    assert_eq!(found.len(), 6);
+    for finding in &found {
+        assert_ne!(
+            finding.verdict,
+            Verdict::NotMeasured,
+            "{}: {}",
+            finding.name,
+            finding.ours
+        );
+        assert!(finding.ours.contains('['), "{}", finding.ours);
+    }
     let out = dir.join("report");
-    (write_report(&results, &out).unwrap(), out)
+    write_report(&results, &out).unwrap();
+    assert!(out.join("report.html").exists());
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
