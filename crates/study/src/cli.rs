@@ -136,7 +136,8 @@ pub enum Command {
     },
     /// The whole study at a preset scale into OUT: base model, runs, report.html, summary.md.
     Reproduce {
-        /// smoke (minutes), cpu (about 2 h on 2 cores), paper-3b / paper-7b (CUDA GPUs).
+        /// smoke (minutes), cpu (the runs behind each finding; hours on 2 cores), cpu-full (the
+        /// paper's whole plan at cpu's scale), paper-3b / paper-7b (CUDA GPUs).
         #[arg(long, value_enum)]
         preset: crate::reproduce::Preset,
         /// Axes to run, comma-separated.

@@ -64,6 +64,7 @@ pub mod metrics;
 pub mod paired;
 pub mod paper;
 pub mod plan;
+pub mod plan_cost;
 pub mod policy_source;
 pub mod pool;
 pub mod pretrained_base;

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crossgym_env_core::Split;
 use crossgym_grpo::GrpoConfig;
 use crossgym_policy::Pretrained;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ use crate::io::write_atomic;
 use crate::memory;
 use crate::metrics::Bootstrap;
 use crate::plan::{Plan, Run, RunKind};
+use crate::plan_cost::{measured_rates, plan_cost};
 use crate::policy_source::TokenLimits;
 use crate::pretrained_base::{KnownModel, WarmStartRecord, WarmStartSpec, warm_start_pretrained};
 use crate::results::StudyResults;
@@ -415,8 +417,14 @@ pub fn reproduce(
     let base_seconds = start.elapsed().as_secs_f64();
     let plan = preset.plan(&model_name, axes);
     let settings = preset.settings();
-    let runner = StudyRunner::new(plan.clone(), out, base, registry, settings.clone())?
-        .with_progress(progress);
+    let runner = StudyRunner::new(
+        plan.clone(),
+        out,
+        base,
+        Arc::clone(&registry),
+        settings.clone(),
+    )?
+    .with_progress(progress);
     let zero_shot_path = base_dir.join("zero_shot.jsonl");
     let base_run = plan.runs.iter().find(|r| r.kind == RunKind::Base).cloned();
     if let (BaseBuild::WarmStarted(record), Some(base_run)) = (&build, &base_run) {
@@ -461,7 +469,7 @@ pub fn reproduce(
         )?),
         _ => None,
     };
-    let summary = summary_markdown(
+    let mut summary = summary_markdown(
         preset,
         axes,
         &model_name,
@@ -471,11 +479,64 @@ pub fn reproduce(
         base_seconds,
         start.elapsed().as_secs_f64(),
     );
+    summary.push_str(&size_markdown(preset, &model_name, &registry, &timings)?);
     write_atomic(&out.join("summary.md"), summary.as_bytes())?;
     let json =
         serde_json::to_string_pretty(&found).map_err(|e| StudyError::parse("findings.json", e))?;
     write_atomic(&out.join("findings.json"), json.as_bytes())?;
     Ok(summary)
+}
+
+/// The "Size" section of `summary.md`: the episodes and steps of this preset's plan and of the
+/// complete plan at the same scale, and their time at this study's measured costs.
+fn size_markdown(
+    preset: Preset,
+    model: &str,
+    registry: &crossgym_env_core::Registry,
+    timings: &[PhaseTiming],
+) -> Result<String> {
+    let (_, _, max_tasks, _) = preset.eval_scale();
+    let mut sizes = Vec::new();
+    for env in STUDY_ENVS {
+        let made = registry.make(env)?;
+        for split in [Split::Test, Split::Train] {
+            let n = made.tasks(split).len();
+            sizes.push(((env, split), max_tasks.map_or(n, |m| m.min(n))));
+        }
+    }
+    let tasks = |env: &str, split: Split| {
+        sizes
+            .iter()
+            .find(|((e, s), _)| *e == env && *s == split)
+            .map_or(0, |(_, n)| *n)
+    };
+    let stage_steps = preset.settings().stage_steps;
+    let mut plans = vec![(preset, preset.plan(model, &[1, 2, 3]))];
+    if preset == Preset::Cpu {
+        plans.push((Preset::CpuFull, Preset::CpuFull.plan(model, &[1, 2, 3])));
+    }
+    let (per_episode, per_step) = measured_rates(timings, &[ZERO_SHOT_RUN]);
+    let mut md = String::from(
+        "\n## Size\n\n| plan | runs | evaluation episodes | GRPO steps | time at this study's costs |\n|---|---|---|---|---|\n",
+    );
+    for (name, plan) in plans {
+        let cost = plan_cost(&plan, stage_steps, tasks);
+        let time = match (per_episode, per_step) {
+            (Some(e), Some(s)) => format!(
+                "{:.1} h ({e:.2} s an episode, {s:.0} s a step; base build not included)",
+                cost.seconds(e, s) / 3600.0
+            ),
+            _ => "not measured yet".to_owned(),
+        };
+        md.push_str(&format!(
+            "| `{}` | {} | {} | {} | {time} |\n",
+            name.name(),
+            plan.runs.len(),
+            cost.eval_episodes,
+            cost.train_steps
+        ));
+    }
+    Ok(md)
 }
 
 /// `env n, env n, …`.

@@ -730,7 +730,7 @@ pub fn eval_point(lengths: &[usize], step: usize, every: Option<usize>) -> Optio
 
 /// Whether `run` is evaluated at `at`, one of its evaluation points ([`eval_point`]): always,
 /// unless its spec is [`crate::plan::EvalSpec::final_only`] and `at` is not its last step.
-fn evaluated_at(run: &Run, lengths: &[usize], at: Checkpoint) -> bool {
+pub fn evaluated_at(run: &Run, lengths: &[usize], at: Checkpoint) -> bool {
     let last = Checkpoint {
         stage: lengths.len() as u32,
         step: lengths.last().copied().unwrap_or(0) as u32,
