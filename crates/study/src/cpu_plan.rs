@@ -48,14 +48,7 @@ pub const TWO_STAGE: (&str, &str) = (
 pub fn cpu_plan(model: &str, all_envs: &[String], seed: u64) -> Plan {
     let trained: Vec<String> = TRAINED_ENVS.iter().map(|e| (*e).to_owned()).collect();
     let mut plan = Plan::new("cpu", model);
-    plan.push(Run {
-        id: RunKind::Base.id(),
-        kind: RunKind::Base,
-        init_from: None,
-        stages: Vec::new(),
-        eval: EvalSpec::paper(all_envs),
-        seed,
-    });
+    plan.push(Run::base(all_envs, seed));
     for env in &trained {
         plan.push(Run::regime(env, Regime::U, &trained, seed));
     }

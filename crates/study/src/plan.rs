@@ -282,6 +282,18 @@ pub struct Run {
 }
 
 impl Run {
+    /// The base model's run: no training, evaluated with the paper's protocol on `eval_envs`.
+    pub fn base(eval_envs: &[String], seed: u64) -> Self {
+        Run {
+            id: RunKind::Base.id(),
+            kind: RunKind::Base,
+            init_from: None,
+            stages: Vec::new(),
+            eval: EvalSpec::paper(eval_envs),
+            seed,
+        }
+    }
+
     /// The axis-1 run of `regime` on `env` (one stage per pool of the regime), evaluated with the
     /// paper's protocol on `eval_envs`.
     pub fn regime(env: &str, regime: Regime, eval_envs: &[String], seed: u64) -> Self {
@@ -357,15 +369,7 @@ impl Plan {
     /// Axis 1 for every env in `envs`: the base model and the five regimes. The base and U runs are
     /// evaluated on all of `envs` (so they also give axis 2); the others on their own env.
     pub fn with_difficulty(mut self, envs: &[String], seed: u64) -> Self {
-        let base = Run {
-            id: RunKind::Base.id(),
-            kind: RunKind::Base,
-            init_from: None,
-            stages: Vec::new(),
-            eval: EvalSpec::paper(envs),
-            seed,
-        };
-        self.push(base);
+        self.push(Run::base(envs, seed));
         for env in envs {
             for regime in Regime::ALL.into_iter().skip(1) {
                 let eval_envs = if regime == Regime::U {
@@ -486,6 +490,19 @@ impl Plan {
             }
         }
         envs
+    }
+
+    /// The envs whose train tasks `run` is evaluated on: for the base run, those of its eval
+    /// envs that some run draws an easy or hard pool from (the difficulty split needs them);
+    /// none for any other run.
+    pub fn train_eval_envs(&self, run: &Run) -> Vec<String> {
+        if run.kind != RunKind::Base {
+            return Vec::new();
+        }
+        self.pool_envs()
+            .into_iter()
+            .filter(|env| run.eval.envs.contains(env))
+            .collect()
     }
 
     /// Appends `run` unless the plan already has a run of its id.

@@ -4,7 +4,7 @@
 
 use crossgym_env_core::Split;
 
-use crate::plan::{Plan, Run};
+use crate::plan::{Plan, Run, RunKind};
 use crate::runner::{PhaseTiming, eval_point, evaluated_at};
 
 /// The work a plan holds.
@@ -35,18 +35,12 @@ pub fn plan_cost(
     let episodes = |envs: &[String], k: usize, split: Split| -> usize {
         envs.iter().map(|env| tasks(env, split) * k).sum()
     };
-    let pool_envs = plan.pool_envs();
     let mut cost = PlanCost::default();
     for run in &plan.runs {
         let k = run.eval.k;
         if run.stages.is_empty() {
-            let pools: Vec<String> = pool_envs
-                .iter()
-                .filter(|env| run.eval.envs.contains(env))
-                .cloned()
-                .collect();
-            cost.eval_episodes +=
-                episodes(&run.eval.envs, k, Split::Test) + episodes(&pools, k, Split::Train);
+            cost.eval_episodes += episodes(&run.eval.envs, k, Split::Test)
+                + episodes(&plan.train_eval_envs(run), k, Split::Train);
             continue;
         }
         let lengths: Vec<usize> = run
@@ -74,12 +68,10 @@ pub fn plan_cost(
 }
 
 /// Whether `run`'s starting-point records of `env` are copied from the run it starts from (the
-/// base, or its `init_from` run, which evaluates `env` at its end).
+/// base run, or its `init_from` run, which evaluates `env` at its end).
 fn starting_point_copied(plan: &Plan, run: &Run, env: &String) -> bool {
-    let source = match &run.init_from {
-        Some(id) => plan.runs.iter().find(|r| &r.id == id),
-        None => plan.runs.iter().find(|r| r.stages.is_empty()),
-    };
+    let source_id = run.init_from.clone().unwrap_or_else(|| RunKind::Base.id());
+    let source = plan.runs.iter().find(|r| r.id == source_id);
     source.is_some_and(|s| s.eval.envs.contains(env) && s.eval.k >= run.eval.k)
 }
 

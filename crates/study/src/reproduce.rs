@@ -500,8 +500,8 @@ fn size_markdown(
     for env in STUDY_ENVS {
         let made = registry.make(env)?;
         for split in [Split::Test, Split::Train] {
-            let n = made.tasks(split).len();
-            sizes.push(((env, split), max_tasks.map_or(n, |m| m.min(n))));
+            let n = crate::eval::eval_tasks(made.as_ref(), &[split], max_tasks).len();
+            sizes.push(((env, split), n));
         }
     }
     let tasks = |env: &str, split: Split| {

@@ -292,13 +292,8 @@ impl StudyRunner {
     fn run_base(&self, run: &Run) -> Result<()> {
         let results = self.results_file(&run.id);
         self.evaluate_logged(run, &self.base, vec![Split::Test], true, &results)?;
-        let pool_envs: Vec<String> = self
-            .plan
-            .pool_envs()
-            .into_iter()
-            .filter(|env| run.eval.envs.contains(env))
-            .collect();
-        if run.kind == RunKind::Base && !pool_envs.is_empty() {
+        let pool_envs = self.plan.train_eval_envs(run);
+        if !pool_envs.is_empty() {
             let mut on_pools = run.clone();
             on_pools.eval.envs = pool_envs;
             self.evaluate_logged(&on_pools, &self.base, vec![Split::Train], true, &results)?;
