@@ -428,7 +428,7 @@ impl<'a> BlockPass<'a> {
         let v = self
             .plain_heads(s.kv_heads)
             .gather(&w.v.forward(&h1, n, m), w.v.out, 0);
-        let (o, lse) = attention_forward(&q, &k, &v, s.attention(), s.scale);
+        let (o, lse) = attention_forward(&q, &k, &v, s.attention(), s.scale, m);
         let att = self.plain_heads(s.q_heads).scatter(&o);
         let x2 = add(x, &w.o.forward(&att, n, m));
         let h2 = rms_norm_rows(&x2, w.post_norm, s.eps);
@@ -507,6 +507,7 @@ impl<'a> BlockPass<'a> {
             &saved.lse,
             s.attention(),
             s.scale,
+            m,
         );
         let dq = self.heads(s.q_heads, -1.0).scatter(&dq);
         let dk = self.heads(s.kv_heads, -1.0).scatter(&dk);

@@ -11,8 +11,9 @@
 //! on the thread count. Memory: the inputs, outputs and gradients (`O(B·H·T·D)`), the saved
 //! log-sum-exp (`O(B·H·T)`), and two `BR × BC` tiles per running task.
 //!
-//! Tile products go through [`crate::matmul::matmul_serial`] in f32 (whatever backend the matmul
-//! module uses); f64 (the reference tests) uses a plain loop with the same blocking.
+//! Tile products go through [`crate::matmul::matmul_serial`] on the caller's matmul backend (the
+//! model's: bf16 AMX tiles with f32 sums, or f32), so attention rounds its operands exactly where
+//! the linear layers do; f64 (the reference tests) uses a plain loop with the same blocking.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,8 +23,9 @@ use candle_core::{CpuStorage, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::matmul::{MatRef, matmul_serial};
+use crate::matmul::{MatRef, MatmulBackend as Backend, matmul_serial};
 use crate::ops::{Real, fused_op, per_float, slice, unsupported};
+use crate::vec_softmax::vector_exp;
 
 /// Query rows per task and tile. 64 rows × 64 keys × 4 bytes = 16 KiB per score tile, so a query
 /// block, a key block, a value block (each 64 × `D` = 16 KiB at `D` = 64) and the score tile
@@ -68,9 +70,16 @@ impl FlashStats {
 ///
 /// `q` is `[B, Hq, T, D]`, `k`/`v` `[B, Hkv, S, D]` with `Hq` a multiple of `Hkv` (query head `h`
 /// uses key/value head `h / (Hq / Hkv)`) and `S ≥ T`: query row `i` sees keys `j ≤ i + S − T`
-/// (`S = T` is plain causal self-attention; `S > T` a chunk after `S − T` cached keys).
-pub(crate) fn flash_attention(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Result<Tensor> {
-    flash_attention_with_stats(q, k, v, scale, Arc::default())
+/// (`S = T` is plain causal self-attention; `S > T` a chunk after `S − T` cached keys). f32
+/// tiles multiply on `backend`.
+pub(crate) fn flash_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: f64,
+    backend: Backend,
+) -> Result<Tensor> {
+    flash_attention_with_stats(q, k, v, scale, backend, Arc::default())
 }
 
 /// [`flash_attention`], recording its sizes into `stats`.
@@ -79,10 +88,12 @@ pub(crate) fn flash_attention_with_stats(
     k: &Tensor,
     v: &Tensor,
     scale: f64,
+    backend: Backend,
     stats: Arc<FlashStats>,
 ) -> Result<Tensor> {
     let op = FlashAttention {
         scale,
+        backend,
         lse: Mutex::new(None),
         stats,
     };
@@ -99,8 +110,9 @@ pub(crate) fn attention_forward(
     v: &[f32],
     dims: Dims,
     scale: f64,
+    backend: Backend,
 ) -> (Vec<f32>, Vec<f32>) {
-    forward(q, k, v, dims, scale, &FlashStats::default())
+    forward(q, k, v, dims, scale, backend, &FlashStats::default())
 }
 
 /// The backward pass of [`attention_forward`] for the output gradient `g`: `(dq, dk, dv)`.
@@ -114,8 +126,20 @@ pub(crate) fn attention_backward(
     lse: &[f32],
     dims: Dims,
     scale: f64,
+    backend: Backend,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let mut all = backward(q, k, v, o, g, lse, dims, scale, &FlashStats::default());
+    let mut all = backward(
+        q,
+        k,
+        v,
+        o,
+        g,
+        lse,
+        dims,
+        scale,
+        backend,
+        &FlashStats::default(),
+    );
     let dv = all.split_off(q.len() + k.len());
     let dk = all.split_off(q.len());
     (all, dk, dv)
@@ -246,37 +270,12 @@ impl<'a, T> Mat<'a, T> {
 /// The kernels' floats: [`Real`] plus a tile product and the exponential of the score tiles.
 trait Float: Real {
     /// `c = a · b` (or `c += a · b` when `accumulate`), `c` row-major with leading dimension
-    /// `ldc`, on the calling thread.
-    fn mm(a: Mat<'_, Self>, b: Mat<'_, Self>, c: &mut [Self], ldc: usize, accumulate: bool);
+    /// `ldc` (`+=` when `acc`), on the calling thread, on backend `on` (f32 only: f64 computes in f64).
+    fn mm(on: Backend, a: Mat<'_, Self>, b: Mat<'_, Self>, c: &mut [Self], ldc: usize, acc: bool);
 
     /// `e^self` as the score tiles need it: [`vector_exp`] for f32 (loops over a tile vectorize),
     /// the exact `exp` for f64 (the reference tests).
     fn tile_exp(self) -> Self;
-}
-
-/// `e^x` in straight-line arithmetic that LLVM vectorizes (the C library's `expf` is a call per
-/// element, the largest cost of long-sequence attention): `x = n·ln 2 + r` with `|r| ≤ ln 2 / 2`
-/// (Cody–Waite, two-part ln 2), `e^r` by its degree-7 Taylor polynomial (truncation error below
-/// 2⁻²⁴ relative), times `2^n` built in the exponent bits. Within 2 ulp of `expf` on
-/// `[-87, 88]`; below −87 it returns about 1e-38 instead of a subnormal or 0 (negligible beside
-/// the row's largest term, which is 1), above 88 it saturates at about 1.6e38; NaN stays NaN;
-/// `e^0` is exactly 1.
-#[inline(always)]
-fn vector_exp(x: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
-    // 1.5 · 2²³: adding and subtracting it rounds to the nearest integer (ties to even).
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 impl Float for f32 {
@@ -284,7 +283,7 @@ impl Float for f32 {
         vector_exp(self)
     }
 
-    fn mm(a: Mat<'_, f32>, b: Mat<'_, f32>, c: &mut [f32], ldc: usize, accumulate: bool) {
+    fn mm(on: Backend, a: Mat<'_, f32>, b: Mat<'_, f32>, c: &mut [f32], ldc: usize, acc: bool) {
         fn view(m: Mat<'_, f32>) -> MatRef<'_> {
             MatRef {
                 data: m.data,
@@ -294,7 +293,7 @@ impl Float for f32 {
                 col_stride: m.cs,
             }
         }
-        matmul_serial(view(a), view(b), c, ldc, accumulate);
+        matmul_serial(on, view(a), view(b), (c, ldc), acc);
     }
 }
 
@@ -303,11 +302,11 @@ impl Float for f64 {
         self.exp()
     }
 
-    fn mm(a: Mat<'_, f64>, b: Mat<'_, f64>, c: &mut [f64], ldc: usize, accumulate: bool) {
+    fn mm(_: Backend, a: Mat<'_, f64>, b: Mat<'_, f64>, c: &mut [f64], ldc: usize, acc: bool) {
         debug_assert_eq!(a.cols, b.rows);
         for i in 0..a.rows {
             let row = &mut c[i * ldc..i * ldc + b.cols];
-            if !accumulate {
+            if !acc {
                 row.fill(0.0);
             }
             for p in 0..a.cols {
@@ -344,12 +343,14 @@ fn for_each_query_block<T: Send>(
 // Forward
 
 /// `(out [B, Hq, T, D], lse [B, Hq, T])`.
+#[allow(clippy::too_many_arguments)]
 fn forward<T: Float>(
     q: &[T],
     k: &[T],
     v: &[T],
     dims: Dims,
     scale: f64,
+    backend: Backend,
     stats: &FlashStats,
 ) -> (Vec<T>, Vec<T>) {
     let d = dims.d;
@@ -366,7 +367,8 @@ fn forward<T: Float>(
                 .zip(lse.par_chunks_mut(BR))
                 .enumerate()
                 .for_each(|(qb, (out, lse))| {
-                    forward_block((q, k, v), dims, scale, stats, (bh, qb * BR), out, lse);
+                    let at = (bh, qb * BR);
+                    forward_block((q, k, v), dims, (scale, backend), stats, at, out, lse);
                 });
         });
     (out, lse)
@@ -376,7 +378,7 @@ fn forward<T: Float>(
 fn forward_block<T: Float>(
     (q, k, v): (&[T], &[T], &[T]),
     dims: Dims,
-    scale: f64,
+    (scale, backend): (f64, Backend),
     stats: &FlashStats,
     (bh, r0): (usize, usize),
     out: &mut [T],
@@ -394,7 +396,7 @@ fn forward_block<T: Float>(
         let nc = BC.min(keys - c0);
         let tile = &mut tile[..n * nc];
         let kb = dims.kv_rows(k, bg, c0, nc);
-        T::mm(qm, kb.t(), tile, nc, false);
+        T::mm(backend, qm, kb.t(), tile, nc, false);
         for (i, row) in tile.chunks_exact_mut(nc).enumerate() {
             let seen = dims.visible(r0 + i).saturating_sub(c0).min(nc);
             let (row, hidden) = row.split_at_mut(seen);
@@ -424,6 +426,7 @@ fn forward_block<T: Float>(
             }
         }
         T::mm(
+            backend,
             Mat::new(tile, n, nc),
             dims.kv_rows(v, bg, c0, nc),
             out,
@@ -455,6 +458,7 @@ fn backward<T: Float>(
     lse: &[T],
     dims: Dims,
     scale: f64,
+    backend: Backend,
     stats: &FlashStats,
 ) -> Vec<T> {
     let d = dims.d;
@@ -489,6 +493,7 @@ fn backward<T: Float>(
         delta: &delta,
         dims,
         scale,
+        backend,
         stats,
     };
     rayon::join(
@@ -523,6 +528,7 @@ struct Ctx<'a, T> {
     delta: &'a [T],
     dims: Dims,
     scale: f64,
+    backend: Backend,
     stats: &'a FlashStats,
 }
 
@@ -571,10 +577,11 @@ impl<T: Float> Ctx<'_, T> {
             let nc = BC.min(keys - c0);
             let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
             let kb = dims.kv_rows(self.k, bg, c0, nc);
-            T::mm(qm, kb.t(), p, nc, false);
-            T::mm(gm, dims.kv_rows(self.v, bg, c0, nc).t(), dp, nc, false);
+            let m = self.backend;
+            T::mm(m, qm, kb.t(), p, nc, false);
+            T::mm(m, gm, dims.kv_rows(self.v, bg, c0, nc).t(), dp, nc, false);
             self.probs_and_dscores(bh, r0, c0, nc, p, dp);
-            T::mm(Mat::new(dp, n, nc), kb, dq, dims.d, true);
+            T::mm(m, Mat::new(dp, n, nc), kb, dq, dims.d, true);
         }
     }
 
@@ -598,11 +605,12 @@ impl<T: Float> Ctx<'_, T> {
                 let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
                 let qm = dims.q_rows(self.q, bh, r0, n);
                 let gm = dims.q_rows(self.g, bh, r0, n);
-                T::mm(qm, kb.t(), p, nc, false);
-                T::mm(gm, vb.t(), dp, nc, false);
+                let m = self.backend;
+                T::mm(m, qm, kb.t(), p, nc, false);
+                T::mm(m, gm, vb.t(), dp, nc, false);
                 self.probs_and_dscores(bh, r0, c0, nc, p, dp);
-                T::mm(Mat::new(p, n, nc).t(), gm, dv, dims.d, true);
-                T::mm(Mat::new(dp, n, nc).t(), qm, dk, dims.d, true);
+                T::mm(m, Mat::new(p, n, nc).t(), gm, dv, dims.d, true);
+                T::mm(m, Mat::new(dp, n, nc).t(), qm, dk, dims.d, true);
             }
         }
     }
@@ -614,6 +622,7 @@ impl<T: Float> Ctx<'_, T> {
 /// The forward op; keeps the log-sum-exp of its one forward call for its backward pass.
 struct FlashAttention {
     scale: f64,
+    backend: Backend,
     lse: Mutex<Option<CpuStorage>>,
     stats: Arc<FlashStats>,
 }
@@ -634,6 +643,7 @@ fused_op! {
                 slice(s3, l3, name)?,
                 dims,
                 self.scale,
+                self.backend,
                 &self.stats,
             );
             (F::storage(o), F::storage(l))
@@ -654,6 +664,7 @@ fused_op! {
         let go = Tensor::cat(&[grad, res], 0)?;
         let op = FlashBackward {
             scale: self.scale,
+            backend: self.backend,
             lse,
             stats: &self.stats,
         };
@@ -670,6 +681,7 @@ fused_op! {
 /// `[dq | dk | dv]` flat.
 struct FlashBackward<'a> {
     scale: f64,
+    backend: Backend,
     lse: &'a CpuStorage,
     stats: &'a FlashStats,
 }
@@ -690,7 +702,10 @@ impl FlashBackward<'_> {
         }
         let (k, v) = kv.split_at(nkv);
         let (g, o) = go.split_at(nq);
-        Ok(backward(q, k, v, o, g, lse, dims, self.scale, self.stats))
+        let (scale, backend) = (self.scale, self.backend);
+        Ok(backward(
+            q, k, v, o, g, lse, dims, scale, backend, self.stats,
+        ))
     }
 }
 
@@ -764,7 +779,7 @@ mod tests {
         let g = tensor(&[b, hq, t, d], seed + 3, 1.0, dtype);
         let config = ModelConfig::tiny_llama(10, hq * d, 1, hq, hkv);
         let out = if flash {
-            flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt()).unwrap()
+            flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt(), backend()).unwrap()
         } else {
             let offset = s - t;
             let mask: Vec<f64> = (0..t)
@@ -928,7 +943,7 @@ mod tests {
         let k = Var::from_tensor(&tensor(&[1, 1, t, d], 2, 1.0, DType::F32)).unwrap();
         let v = Var::from_tensor(&tensor(&[1, 1, t, d], 3, 1.0, DType::F32)).unwrap();
         let stats = Arc::new(FlashStats::default());
-        let out = flash_attention_with_stats(&q, &k, &v, 0.3, stats.clone()).unwrap();
+        let out = flash_attention_with_stats(&q, &k, &v, 0.3, backend(), stats.clone()).unwrap();
         assert_eq!(
             stats.saved(),
             hq * t,
@@ -951,37 +966,17 @@ mod tests {
     }
 
     #[test]
-    fn vector_exp_is_within_two_ulp_and_exact_at_zero() {
-        assert_eq!(vector_exp(0.0), 1.0);
-        assert!(vector_exp(f32::NAN).is_nan());
-        assert!(vector_exp(f32::NEG_INFINITY) < 1e-37);
-        let mut worst = 0f64;
-        for i in 0..=1_750_000 {
-            let x = -87.0 + f64::from(i) * 1e-4;
-            let xf = x as f32;
-            let exact = f64::from(xf).exp();
-            let rel = (f64::from(vector_exp(xf)) - exact).abs() / exact;
-            worst = worst.max(rel);
-        }
-        // 2 ulp of f32 is 2 · 2⁻²³ relative at most.
-        assert!(
-            worst <= 2.0 * f64::from(f32::EPSILON),
-            "worst relative error {worst:e}"
-        );
-    }
-
-    #[test]
     fn rejects_shapes_that_do_not_fit() {
         let q = tensor(&[1, 3, 4, 8], 1, 1.0, DType::F32);
         let kv = |h: usize, s: usize| tensor(&[1, h, s, 8], 2, 1.0, DType::F32);
         // Hq not a multiple of Hkv; fewer keys than queries; mismatched D; f16.
-        assert!(flash_attention(&q, &kv(2, 4), &kv(2, 4), 1.0).is_err());
-        assert!(flash_attention(&q, &kv(1, 3), &kv(1, 3), 1.0).is_err());
+        assert!(flash_attention(&q, &kv(2, 4), &kv(2, 4), 1.0, backend()).is_err());
+        assert!(flash_attention(&q, &kv(1, 3), &kv(1, 3), 1.0, backend()).is_err());
         let wide = tensor(&[1, 1, 4, 16], 3, 1.0, DType::F32);
-        assert!(flash_attention(&q, &wide, &wide, 1.0).is_err());
+        assert!(flash_attention(&q, &wide, &wide, 1.0, backend()).is_err());
         let half = q.to_dtype(DType::F16).unwrap();
         let kv16 = kv(1, 4).to_dtype(DType::F16).unwrap();
-        assert!(flash_attention(&half, &kv16, &kv16, 1.0).is_err());
+        assert!(flash_attention(&half, &kv16, &kv16, 1.0, backend()).is_err());
     }
 
     /// Peak resident set since the last reset, in MiB (`VmHWM`; 0 where /proc is absent).
@@ -1062,7 +1057,9 @@ mod tests {
                 let base = peak_rss_mib();
                 let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
                 let out = match &mask {
-                    None => flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt()).unwrap(),
+                    None => {
+                        flash_attention(&q, &k, &v, 1.0 / (d as f64).sqrt(), backend()).unwrap()
+                    }
                     Some(mask) => attention(&q, &k, &v, mask, &config).unwrap(),
                 };
                 let fwd = wall.elapsed().as_secs_f64();

@@ -92,6 +92,7 @@ mod test_util;
 mod test_values;
 mod tokenizer;
 mod train_pass;
+mod vec_softmax;
 
 pub use agent::{AgentReply, ChatAgent, LocalAgent, TokenRecord};
 pub use chat::{ChatTemplate, Message, Role};

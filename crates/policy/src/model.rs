@@ -460,7 +460,7 @@ impl Decoder {
         mask: Option<&Tensor>,
     ) -> Result<Tensor> {
         self.block_forward(block, x, cos, sin, |q, k, v| match mask {
-            None => flash_attention(q, k, v, attention_scale(&self.config)),
+            None => flash_attention(q, k, v, attention_scale(&self.config), self.matmul),
             Some(mask) => attention(q, k, v, mask, &self.config),
         })
     }

@@ -4,6 +4,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::vec_softmax::shifted_exponentials;
+
 /// How tokens are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SamplingParams {
@@ -44,10 +46,16 @@ impl Default for SamplingParams {
 }
 
 /// A seeded token sampler.
+///
+/// One pass over the row's logits per token, vectorised ([`shifted_exponentials`]): the
+/// unnormalised probabilities `e^(l/T − max)` in f32 and their sum; the token is found by
+/// walking them against one uniform draw (f64) scaled by the sum; its log-probability is
+/// `l/T − max − ln sum` (about 1e-7 from the f64 value). The buffer is kept between tokens.
 #[derive(Clone, Debug)]
 pub struct Sampler {
     params: SamplingParams,
     rng: ChaCha8Rng,
+    weights: Vec<f32>,
 }
 
 /// One chosen token.
@@ -63,10 +71,7 @@ pub struct Choice {
 impl Sampler {
     /// A sampler with its own stream seeded from `params.seed`.
     pub fn new(params: SamplingParams) -> Self {
-        Self {
-            params,
-            rng: ChaCha8Rng::seed_from_u64(params.seed),
-        }
+        Self::with_rng(params, ChaCha8Rng::seed_from_u64(params.seed))
     }
 
     /// A sampler for row `row` of a batch: the same seed, ChaCha8 stream `row`, so rows draw
@@ -74,7 +79,15 @@ impl Sampler {
     pub fn for_row(params: SamplingParams, row: usize) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
         rng.set_stream(row as u64);
-        Self { params, rng }
+        Self::with_rng(params, rng)
+    }
+
+    fn with_rng(params: SamplingParams, rng: ChaCha8Rng) -> Self {
+        Self {
+            params,
+            rng,
+            weights: Vec::new(),
+        }
     }
 
     /// The parameters.
@@ -84,57 +97,73 @@ impl Sampler {
 
     /// Picks a token from one row of logits.
     pub fn choose(&mut self, logits: &[f32]) -> Choice {
-        let temperature = if self.params.temperature > 0.0 {
-            self.params.temperature
-        } else {
+        let greedy = self.params.temperature <= 0.0;
+        let scale = if greedy {
             1.0
+        } else {
+            (1.0 / self.params.temperature) as f32
         };
-        let scaled: Vec<f64> = logits.iter().map(|&l| l as f64 / temperature).collect();
-        let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let log_z = max + scaled.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
-        let id = if self.params.temperature <= 0.0 {
+        self.weights.clear();
+        self.weights.extend_from_slice(logits);
+        let (max, total) = shifted_exponentials(&mut self.weights, scale);
+        let id = if greedy {
             argmax(logits)
         } else {
-            self.draw(&scaled, log_z)
+            self.draw(total)
         };
         Choice {
             id: id as u32,
-            logprob: scaled.get(id).map_or(f64::NEG_INFINITY, |l| l - log_z),
+            logprob: logits.get(id).map_or(f64::NEG_INFINITY, |&l| {
+                f64::from(l * scale - max) - total.ln()
+            }),
         }
     }
 
-    fn draw(&mut self, scaled: &[f64], log_z: f64) -> usize {
-        let mut order: Vec<(usize, f64)> = scaled
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (i, (l - log_z).exp()))
-            .collect();
+    /// A token drawn in proportion to `self.weights` (whose sum is `total`), among the
+    /// smallest set of largest ones that holds `top_p` of the mass when `top_p < 1`.
+    fn draw(&mut self, total: f64) -> usize {
+        let weights = &self.weights;
         let top_p = self.params.top_p;
-        let candidates: &[(usize, f64)] = if top_p < 1.0 {
-            order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let mut mass = 0.0;
-            let mut keep = order.len();
-            for (i, (_, p)) in order.iter().enumerate() {
-                mass += p;
-                if mass >= top_p {
-                    keep = i + 1;
-                    break;
-                }
-            }
-            &order[..keep]
-        } else {
-            &order
-        };
-        let total: f64 = candidates.iter().map(|c| c.1).sum();
-        let mut u = self.rng.random::<f64>() * total;
-        for (i, p) in candidates {
-            if u < *p {
-                return *i;
-            }
-            u -= p;
+        if top_p >= 1.0 {
+            let u = self.rng.random::<f64>() * total;
+            return pick(weights.iter().copied().enumerate(), u);
         }
-        candidates.last().map_or(0, |c| c.0)
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+        let goal = top_p * total;
+        let mut mass = 0.0;
+        let mut keep = order.len();
+        for (rank, &i) in order.iter().enumerate() {
+            mass += f64::from(weights[i]);
+            if mass >= goal {
+                keep = rank + 1;
+                break;
+            }
+        }
+        let kept = &order[..keep];
+        let kept_total: f64 = kept.iter().map(|&i| f64::from(weights[i])).sum();
+        let u = self.rng.random::<f64>() * kept_total;
+        pick(kept.iter().map(|&i| (i, weights[i])), u)
     }
+}
+
+/// The first candidate whose weight the running remainder of `u` falls below; the last one with
+/// a positive weight when rounding leaves `u` past them all (the first candidate when none has).
+fn pick(candidates: impl Iterator<Item = (usize, f32)>, mut u: f64) -> usize {
+    let mut last = None;
+    let mut first = None;
+    for (i, weight) in candidates {
+        first.get_or_insert(i);
+        let weight = f64::from(weight);
+        if u < weight {
+            return i;
+        }
+        u -= weight;
+        if weight > 0.0 {
+            last = Some(i);
+        }
+    }
+    last.or(first).unwrap_or(0)
 }
 
 /// The index of the largest value (the first one on ties).

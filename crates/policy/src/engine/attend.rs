@@ -5,10 +5,10 @@ use rayon::prelude::*;
 
 use super::kv::{LayerKv, SeqLayer};
 #[cfg(target_arch = "x86_64")]
-use super::softmax::fast_causal_softmax;
-#[cfg(target_arch = "x86_64")]
 use crate::matmul::{AppendCols, AppendRows, matmul_appended};
-use crate::matmul::{MatRef, matmul_serial};
+use crate::matmul::{MatRef, MatmulBackend, matmul_serial};
+#[cfg(target_arch = "x86_64")]
+use crate::vec_softmax::fast_causal_softmax;
 
 /// Query tokens per work item: bounds a score block to `heads_per_group · 64 × context`.
 const QUERY_BLOCK: usize = 64;
@@ -83,10 +83,17 @@ fn attend_f32(
 ) -> Vec<f32> {
     let (rows, keys, d) = (q.rows, keys_t.cols, values.cols);
     let mut scores = vec![0f32; rows * keys];
-    matmul_serial(q, keys_t, &mut scores, keys, false);
+    matmul_serial(MatmulBackend::F32, q, keys_t, (&mut scores, keys), false);
     softmax(&mut scores);
     let mut o = vec![0f32; rows * d];
-    matmul_serial(MatRef::new(&scores, rows, keys), values, &mut o, d, false);
+    let probabilities = MatRef::new(&scores, rows, keys);
+    matmul_serial(
+        MatmulBackend::F32,
+        probabilities,
+        values,
+        (&mut o, d),
+        false,
+    );
     o
 }
 

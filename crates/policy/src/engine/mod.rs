@@ -28,7 +28,6 @@
 mod attend;
 mod forward;
 mod kv;
-mod softmax;
 
 pub use kv::SeqCache;
 

@@ -172,9 +172,7 @@ pub fn matmul_with(
     ldc: usize,
     accumulate: bool,
 ) {
-    assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
-    assert!(b.in_bounds(), "matmul: right operand out of bounds");
-    if !check_and_trivial(a, b.cols, c, ldc, accumulate) {
+    if !check_operands(a, b, (c, ldc), accumulate) {
         return;
     }
     match backend {
@@ -203,6 +201,19 @@ fn bf16_product(
     } else {
         amx::matmul(a, tiles, n, c, ldc, accumulate, true)
     }
+}
+
+/// Checks both operands and the output of `C (+)= A · B` (panics: a programming error, not
+/// input) and does the work of an empty product. Returns whether a real product remains.
+fn check_operands(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+) -> bool {
+    assert_eq!(a.cols, b.rows, "matmul: inner dimensions differ");
+    assert!(b.in_bounds(), "matmul: right operand out of bounds");
+    check_and_trivial(a, b.cols, c, ldc, accumulate)
 }
 
 /// Checks `a` and `c` against an output of `n` columns, and does the work of an empty product

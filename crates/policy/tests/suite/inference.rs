@@ -76,7 +76,8 @@ fn sampler_is_greedy_at_zero_temperature_and_respects_top_p() {
     let c = greedy.choose(&logits);
     assert_eq!(c.id, 1);
     let z: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
-    assert!((c.logprob - (2.0f64 - z.ln())).abs() < 1e-9);
+    // The sampler's exponentials are f32 (vectorised): its log-probs are within ~1e-7.
+    assert!((c.logprob - (2.0f64 - z.ln())).abs() < 1e-6);
     // top-p small enough keeps only the best token.
     let mut nucleus = Sampler::new(SamplingParams {
         temperature: 1.0,
