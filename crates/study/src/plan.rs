@@ -175,9 +175,10 @@ pub struct EvalSpec {
     /// `None`: all of them (the paper). Scaled-down studies set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tasks: Option<usize>,
-    /// Evaluate only the final model (and the start), not the ends of earlier stages nor every
-    /// [`EvalSpec::every`] steps: for multi-stage runs whose findings read only their end, in
-    /// studies sized to a small machine.
+    /// Evaluate only the final model, not the start (whose records are still copied from the
+    /// run it starts from where that one has them), the ends of earlier stages nor every
+    /// [`EvalSpec::every`] steps: for runs whose findings read only their end, in studies sized
+    /// to a small machine.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub final_only: bool,
 }

@@ -53,10 +53,12 @@ pub fn plan_cost(
             .filter_map(|step| eval_point(&lengths, step, run.eval.every))
             .filter(|at| evaluated_at(run, &lengths, *at))
             .count();
+        // A final-only run plays nothing at its start (see the runner).
         let uncopied: Vec<String> = run
             .eval
             .envs
             .iter()
+            .filter(|_| !run.eval.final_only)
             .filter(|env| !starting_point_copied(plan, run, env))
             .cloned()
             .collect();
@@ -104,8 +106,9 @@ mod tests {
         // Base: 5 envs × 120 test + textcraft's 120 train; U: 3 × 360; curricula: 2 × 120 at
         // their end; two-stage: 240; sequence and joint: 360 each.
         assert_eq!(cpu.eval_episodes, 720 + 1080 + 240 + 240 + 720);
-        assert_eq!(cpu.train_steps, 3 * 4 + 2 * 8 + 4 + 12 + 4);
-        assert_eq!(cpu.seconds(2.0, 60.0), 3000.0 * 2.0 + 48.0 * 60.0);
+        // The sequence trains its third stage only (it continues the two-stage pair).
+        assert_eq!(cpu.train_steps, 3 * 4 + 2 * 8 + 4 + 4 + 4);
+        assert_eq!(cpu.seconds(2.0, 60.0), 3000.0 * 2.0 + 40.0 * 60.0);
         let full = plan_cost(&Preset::CpuFull.plan("m", &[1, 2, 3]), 4, thirty);
         assert!(full.eval_episodes > 5 * cpu.eval_episodes, "{full:?}");
         assert!(full.train_steps > 4 * cpu.train_steps, "{full:?}");

@@ -528,19 +528,24 @@ impl StudyRunner {
         let difficulty = self.difficulty()?;
         let (start_model, reuse) = self.starting_model(run)?;
 
-        // The starting point of the curves.
+        // The starting point of the curves: copied from the run it starts from where that one
+        // evaluated it; played here unless the run is evaluated at its end only (no curve).
         let eval_start = Instant::now();
         if let Some((from, at)) = &reuse {
             self.reuse_start(run, from, *at)?;
         }
-        let mut played = self.evaluate_at(
-            run,
-            &start_model,
-            &start_model.model,
-            Checkpoint::START,
-            difficulty.as_ref(),
-            &results,
-        )?;
+        let mut played = if run.eval.final_only {
+            0
+        } else {
+            self.evaluate_at(
+                run,
+                &start_model,
+                &start_model.model,
+                Checkpoint::START,
+                difficulty.as_ref(),
+                &results,
+            )?
+        };
         let mut eval_seconds = eval_start.elapsed().as_secs_f64();
 
         let lengths = self.stage_lengths(run);
