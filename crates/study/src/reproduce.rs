@@ -130,9 +130,11 @@ impl Preset {
                         mini_batch_tasks: 2,
                         micro_batch_size: 1,
                         optimizer: crossgym_grpo::AdamWConfig {
-                            // Not tuned (no GRPO run of SmolLM2 has been measured yet): ten
-                            // times the paper's 1e-6, for stages of four steps instead of a
-                            // hundred.
+                            // Chosen on train tasks (crates/study/README.md, "The cpu
+                            // preset's learning rate"): of 1e-5, 3e-5 and 1e-4 over six steps
+                            // of the three envs' mixture, the largest that did not lower the
+                            // warm-started base's train-task scores beyond its interval (3e-5
+                            // cost SearchQA 47 points, 1e-4 every env all of its score).
                             lr: 1e-5,
                             ..crossgym_grpo::AdamWConfig::default()
                         },
