@@ -47,7 +47,7 @@ impl Default for SamplingParams {
 
 /// A seeded token sampler.
 ///
-/// One pass over the row's logits per token, vectorised ([`shifted_exponentials`]): the
+/// One pass over the row's logits per token, vectorised (`vec_softmax::shifted_exponentials`): the
 /// unnormalised probabilities `e^(l/T − max)` in f32 and their sum; the token is found by
 /// walking them against one uniform draw (f64) scaled by the sum; its log-probability is
 /// `l/T − max − ln sum` (about 1e-7 from the f64 value). The buffer is kept between tokens.
