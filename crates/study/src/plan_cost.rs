@@ -5,6 +5,7 @@
 use crossgym_env_core::Split;
 
 use crate::plan::{Plan, Run, RunKind};
+use crate::records::Checkpoint;
 use crate::runner::{PhaseTiming, eval_point, evaluated_at};
 
 /// The work a plan holds.
@@ -53,13 +54,12 @@ pub fn plan_cost(
             .filter_map(|step| eval_point(&lengths, step, run.eval.every))
             .filter(|at| evaluated_at(run, &lengths, *at))
             .count();
-        // A final-only run plays nothing at its start (see the runner).
+        let at_start = evaluated_at(run, &lengths, Checkpoint::START);
         let uncopied: Vec<String> = run
             .eval
             .envs
             .iter()
-            .filter(|_| !run.eval.final_only)
-            .filter(|env| !starting_point_copied(plan, run, env))
+            .filter(|env| at_start && !starting_point_copied(plan, run, env))
             .cloned()
             .collect();
         cost.eval_episodes +=

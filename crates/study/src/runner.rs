@@ -529,12 +529,13 @@ impl StudyRunner {
         let (start_model, reuse) = self.starting_model(run)?;
 
         // The starting point of the curves: copied from the run it starts from where that one
-        // evaluated it; played here unless the run is evaluated at its end only (no curve).
+        // evaluated it; played here where the run is evaluated at its start.
+        let lengths = self.stage_lengths(run);
         let eval_start = Instant::now();
         if let Some((from, at)) = &reuse {
             self.reuse_start(run, from, *at)?;
         }
-        let mut played = if run.eval.final_only {
+        let mut played = if !evaluated_at(run, &lengths, Checkpoint::START) {
             0
         } else {
             self.evaluate_at(
@@ -548,7 +549,6 @@ impl StudyRunner {
         };
         let mut eval_seconds = eval_start.elapsed().as_secs_f64();
 
-        let lengths = self.stage_lengths(run);
         let total: usize = lengths.iter().sum();
         let (envs, schedule) = self.schedule(run, difficulty.as_ref())?;
         let mut config = self.settings.grpo.clone();
@@ -728,8 +728,9 @@ pub fn eval_point(lengths: &[usize], step: usize, every: Option<usize>) -> Optio
     None
 }
 
-/// Whether `run` is evaluated at `at`, one of its evaluation points ([`eval_point`]): always,
-/// unless its spec is [`crate::plan::EvalSpec::final_only`] and `at` is not its last step.
+/// Whether `run` is evaluated at `at`, its start or one of its evaluation points
+/// ([`eval_point`]): always, unless its spec is [`crate::plan::EvalSpec::final_only`] and `at`
+/// is not its last step.
 pub fn evaluated_at(run: &Run, lengths: &[usize], at: Checkpoint) -> bool {
     let last = Checkpoint {
         stage: lengths.len() as u32,
