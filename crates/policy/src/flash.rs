@@ -9,11 +9,15 @@
 //! blocks for `dk`/`dv` (the query heads that share a key/value head summed in head order), so
 //! no two tasks write the same output and every sum runs in a fixed order: results do not depend
 //! on the thread count. Memory: the inputs, outputs and gradients (`O(B·H·T·D)`), the saved
-//! log-sum-exp (`O(B·H·T)`), and two `BR × BC` tiles per running task.
+//! log-sum-exp (`O(B·H·T)`), the prepared blocks (bf16 copies of the inputs on AMX, half their
+//! size per copy: `O(B·H·T·D)`), and two `BR × BC` tiles per running task.
 //!
-//! Tile products go through [`crate::matmul::matmul_serial`] on the caller's matmul backend (the
-//! model's: bf16 AMX tiles with f32 sums, or f32), so attention rounds its operands exactly where
-//! the linear layers do; f64 (the reference tests) uses a plain loop with the same blocking.
+//! Tile products run on the caller's matmul backend (the model's: bf16 AMX tiles with f32 sums,
+//! or f32), so attention rounds its operands exactly where the linear layers do; f64 (the
+//! reference tests) uses a plain loop with the same blocking. Each block of 64 query or key rows
+//! is converted to the backend's operand layout once per call ([`Blocks`]: bf16 tiles on AMX)
+//! and shared by every product it takes part in; only the probability tiles are converted per
+//! product. The products equal [`crate::matmul::matmul_serial`] of the same operands bit for bit.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +27,9 @@ use candle_core::{CpuStorage, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::matmul::{MatRef, MatmulBackend as Backend, matmul_serial};
+use crate::matmul::{
+    MatRef, MatmulBackend as Backend, PreparedLeft, PreparedRight, matmul_prepared,
+};
 use crate::ops::{Real, fused_op, per_float, slice, unsupported};
 use crate::vec_softmax::vector_exp;
 
@@ -35,6 +41,10 @@ pub(crate) const BR: usize = 64;
 
 /// Keys per tile (see [`BR`]).
 pub(crate) const BC: usize = 64;
+
+/// Rows of a prepared block ([`Blocks`]): query and key blocks alike.
+const BLOCK: usize = BR;
+const _: () = assert!(BR == BC, "prepared blocks serve query and key blocks alike");
 
 /// Sizes the op records, for tests of its memory use.
 #[derive(Debug, Default)]
@@ -267,42 +277,74 @@ impl<'a, T> Mat<'a, T> {
     }
 }
 
-/// The kernels' floats: [`Real`] plus a tile product and the exponential of the score tiles.
+/// The kernels' floats: [`Real`] plus tile products on operands prepared once per block, and
+/// the exponential of the score tiles.
 trait Float: Real {
-    /// `c = a · b` (or `c += a · b` when `accumulate`), `c` row-major with leading dimension
-    /// `ldc` (`+=` when `acc`), on the calling thread, on backend `on` (f32 only: f64 computes in f64).
-    fn mm(on: Backend, a: Mat<'_, Self>, b: Mat<'_, Self>, c: &mut [Self], ldc: usize, acc: bool);
+    /// A block as the left operand of tile products on one backend.
+    type Left<'a>: Send + Sync;
+    /// A block as the right operand of tile products on one backend.
+    type Right<'a>: Send + Sync;
+
+    /// `a` as a left operand of [`Float::mm`] on backend `on` (f32 only: f64 computes in f64).
+    fn left(on: Backend, a: Mat<'_, Self>) -> Self::Left<'_>;
+
+    /// `b` as a right operand of [`Float::mm`] on backend `on`.
+    fn right(on: Backend, b: Mat<'_, Self>) -> Self::Right<'_>;
+
+    /// `c = a · b` (or `c += a · b` when `acc`), `c` row-major with leading dimension `ldc`, on
+    /// the calling thread.
+    fn mm(a: &Self::Left<'_>, b: &Self::Right<'_>, c: &mut [Self], ldc: usize, acc: bool);
 
     /// `e^self` as the score tiles need it: [`vector_exp`] for f32 (loops over a tile vectorize),
     /// the exact `exp` for f64 (the reference tests).
     fn tile_exp(self) -> Self;
 }
 
+/// `m` as the matmul module's view.
+fn view(m: Mat<'_, f32>) -> MatRef<'_> {
+    MatRef {
+        data: m.data,
+        rows: m.rows,
+        cols: m.cols,
+        row_stride: m.rs,
+        col_stride: m.cs,
+    }
+}
+
 impl Float for f32 {
-    fn tile_exp(self) -> Self {
-        vector_exp(self)
+    type Left<'a> = PreparedLeft<'a>;
+    type Right<'a> = PreparedRight<'a>;
+
+    fn left(on: Backend, a: Mat<'_, f32>) -> PreparedLeft<'_> {
+        PreparedLeft::new(on, view(a))
     }
 
-    fn mm(on: Backend, a: Mat<'_, f32>, b: Mat<'_, f32>, c: &mut [f32], ldc: usize, acc: bool) {
-        fn view(m: Mat<'_, f32>) -> MatRef<'_> {
-            MatRef {
-                data: m.data,
-                rows: m.rows,
-                cols: m.cols,
-                row_stride: m.rs,
-                col_stride: m.cs,
-            }
-        }
-        matmul_serial(on, view(a), view(b), (c, ldc), acc);
+    fn right(on: Backend, b: Mat<'_, f32>) -> PreparedRight<'_> {
+        PreparedRight::new(on, view(b))
+    }
+
+    fn mm(a: &PreparedLeft<'_>, b: &PreparedRight<'_>, c: &mut [f32], ldc: usize, acc: bool) {
+        matmul_prepared(a, b, (c, ldc), acc);
+    }
+
+    fn tile_exp(self) -> Self {
+        vector_exp(self)
     }
 }
 
 impl Float for f64 {
-    fn tile_exp(self) -> Self {
-        self.exp()
+    type Left<'a> = Mat<'a, f64>;
+    type Right<'a> = Mat<'a, f64>;
+
+    fn left(_: Backend, a: Mat<'_, f64>) -> Mat<'_, f64> {
+        a
     }
 
-    fn mm(_: Backend, a: Mat<'_, f64>, b: Mat<'_, f64>, c: &mut [f64], ldc: usize, acc: bool) {
+    fn right(_: Backend, b: Mat<'_, f64>) -> Mat<'_, f64> {
+        b
+    }
+
+    fn mm(a: &Mat<'_, f64>, b: &Mat<'_, f64>, c: &mut [f64], ldc: usize, acc: bool) {
         debug_assert_eq!(a.cols, b.rows);
         for i in 0..a.rows {
             let row = &mut c[i * ldc..i * ldc + b.cols];
@@ -315,6 +357,83 @@ impl Float for f64 {
                     *y += x * b.data[p * b.rs + j * b.cs];
                 }
             }
+        }
+    }
+
+    fn tile_exp(self) -> Self {
+        self.exp()
+    }
+}
+
+/// One operand per block of 64 rows (the last one shorter) of every head of a tensor, prepared
+/// in parallel before the tasks that share it: a key block multiplies every query block below
+/// it (of every query head of its group), a query block every key block, so each is packed
+/// once per call instead of once per product.
+struct Blocks<X> {
+    /// Blocks per head.
+    per_head: usize,
+    /// Rows per head.
+    len: usize,
+    /// Block `(head, i)` at `head * per_head + i`.
+    blocks: Vec<X>,
+}
+
+impl<X: Send + Sync> Blocks<X> {
+    /// `make(head, first_row, rows)` for each block of `heads` heads of `len` rows.
+    fn new(heads: usize, len: usize, make: impl Fn(usize, usize, usize) -> X + Sync) -> Self {
+        let per_head = len.div_ceil(BLOCK);
+        let blocks = (0..heads * per_head)
+            .into_par_iter()
+            .map(|i| {
+                let (head, r0) = (i / per_head, i % per_head * BLOCK);
+                make(head, r0, BLOCK.min(len - r0))
+            })
+            .collect();
+        Self {
+            per_head,
+            len,
+            blocks,
+        }
+    }
+
+    /// The block of `head` that starts at row `r0` and holds exactly `rows` rows, or `make()`
+    /// where the block holds more (a query block that sees only part of the diagonal key
+    /// block, when cached keys come before the queries).
+    fn get_or<'s>(
+        &'s self,
+        head: usize,
+        r0: usize,
+        rows: usize,
+        make: impl FnOnce() -> X,
+    ) -> Operand<'s, X> {
+        debug_assert_eq!(r0 % BLOCK, 0);
+        if BLOCK.min(self.len - r0) == rows {
+            Operand::Shared(&self.blocks[head * self.per_head + r0 / BLOCK])
+        } else {
+            Operand::Own(make())
+        }
+    }
+
+    /// The block of `head` that starts at row `r0` (whole).
+    fn get(&self, head: usize, r0: usize) -> &X {
+        debug_assert_eq!(r0 % BLOCK, 0);
+        &self.blocks[head * self.per_head + r0 / BLOCK]
+    }
+}
+
+/// A prepared block: shared from [`Blocks`], or made for one task.
+enum Operand<'s, X> {
+    Shared(&'s X),
+    Own(X),
+}
+
+impl<X> std::ops::Deref for Operand<'_, X> {
+    type Target = X;
+
+    fn deref(&self) -> &X {
+        match self {
+            Operand::Shared(x) => x,
+            Operand::Own(x) => x,
         }
     }
 }
@@ -359,6 +478,19 @@ fn forward<T: Float>(
     if out.is_empty() {
         return (out, lse);
     }
+    let kv_heads = dims.b * dims.hkv;
+    let keys = Blocks::new(kv_heads, dims.s, |bg, c0, nc| {
+        T::right(backend, dims.kv_rows(k, bg, c0, nc).t())
+    });
+    let values = Blocks::new(kv_heads, dims.s, |bg, c0, nc| {
+        T::right(backend, dims.kv_rows(v, bg, c0, nc))
+    });
+    let blocks = KeyValueBlocks {
+        k,
+        v,
+        keys_t: &keys,
+        values: &values,
+    };
     out.par_chunks_mut(dims.t * d)
         .zip(lse.par_chunks_mut(dims.t))
         .enumerate()
@@ -368,15 +500,26 @@ fn forward<T: Float>(
                 .enumerate()
                 .for_each(|(qb, (out, lse))| {
                     let at = (bh, qb * BR);
-                    forward_block((q, k, v), dims, (scale, backend), stats, at, out, lse);
+                    forward_block(q, &blocks, dims, (scale, backend), stats, at, out, lse);
                 });
         });
     (out, lse)
 }
 
+/// The forward pass's key and value blocks: `Kᵀ` and `V` blocks prepared as right operands,
+/// and the tensors for the partial blocks made on the spot.
+struct KeyValueBlocks<'a, 'p, T: Float> {
+    k: &'a [T],
+    v: &'a [T],
+    keys_t: &'p Blocks<T::Right<'a>>,
+    values: &'p Blocks<T::Right<'a>>,
+}
+
 /// Rows `r0..r0 + n` of query head `bh`: `out` (`n × D`) and `lse` (`n`).
+#[allow(clippy::too_many_arguments)]
 fn forward_block<T: Float>(
-    (q, k, v): (&[T], &[T], &[T]),
+    q: &[T],
+    kv: &KeyValueBlocks<'_, '_, T>,
     dims: Dims,
     (scale, backend): (f64, Backend),
     stats: &FlashStats,
@@ -386,7 +529,7 @@ fn forward_block<T: Float>(
 ) {
     let (d, n) = (dims.d, lse.len());
     let bg = dims.kv_head(bh);
-    let qm = dims.q_rows(q, bh, r0, n);
+    let qm = T::left(backend, dims.q_rows(q, bh, r0, n));
     let keys = dims.visible(r0 + n - 1);
     let sc = T::of(scale);
     let mut tile: Vec<T> = stats.alloc(BR * BC);
@@ -395,8 +538,10 @@ fn forward_block<T: Float>(
     for c0 in (0..keys).step_by(BC) {
         let nc = BC.min(keys - c0);
         let tile = &mut tile[..n * nc];
-        let kb = dims.kv_rows(k, bg, c0, nc);
-        T::mm(backend, qm, kb.t(), tile, nc, false);
+        let kt = kv.keys_t.get_or(bg, c0, nc, || {
+            T::right(backend, dims.kv_rows(kv.k, bg, c0, nc).t())
+        });
+        T::mm(&qm, &kt, tile, nc, false);
         for (i, row) in tile.chunks_exact_mut(nc).enumerate() {
             let seen = dims.visible(r0 + i).saturating_sub(c0).min(nc);
             let (row, hidden) = row.split_at_mut(seen);
@@ -425,14 +570,10 @@ fn forward_block<T: Float>(
                 }
             }
         }
-        T::mm(
-            backend,
-            Mat::new(tile, n, nc),
-            dims.kv_rows(v, bg, c0, nc),
-            out,
-            d,
-            true,
-        );
+        let vb = kv.values.get_or(bg, c0, nc, || {
+            T::right(backend, dims.kv_rows(kv.v, bg, c0, nc))
+        });
+        T::mm(&T::left(backend, Mat::new(tile, n, nc)), &vb, out, d, true);
     }
     for (i, row) in out.chunks_exact_mut(d).enumerate() {
         let inv = T::of(1.0 / sum[i]);
@@ -484,11 +625,38 @@ fn backward<T: Float>(
     let mut grads = vec![T::of(0.0); q.len() + 2 * k.len()];
     let (dq, dkv) = grads.split_at_mut(q.len());
     let (dk, dv) = dkv.split_at_mut(k.len());
-    let ctx = Ctx {
-        q,
+    let on = backend;
+    let (kv_heads, q_heads) = (dims.b * dims.hkv, dims.b * dims.hq);
+    let keys = KeyBlocks {
         k,
         v,
-        g,
+        k_t: Blocks::new(kv_heads, dims.s, |h, c0, nc| {
+            T::right(on, dims.kv_rows(k, h, c0, nc).t())
+        }),
+        v_t: Blocks::new(kv_heads, dims.s, |h, c0, nc| {
+            T::right(on, dims.kv_rows(v, h, c0, nc).t())
+        }),
+        k_blocks: Blocks::new(kv_heads, dims.s, |h, c0, nc| {
+            T::right(on, dims.kv_rows(k, h, c0, nc))
+        }),
+    };
+    let queries = QueryBlocks {
+        q_left: Blocks::new(q_heads, dims.t, |h, r0, n| {
+            T::left(on, dims.q_rows(q, h, r0, n))
+        }),
+        g_left: Blocks::new(q_heads, dims.t, |h, r0, n| {
+            T::left(on, dims.q_rows(g, h, r0, n))
+        }),
+        q_right: Blocks::new(q_heads, dims.t, |h, r0, n| {
+            T::right(on, dims.q_rows(q, h, r0, n))
+        }),
+        g_right: Blocks::new(q_heads, dims.t, |h, r0, n| {
+            T::right(on, dims.q_rows(g, h, r0, n))
+        }),
+    };
+    let ctx = Ctx {
+        keys,
+        queries,
         lse,
         delta: &delta,
         dims,
@@ -518,12 +686,29 @@ fn backward<T: Float>(
     grads
 }
 
-/// What every backward task reads.
-struct Ctx<'a, T> {
-    q: &'a [T],
+/// The backward pass's key blocks, prepared once: `Kᵀ` and `Vᵀ` (right operands of the score
+/// products) and `K` (of `dq`); and the tensors for partial blocks made on the spot.
+struct KeyBlocks<'a, T: Float> {
     k: &'a [T],
     v: &'a [T],
-    g: &'a [T],
+    k_t: Blocks<T::Right<'a>>,
+    v_t: Blocks<T::Right<'a>>,
+    k_blocks: Blocks<T::Right<'a>>,
+}
+
+/// The backward pass's query blocks, prepared once: `Q` and `dO` as left operands (of the score
+/// products) and as right operands (of `dk` and `dv`).
+struct QueryBlocks<'a, T: Float> {
+    q_left: Blocks<T::Left<'a>>,
+    g_left: Blocks<T::Left<'a>>,
+    q_right: Blocks<T::Right<'a>>,
+    g_right: Blocks<T::Right<'a>>,
+}
+
+/// What every backward task reads.
+struct Ctx<'a, T: Float> {
+    keys: KeyBlocks<'a, T>,
+    queries: QueryBlocks<'a, T>,
     lse: &'a [T],
     delta: &'a [T],
     dims: Dims,
@@ -532,7 +717,7 @@ struct Ctx<'a, T> {
     stats: &'a FlashStats,
 }
 
-impl<T: Float> Ctx<'_, T> {
+impl<'a, T: Float> Ctx<'a, T> {
     /// For the `n × nc` tile of query rows `r0..` of head `bh` and keys `c0..`: `p ← P`
     /// (from the scores in `p`) and `dp ← scale · P ∘ (dP − D)` (from `dP` in `dp`); masked
     /// entries become 0.
@@ -565,33 +750,41 @@ impl<T: Float> Ctx<'_, T> {
 
     /// `dq` (`n × D`) of rows `r0..` of query head `bh`: `Σ_keys scale · dS K`.
     fn dq_block(&self, bh: usize, r0: usize, dq: &mut [T]) {
-        let dims = self.dims;
+        let (dims, on, keys) = (self.dims, self.backend, &self.keys);
         let n = dq.len() / dims.d;
         let bg = dims.kv_head(bh);
-        let qm = dims.q_rows(self.q, bh, r0, n);
-        let gm = dims.q_rows(self.g, bh, r0, n);
-        let keys = dims.visible(r0 + n - 1);
+        let qm = self.queries.q_left.get(bh, r0);
+        let gm = self.queries.g_left.get(bh, r0);
+        let visible = dims.visible(r0 + n - 1);
         let mut p: Vec<T> = self.stats.alloc(BR * BC);
         let mut dp: Vec<T> = self.stats.alloc(BR * BC);
-        for c0 in (0..keys).step_by(BC) {
-            let nc = BC.min(keys - c0);
+        for c0 in (0..visible).step_by(BC) {
+            let nc = BC.min(visible - c0);
             let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
-            let kb = dims.kv_rows(self.k, bg, c0, nc);
-            let m = self.backend;
-            T::mm(m, qm, kb.t(), p, nc, false);
-            T::mm(m, gm, dims.kv_rows(self.v, bg, c0, nc).t(), dp, nc, false);
+            let block = |x: &'a [T]| dims.kv_rows(x, bg, c0, nc);
+            let kt = keys
+                .k_t
+                .get_or(bg, c0, nc, || T::right(on, block(keys.k).t()));
+            let vt = keys
+                .v_t
+                .get_or(bg, c0, nc, || T::right(on, block(keys.v).t()));
+            let kb = keys
+                .k_blocks
+                .get_or(bg, c0, nc, || T::right(on, block(keys.k)));
+            T::mm(qm, &kt, p, nc, false);
+            T::mm(gm, &vt, dp, nc, false);
             self.probs_and_dscores(bh, r0, c0, nc, p, dp);
-            T::mm(m, Mat::new(dp, n, nc), kb, dq, dims.d, true);
+            T::mm(&T::left(on, Mat::new(dp, n, nc)), &kb, dq, dims.d, true);
         }
     }
 
     /// `dk`, `dv` (`nc × D`) of keys `c0..` of key/value head `bg`: sums over its query heads
     /// (in order) and the query blocks at or below the diagonal (in order).
     fn dkv_block(&self, bg: usize, c0: usize, dk: &mut [T], dv: &mut [T]) {
-        let dims = self.dims;
+        let (dims, on, queries) = (self.dims, self.backend, &self.queries);
         let nc = dk.len() / dims.d;
-        let kb = dims.kv_rows(self.k, bg, c0, nc);
-        let vb = dims.kv_rows(self.v, bg, c0, nc);
+        let kt = self.keys.k_t.get(bg, c0);
+        let vt = self.keys.v_t.get(bg, c0);
         let rep = dims.hq / dims.hkv;
         let (bi, g) = (bg / dims.hkv, bg % dims.hkv);
         // The first query row that sees key `c0`, rounded down to its block.
@@ -603,14 +796,13 @@ impl<T: Float> Ctx<'_, T> {
             for r0 in (first..dims.t).step_by(BR) {
                 let n = BR.min(dims.t - r0);
                 let (p, dp) = (&mut p[..n * nc], &mut dp[..n * nc]);
-                let qm = dims.q_rows(self.q, bh, r0, n);
-                let gm = dims.q_rows(self.g, bh, r0, n);
-                let m = self.backend;
-                T::mm(m, qm, kb.t(), p, nc, false);
-                T::mm(m, gm, vb.t(), dp, nc, false);
+                T::mm(queries.q_left.get(bh, r0), kt, p, nc, false);
+                T::mm(queries.g_left.get(bh, r0), vt, dp, nc, false);
                 self.probs_and_dscores(bh, r0, c0, nc, p, dp);
-                T::mm(m, Mat::new(p, n, nc).t(), gm, dv, dims.d, true);
-                T::mm(m, Mat::new(dp, n, nc).t(), qm, dk, dims.d, true);
+                let p_t = T::left(on, Mat::new(p, n, nc).t());
+                T::mm(&p_t, queries.g_right.get(bh, r0), dv, dims.d, true);
+                let dp_t = T::left(on, Mat::new(dp, n, nc).t());
+                T::mm(&dp_t, queries.q_right.get(bh, r0), dk, dims.d, true);
             }
         }
     }

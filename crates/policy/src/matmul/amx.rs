@@ -68,8 +68,26 @@ pub(crate) fn matmul<B: TileGrid + ?Sized>(
     let threads = rayon::current_num_threads();
     let parallel = may_spread && threads > 1 && m * n * k >= PARALLEL_MIN_MACS;
     let a = pack_a(a, parallel);
+    let threads = parallel.then_some(threads);
+    matmul_packed_a(&a, m, b, n, (c, ldc), accumulate, threads);
+}
+
+/// [`matmul`] for a left operand already packed ([`pack_a`] of an `m`-row matrix; for callers
+/// that multiply one left block by many right ones), on `threads` pool threads (`None`: the
+/// calling thread). The caller checked what [`matmul`]'s does.
+pub(crate) fn matmul_packed_a<B: TileGrid + ?Sized>(
+    a: &PackedTiles,
+    m: usize,
+    b: &B,
+    n: usize,
+    (c, ldc): (&mut [f32], usize),
+    accumulate: bool,
+    threads: Option<usize>,
+) {
+    debug_assert!(m > 0 && n > 0 && a.k_tiles > 0 && c.len() >= (m - 1) * ldc + n);
+    let parallel = threads.is_some();
     let job = Job {
-        a: &a,
+        a,
         b,
         m,
         n,
@@ -80,7 +98,7 @@ pub(crate) fn matmul<B: TileGrid + ?Sized>(
     };
     let row_pairs = a.outer_tiles.div_ceil(2);
     let col_pairs = n.div_ceil(2 * TILE_N);
-    let tasks = split(row_pairs, col_pairs, if parallel { threads } else { 1 });
+    let tasks = split(row_pairs, col_pairs, threads.unwrap_or(1));
     if parallel {
         tasks.into_par_iter().for_each(|t| job.run(t));
     } else {

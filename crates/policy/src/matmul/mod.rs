@@ -48,7 +48,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 mod serial;
-pub use serial::matmul_serial;
+pub use serial::{PreparedLeft, PreparedRight, matmul_prepared, matmul_serial};
 
 /// Which arithmetic the matmuls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,8 +220,18 @@ fn check_operands(
 /// (`m`, `n` or `k` zero). Returns whether a real product remains.
 fn check_and_trivial(a: MatRef<'_>, n: usize, c: &mut [f32], ldc: usize, accumulate: bool) -> bool {
     assert!(a.in_bounds(), "matmul: left operand out of bounds");
+    check_output_and_trivial((a.rows, a.cols, n), c, ldc, accumulate)
+}
+
+/// Checks `c` against an `m × n` output and does the work of an empty product (`m`, `n` or `k`
+/// zero). Returns whether a real product remains.
+fn check_output_and_trivial(
+    (m, k, n): (usize, usize, usize),
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) -> bool {
     assert!(ldc >= n, "matmul: ldc smaller than the output's columns");
-    let (m, k) = (a.rows, a.cols);
     if m == 0 || n == 0 {
         return false;
     }
