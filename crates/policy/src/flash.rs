@@ -28,7 +28,8 @@ use rayon::prelude::*;
 
 use crate::Result;
 use crate::matmul::{
-    MatRef, MatmulBackend as Backend, PreparedLeft, PreparedRight, matmul_prepared,
+    MatRef, MatmulBackend as Backend, PreparedLeft, PreparedRight, TilesHeld, hold_tiles,
+    matmul_prepared,
 };
 use crate::ops::{Real, fused_op, per_float, slice, unsupported};
 use crate::vec_softmax::vector_exp;
@@ -298,6 +299,10 @@ trait Float: Real {
     /// `e^self` as the score tiles need it: [`vector_exp`] for f32 (loops over a tile vectorize),
     /// the exact `exp` for f64 (the reference tests).
     fn tile_exp(self) -> Self;
+
+    /// Keeps the calling thread's tiles configured for a task's run of [`Float::mm`] products
+    /// on `on` (see [`hold_tiles`]).
+    fn hold_tiles(on: Backend) -> TilesHeld;
 }
 
 /// `m` as the matmul module's view.
@@ -329,6 +334,10 @@ impl Float for f32 {
 
     fn tile_exp(self) -> Self {
         vector_exp(self)
+    }
+
+    fn hold_tiles(on: Backend) -> TilesHeld {
+        hold_tiles(on)
     }
 }
 
@@ -362,6 +371,10 @@ impl Float for f64 {
 
     fn tile_exp(self) -> Self {
         self.exp()
+    }
+
+    fn hold_tiles(_: Backend) -> TilesHeld {
+        hold_tiles(Backend::F32)
     }
 }
 
@@ -529,6 +542,7 @@ fn forward_block<T: Float>(
 ) {
     let (d, n) = (dims.d, lse.len());
     let bg = dims.kv_head(bh);
+    let _tiles = T::hold_tiles(backend);
     let qm = T::left(backend, dims.q_rows(q, bh, r0, n));
     let keys = dims.visible(r0 + n - 1);
     let sc = T::of(scale);
@@ -753,6 +767,7 @@ impl<'a, T: Float> Ctx<'a, T> {
         let (dims, on, keys) = (self.dims, self.backend, &self.keys);
         let n = dq.len() / dims.d;
         let bg = dims.kv_head(bh);
+        let _tiles = T::hold_tiles(on);
         let qm = self.queries.q_left.get(bh, r0);
         let gm = self.queries.g_left.get(bh, r0);
         let visible = dims.visible(r0 + n - 1);
@@ -783,6 +798,7 @@ impl<'a, T: Float> Ctx<'a, T> {
     fn dkv_block(&self, bg: usize, c0: usize, dk: &mut [T], dv: &mut [T]) {
         let (dims, on, queries) = (self.dims, self.backend, &self.queries);
         let nc = dk.len() / dims.d;
+        let _tiles = T::hold_tiles(on);
         let kt = self.keys.k_t.get(bg, c0);
         let vt = self.keys.v_t.get(bg, c0);
         let rep = dims.hq / dims.hkv;

@@ -27,12 +27,17 @@
 //!
 //! # Tile state
 //! The tile configuration (palette 1, eight 16 × 64-byte tiles) is per thread, and rayon may run
-//! a task on any of its workers, so each task starts with `ldtilecfg` and ends with
-//! `tilerelease` (which lets the kernel skip saving 8 KiB of tile data at context switches). A
-//! task never calls out while tiles are live, so nothing else can reconfigure them under it.
+//! a task on any of its workers, so each task opens a [`TileSession`]: the first open session of
+//! a thread runs `ldtilecfg`, the last one to close `tilerelease` (which lets the kernel skip
+//! saving 8 KiB of tile data at context switches). A caller that runs many small products on one
+//! thread (flash attention's tiles) keeps a session open around them, so the tiles are
+//! configured once. Every session loads the same configuration, and a task never calls out
+//! while tiles hold data, so nothing else can reconfigure them under it.
 #![allow(unsafe_code)]
 
 use std::arch::asm;
+use std::cell::Cell;
+use std::marker::PhantomData;
 
 use rayon::prelude::*;
 
@@ -253,8 +258,14 @@ impl<B: TileGrid + ?Sized> Job<'_, B> {
     }
 }
 
-/// Loads the tile configuration for this thread, and releases the tiles when dropped.
-struct TileSession;
+thread_local! {
+    /// How many [`TileSession`]s are open on this thread.
+    static OPEN_SESSIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The tiles of this thread configured while it lives: the first open session loads the
+/// configuration, the last one to close releases the tiles. Tied to its thread (not `Send`).
+pub(crate) struct TileSession(PhantomData<*const ()>);
 
 /// `ldtilecfg`'s 64-byte operand: palette 1, tiles 0–7 of 16 rows × 64 bytes.
 #[repr(C, align(64))]
@@ -273,18 +284,30 @@ const CONFIG: TileConfig = {
 };
 
 impl TileSession {
-    fn start() -> Self {
-        // SAFETY: AMX is available and permitted in this process (checked by the caller through
-        // `amx_available`); CONFIG is a valid palette-1 configuration.
-        unsafe { asm!("ldtilecfg [{}]", in(reg) &CONFIG, options(nostack, readonly)) };
-        TileSession
+    /// Opens a session; the caller checked [`super::amx_available`].
+    pub(crate) fn start() -> Self {
+        OPEN_SESSIONS.with(|open| {
+            if open.get() == 0 {
+                // SAFETY: AMX is available and permitted in this process (checked by the
+                // caller through `amx_available`); CONFIG is a valid palette-1 configuration.
+                unsafe { asm!("ldtilecfg [{}]", in(reg) &CONFIG, options(nostack, readonly)) };
+            }
+            open.set(open.get() + 1);
+        });
+        TileSession(PhantomData)
     }
 }
 
 impl Drop for TileSession {
     fn drop(&mut self) {
-        // SAFETY: returns the tile registers to their initial state; touches no memory.
-        unsafe { asm!("tilerelease", options(nostack, nomem)) };
+        OPEN_SESSIONS.with(|open| {
+            let still_open = open.get() - 1;
+            open.set(still_open);
+            if still_open == 0 {
+                // SAFETY: returns the tile registers to their initial state; touches no memory.
+                unsafe { asm!("tilerelease", options(nostack, nomem)) };
+            }
+        });
     }
 }
 

@@ -48,7 +48,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 mod serial;
-pub use serial::{PreparedLeft, PreparedRight, matmul_prepared, matmul_serial};
+pub use serial::{
+    PreparedLeft, PreparedRight, TilesHeld, hold_tiles, matmul_prepared, matmul_serial,
+};
 
 /// Which arithmetic the matmuls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,6 +35,32 @@ pub fn matmul_serial(
     matmul_prepared(&a, &b, (c, ldc), accumulate);
 }
 
+/// The calling thread's AMX tiles kept configured while it lives (on [`MatmulBackend::Bf16Amx`]
+/// where [`super::amx_available`]; nothing otherwise): a run of small [`matmul_prepared`] or
+/// [`matmul_serial`] products on this thread then loads the tile configuration once instead of
+/// once per product. Tied to its thread (not `Send`).
+pub struct TilesHeld {
+    #[cfg(target_arch = "x86_64")]
+    _session: Option<amx::TileSession>,
+    #[cfg(not(target_arch = "x86_64"))]
+    _thread: std::marker::PhantomData<*const ()>,
+}
+
+/// Keeps the calling thread's tiles configured for `backend` until the guard drops (see
+/// [`TilesHeld`]).
+pub fn hold_tiles(backend: MatmulBackend) -> TilesHeld {
+    TilesHeld {
+        #[cfg(target_arch = "x86_64")]
+        _session: (backend == MatmulBackend::Bf16Amx && amx_available())
+            .then(amx::TileSession::start),
+        #[cfg(not(target_arch = "x86_64"))]
+        _thread: {
+            let _ = backend;
+            std::marker::PhantomData
+        },
+    }
+}
+
 /// An operand in the form one backend multiplies: the f32 view itself (gemm reads any strides),
 /// or the bf16 tiles of the AMX backend (rounded and laid out once).
 enum Prepared<'a> {
