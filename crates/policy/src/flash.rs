@@ -19,6 +19,8 @@
 //! and shared by every product it takes part in; only the probability tiles are converted per
 //! product. The products equal [`crate::matmul::matmul_serial`] of the same operands bit for bit.
 
+#![allow(unsafe_code)] // only to call the AVX-512 copies of the tile loops
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -451,23 +453,16 @@ impl<X> std::ops::Deref for Operand<'_, X> {
     }
 }
 
-/// Runs `f` inside a function compiled for AVX-512 F where the CPU has it, so the tile loops
-/// that `f` inlines (scaling, masking, the exponentials of [`vector_exp`]) run 16 lanes wide
-/// instead of SSE2's 4. They are the same elementwise IEEE operations either way (Rust fuses no
-/// multiply-adds), so the bits do not change.
-#[inline(always)]
-#[allow(unsafe_code)]
-fn wide<R>(f: impl FnOnce() -> R) -> R {
+/// Whether the tile loops can take their AVX-512 F copies (see [`forward_block_avx512`]).
+fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        #[target_feature(enable = "avx512f")]
-        fn avx512<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        // SAFETY: the CPU has AVX-512 F (checked just above).
-        return unsafe { avx512(f) };
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
     }
-    f()
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Runs `f(bh, r0, out)` for every query block: `out` is the block's `n · width` slice of a
@@ -523,6 +518,7 @@ fn forward<T: Float>(
         keys_t: &keys,
         values: &values,
     };
+    let wide = avx512();
     out.par_chunks_mut(dims.t * d)
         .zip(lse.par_chunks_mut(dims.t))
         .enumerate()
@@ -532,7 +528,13 @@ fn forward<T: Float>(
                 .enumerate()
                 .for_each(|(qb, (out, lse))| {
                     let at = (bh, qb * BR);
-                    wide(|| forward_block(q, &blocks, dims, (scale, backend), stats, at, out, lse));
+                    let args = (q, &blocks, dims, (scale, backend), stats, at);
+                    if wide {
+                        // SAFETY: the CPU has AVX-512 F (`avx512`).
+                        unsafe { forward_block_avx512(args, out, lse) }
+                    } else {
+                        forward_block(args, out, lse)
+                    }
                 });
         });
     (out, lse)
@@ -547,16 +549,29 @@ struct KeyValueBlocks<'a, 'p, T: Float> {
     values: &'p Blocks<T::Right<'a>>,
 }
 
+/// What one forward task reads: the queries, the prepared key and value blocks, the shapes,
+/// `(scale, backend)`, the stats, and `(bh, r0)`: query head `bh`'s rows from `r0`.
+type ForwardArgs<'x, 'a, 'p, T> = (
+    &'a [T],
+    &'x KeyValueBlocks<'a, 'p, T>,
+    Dims,
+    (f64, Backend),
+    &'x FlashStats,
+    (usize, usize),
+);
+
+/// [`forward_block`] compiled for AVX-512 F: the tile loops it inlines (scaling, masking, the
+/// exponentials of [`vector_exp`]) run 16 lanes wide instead of SSE2's 4. The same elementwise
+/// IEEE operations (Rust fuses no multiply-adds), so the same bits.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
+fn forward_block_avx512<T: Float>(args: ForwardArgs<'_, '_, '_, T>, out: &mut [T], lse: &mut [T]) {
+    forward_block(args, out, lse)
+}
+
 /// Rows `r0..r0 + n` of query head `bh`: `out` (`n × D`) and `lse` (`n`).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn forward_block<T: Float>(
-    q: &[T],
-    kv: &KeyValueBlocks<'_, '_, T>,
-    dims: Dims,
-    (scale, backend): (f64, Backend),
-    stats: &FlashStats,
-    (bh, r0): (usize, usize),
+    (q, kv, dims, (scale, backend), stats, (bh, r0)): ForwardArgs<'_, '_, '_, T>,
     out: &mut [T],
     lse: &mut [T],
 ) {
@@ -698,10 +713,16 @@ fn backward<T: Float>(
         backend,
         stats,
     };
+    let wide = avx512();
     rayon::join(
         || {
             for_each_query_block(dq, dims.t, d, |bh, r0, dq| {
-                wide(|| ctx.dq_block(bh, r0, dq))
+                if wide {
+                    // SAFETY: the CPU has AVX-512 F (`avx512`).
+                    unsafe { ctx.dq_block_avx512(bh, r0, dq) }
+                } else {
+                    ctx.dq_block(bh, r0, dq)
+                }
             });
         },
         || {
@@ -715,7 +736,14 @@ fn backward<T: Float>(
                     dk.par_chunks_mut(BC * d)
                         .zip(dv.par_chunks_mut(BC * d))
                         .enumerate()
-                        .for_each(|(kb, (dk, dv))| wide(|| ctx.dkv_block(bg, kb * BC, dk, dv)));
+                        .for_each(|(kb, (dk, dv))| {
+                            if wide {
+                                // SAFETY: the CPU has AVX-512 F (`avx512`).
+                                unsafe { ctx.dkv_block_avx512(bg, kb * BC, dk, dv) }
+                            } else {
+                                ctx.dkv_block(bg, kb * BC, dk, dv)
+                            }
+                        });
                 });
         },
     );
@@ -783,6 +811,18 @@ impl<'a, T: Float> Ctx<'a, T> {
             p[seen..].fill(T::of(0.0));
             dp[seen..].fill(T::of(0.0));
         }
+    }
+
+    /// [`Ctx::dq_block`] compiled for AVX-512 F (see [`forward_block_avx512`]).
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
+    fn dq_block_avx512(&self, bh: usize, r0: usize, dq: &mut [T]) {
+        self.dq_block(bh, r0, dq)
+    }
+
+    /// [`Ctx::dkv_block`] compiled for AVX-512 F (see [`forward_block_avx512`]).
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
+    fn dkv_block_avx512(&self, bg: usize, c0: usize, dk: &mut [T], dv: &mut [T]) {
+        self.dkv_block(bg, c0, dk, dv)
     }
 
     /// `dq` (`n × D`) of rows `r0..` of query head `bh`: `Σ_keys scale · dS K`.
