@@ -591,33 +591,21 @@ fn forward_block<T: Float>(
             T::right(backend, dims.kv_rows(kv.k, bg, c0, nc).t())
         });
         T::mm(&qm, &kt, tile, nc, false);
-        for (i, row) in tile.chunks_exact_mut(nc).enumerate() {
-            let seen = dims.visible(r0 + i).saturating_sub(c0).min(nc);
-            let (row, hidden) = row.split_at_mut(seen);
-            hidden.fill(T::of(0.0));
-            if row.is_empty() {
-                continue;
-            }
-            let mut m = max[i];
-            for x in row.iter_mut() {
-                *x *= sc;
-                if *x > m {
-                    m = *x;
-                }
-            }
-            let alpha = (max[i] - m).tile_exp();
-            // Two loops: the first vectorizes (no sum carried through it).
-            for x in row.iter_mut() {
-                *x = (*x - m).tile_exp();
-            }
-            let s: f64 = row.iter().map(|x| x.f64()).sum();
-            sum[i] = sum[i] * alpha.f64() + s;
-            max[i] = m;
-            if alpha.f64() != 1.0 {
-                for o in &mut out[i * d..(i + 1) * d] {
-                    *o *= alpha;
-                }
-            }
+        let seen = |i: usize| dims.visible(r0 + i).saturating_sub(c0).min(nc);
+        let mut g0 = 0;
+        while g0 < n {
+            let running = Running {
+                max: &mut max[g0..],
+                sum: &mut sum[g0..],
+                out: &mut out[g0 * d..],
+                d,
+            };
+            let tile = &mut tile[g0 * nc..];
+            g0 += if n - g0 >= ROW_GROUP {
+                softmax_rows::<T, ROW_GROUP>(tile, nc, |r| seen(g0 + r), sc, running)
+            } else {
+                softmax_rows::<T, 1>(tile, nc, |r| seen(g0 + r), sc, running)
+            };
         }
         let vb = kv.values.get_or(bg, c0, nc, || {
             T::right(backend, dims.kv_rows(kv.v, bg, c0, nc))
@@ -631,6 +619,83 @@ fn forward_block<T: Float>(
         }
         lse[i] = T::of(max[i].f64() + sum[i].ln());
     }
+}
+
+/// Rows whose maxima and sums [`softmax_rows`] computes side by side.
+const ROW_GROUP: usize = 8;
+
+/// The running state of a query block's rows, from the first row a call updates: the row maxima
+/// (of the scaled scores), the sums of their exponentials (f64) and the output rows (`d` wide).
+struct Running<'a, T> {
+    max: &'a mut [T],
+    sum: &'a mut [f64],
+    out: &'a mut [T],
+    d: usize,
+}
+
+/// One online-softmax step over the first `G` rows of a score tile (`nc` wide; row `r` sees its
+/// first `seen(r)` keys, the rest are zeroed): scales them by `sc`, raises each row's maximum,
+/// replaces the scores by their exponentials, and rescales and adds to the running sums and
+/// outputs. Returns `G`.
+///
+/// Each row's maximum and sum run over its own entries in order, as a loop over one row would;
+/// taking `G` rows side by side only gives the core `G` independent chains of comparisons and
+/// f64 additions to overlap, where one row's chain waits on each step. The bits are the same.
+#[inline(always)]
+fn softmax_rows<T: Float, const G: usize>(
+    tile: &mut [T],
+    nc: usize,
+    seen: impl Fn(usize) -> usize,
+    sc: T,
+    running: Running<'_, T>,
+) -> usize {
+    let seen: [usize; G] = std::array::from_fn(seen);
+    let rows = &mut tile[..G * nc];
+    for (row, &live) in rows.chunks_exact_mut(nc).zip(&seen) {
+        let (row, hidden) = row.split_at_mut(live);
+        hidden.fill(T::of(0.0));
+        for x in row {
+            *x *= sc;
+        }
+    }
+    let mut m: [T; G] = std::array::from_fn(|r| running.max[r]);
+    for j in 0..nc {
+        for r in 0..G {
+            let x = rows[r * nc + j];
+            if j < seen[r] && x > m[r] {
+                m[r] = x;
+            }
+        }
+    }
+    for (r, row) in rows.chunks_exact_mut(nc).enumerate() {
+        for x in &mut row[..seen[r]] {
+            *x = (*x - m[r]).tile_exp();
+        }
+    }
+    // -0.0 + x is x for every x, as in `Iterator::sum`.
+    let mut s = [-0.0f64; G];
+    for j in 0..nc {
+        for r in 0..G {
+            if j < seen[r] {
+                s[r] += rows[r * nc + j].f64();
+            }
+        }
+    }
+    let d = running.d;
+    for r in 0..G {
+        if seen[r] == 0 {
+            continue;
+        }
+        let alpha = (running.max[r] - m[r]).tile_exp();
+        running.sum[r] = running.sum[r] * alpha.f64() + s[r];
+        running.max[r] = m[r];
+        if alpha.f64() != 1.0 {
+            for o in &mut running.out[r * d..(r + 1) * d] {
+                *o *= alpha;
+            }
+        }
+    }
+    G
 }
 
 // ---------------------------------------------------------------------------------------------
