@@ -34,7 +34,7 @@ use crate::matmul::{
     matmul_prepared,
 };
 use crate::ops::{Real, fused_op, per_float, slice, unsupported};
-use crate::vec_softmax::vector_exp;
+use crate::vec_softmax::{avx512_available, vector_exp};
 
 /// Query rows per task and tile. 64 rows × 64 keys × 4 bytes = 16 KiB per score tile, so a query
 /// block, a key block, a value block (each 64 × `D` = 16 KiB at `D` = 64) and the score tile
@@ -453,18 +453,6 @@ impl<X> std::ops::Deref for Operand<'_, X> {
     }
 }
 
-/// Whether the tile loops can take their AVX-512 F copies (see [`forward_block_avx512`]).
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// Runs `f(bh, r0, out)` for every query block: `out` is the block's `n · width` slice of a
 /// `[B, Hq, T, width]` buffer, `r0` its first row.
 fn for_each_query_block<T: Send>(
@@ -518,7 +506,7 @@ fn forward<T: Float>(
         keys_t: &keys,
         values: &values,
     };
-    let wide = avx512();
+    let wide = avx512_available();
     out.par_chunks_mut(dims.t * d)
         .zip(lse.par_chunks_mut(dims.t))
         .enumerate()
@@ -530,7 +518,7 @@ fn forward<T: Float>(
                     let at = (bh, qb * BR);
                     let args = (q, &blocks, dims, (scale, backend), stats, at);
                     if wide {
-                        // SAFETY: the CPU has AVX-512 F (`avx512`).
+                        // SAFETY: the CPU has AVX-512 F (`avx512_available`).
                         unsafe { forward_block_avx512(args, out, lse) }
                     } else {
                         forward_block(args, out, lse)
@@ -778,12 +766,12 @@ fn backward<T: Float>(
         backend,
         stats,
     };
-    let wide = avx512();
+    let wide = avx512_available();
     rayon::join(
         || {
             for_each_query_block(dq, dims.t, d, |bh, r0, dq| {
                 if wide {
-                    // SAFETY: the CPU has AVX-512 F (`avx512`).
+                    // SAFETY: the CPU has AVX-512 F (`avx512_available`).
                     unsafe { ctx.dq_block_avx512(bh, r0, dq) }
                 } else {
                     ctx.dq_block(bh, r0, dq)
@@ -803,7 +791,7 @@ fn backward<T: Float>(
                         .enumerate()
                         .for_each(|(kb, (dk, dv))| {
                             if wide {
-                                // SAFETY: the CPU has AVX-512 F (`avx512`).
+                                // SAFETY: the CPU has AVX-512 F (`avx512_available`).
                                 unsafe { ctx.dkv_block_avx512(bg, kb * BC, dk, dv) }
                             } else {
                                 ctx.dkv_block(bg, kb * BC, dk, dv)

@@ -69,7 +69,8 @@ fn shifted_exponentials_portable(row: &mut [f32], scale: f32) -> (f32, f64) {
     (max, lanes.iter().sum())
 }
 
-fn avx512_available() -> bool {
+/// Whether this CPU has AVX-512 F (probed once).
+pub(crate) fn avx512_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
@@ -92,14 +93,27 @@ fn avx512_available() -> bool {
 /// `e^0` is exactly 1.
 #[inline(always)]
 pub(crate) fn vector_exp(x: f32) -> f32 {
+    let (shifted, p) = vector_exp_parts(x);
+    // `2ⁿ` from `n`'s integer bits (`n` is within [−126, 127] after the clamp): integer lanes,
+    // where `n as i32` (a saturating conversion) would not vectorize. A NaN `x` gives a NaN `p`
+    // whatever this factor is.
+    let n_bits = shifted.to_bits().wrapping_sub(VECTOR_EXP_ROUND.to_bits());
+    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
+}
+
+/// 1.5 · 2²³: adding and subtracting it rounds to the nearest integer (ties to even).
+const VECTOR_EXP_ROUND: f32 = 12_582_912.0;
+
+/// [`vector_exp`]'s reduction and polynomial: `(n + 1.5 · 2²³, e^r)` for `x = n·ln 2 + r`
+/// (`x` clamped to [−87, 88]). The first is exact: in that binade one unit is one ulp, so its
+/// low bits count `n`.
+#[inline(always)]
+fn vector_exp_parts(x: f32) -> (f32, f32) {
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
-    // 1.5 · 2²³: adding and subtracting it rounds to the nearest integer (ties to even).
-    const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    // `n + 1.5 · 2²³`, exactly: in that binade one unit is one ulp, so its low bits count `n`.
-    let shifted = x * std::f32::consts::LOG2_E + ROUND;
-    let n = shifted - ROUND;
+    let shifted = x * std::f32::consts::LOG2_E + VECTOR_EXP_ROUND;
+    let n = shifted - VECTOR_EXP_ROUND;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let p = 1.0
         + r * (1.0
@@ -107,11 +121,7 @@ pub(crate) fn vector_exp(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    // `2ⁿ` from `n`'s integer bits (`n` is within [−126, 127] after the clamp): integer lanes,
-    // where `n as i32` (a saturating conversion) would not vectorize. A NaN `x` gives a NaN `p`
-    // whatever this factor is.
-    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    p * f32::from_bits(n_bits.wrapping_add(127) << 23)
+    (shifted, p)
 }
 
 /// `ln 2` in two parts: `HI` has few enough bits that `n · HI` is exact for any `|n| < 2¹⁵`.
@@ -393,16 +403,8 @@ mod tests {
         // integer bits: the results must agree bit for bit on every 61st f32 in [−100, 100]
         // (the clamp's edges and beyond; ~36 million), infinities included.
         fn with_conversion(x: f32) -> f32 {
-            const ROUND: f32 = 12_582_912.0;
-            let x = x.clamp(-87.0, 88.0);
-            let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
-            let r = (x - n * 0.693_145_75) - n * 1.428_606_8e-6;
-            let p = 1.0
-                + r * (1.0
-                    + r * (0.5
-                        + r * (1.0 / 6.0
-                            + r * (1.0 / 24.0
-                                + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+            let (shifted, p) = vector_exp_parts(x);
+            let n = shifted - VECTOR_EXP_ROUND;
             p * f32::from_bits(((n as i32 + 127) as u32) << 23)
         }
         let mut x = -100f32;
