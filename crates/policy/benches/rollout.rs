@@ -128,6 +128,46 @@ impl EpisodeFeed<Box<dyn Env>> for Feed {
     }
 }
 
+/// How many episodes two paths recorded identically (matched by task and sample), and where the
+/// first that differs parts ways.
+fn compare_records(first: &mut [Trajectory], second: &mut [Trajectory]) -> String {
+    let key = |t: &Trajectory| (t.task.0, t.sample);
+    first.sort_by_key(key);
+    second.sort_by_key(key);
+    let pairs: Vec<(&Trajectory, &Trajectory)> = first
+        .iter()
+        .zip(second.iter())
+        .filter(|(a, b)| key(a) == key(b))
+        .collect();
+    let same = pairs.iter().filter(|(a, b)| a == b).count();
+    let mut line = format!(
+        "records identical on both paths: {same} of {} episodes",
+        first.len().max(second.len())
+    );
+    if let Some((a, b)) = pairs.iter().find(|(a, b)| a != b) {
+        let token = a
+            .tokens
+            .iter()
+            .zip(&b.tokens)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let logprob = a
+            .logprobs
+            .iter()
+            .zip(&b.logprobs)
+            .take_while(|(x, y)| x.to_bits() == y.to_bits())
+            .count();
+        line += &format!(
+            " (first difference: task {} sample {}, token {token} of {} / {}, log-prob bits from token {logprob})",
+            a.task.0,
+            a.sample,
+            a.tokens.len(),
+            b.tokens.len()
+        );
+    }
+    line
+}
+
 fn main() {
     let o = options();
     let cache = match std::env::var_os("CROSSGYM_CACHE").filter(|d| !d.is_empty()) {
@@ -168,6 +208,7 @@ fn main() {
             .expect("encode the conversation start")
             .len();
         let mut rates = Vec::new();
+        let mut records: Vec<Vec<Trajectory>> = Vec::new();
         for path in &o.paths {
             let mut best: Option<(f64, usize, usize, Vec<usize>)> = None;
             for _ in 0..o.reps {
@@ -224,6 +265,9 @@ fn main() {
                 if best.as_ref().is_none_or(|b| seconds < b.0) {
                     best = Some((seconds, tokens, trajectories.len(), contexts));
                 }
+                if records.len() < rates.len() + 1 {
+                    records.push(trajectories);
+                }
             }
             let (seconds, tokens, n, contexts) = best.expect("one rep");
             let rate = tokens as f64 / seconds;
@@ -240,6 +284,9 @@ fn main() {
         }
         if let [(a, ra), (b, rb)] = rates.as_slice() {
             println!("{env_name:<10} {a}/{b} generated tok/s: {:.2}×", ra / rb);
+        }
+        if let [first, second] = records.as_mut_slice() {
+            println!("{env_name:<10} {}", compare_records(first, second));
         }
     }
 }

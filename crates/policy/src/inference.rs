@@ -5,9 +5,20 @@
 //! padded slots are masked out of attention by a finite mask, and each row keeps its own RoPE
 //! positions), so the rows of a rollout group can diverge turn by turn and still run batched. A
 //! turn costs O(new tokens), not O(context).
+//!
+//! In f32 mode (CPU, f32 weights, the f32 matmul backend) a row's keys and values live apart from
+//! the other rows' instead ([`RowCaches`]), without padding, and attention is the rollout
+//! engine's: candle's batched attention over the padded cache sums in an order that depends on
+//! the other rows (gemm picks per-element summation orders by the product's shape, and zero
+//! probabilities of padded slots between a row's keys regroup its sums), so a row's numbers
+//! would depend on its siblings' lengths. With the engine's attention, and [`crate::matmul`]'s
+//! f32 products (a row's sums do not depend on the other rows), a session row computes the bits
+//! that [`crate::PackedModel`] computes for the same tokens, alone or in any batch.
 
 use candle_core::{DType, Device, Tensor};
 
+use crate::engine::RowCaches;
+use crate::matmul::MatmulBackend;
 use crate::model::{MASK_VALUE, attention};
 use crate::sampling::{Choice, Sampler};
 use crate::{Decoder, PolicyError, Result};
@@ -36,6 +47,8 @@ pub struct Session {
     decoder: Decoder,
     rows: usize,
     layers: Vec<LayerCache>,
+    /// In f32 mode, each row's own keys and values (then `layers` stays empty).
+    row_caches: Option<RowCaches>,
     /// Slots in use (the same for every row; rows differ in which slots are valid).
     len: usize,
     capacity: usize,
@@ -59,10 +72,14 @@ impl Session {
                 "a session needs at least one row".into(),
             ));
         }
+        let f32_mode = decoder.device().is_cpu()
+            && decoder.dtype() == DType::F32
+            && decoder.matmul_backend() == MatmulBackend::F32;
         Ok(Self {
             decoder: decoder.with_transposed_weights()?,
             rows,
             layers: Vec::new(),
+            row_caches: f32_mode.then(|| RowCaches::new(&decoder.config, rows)),
             len: 0,
             capacity: 0,
             valid: vec![Vec::new(); rows],
@@ -228,6 +245,57 @@ impl Session {
             .collect();
         let s_old = self.len;
         let s = s_old + t;
+        let ids = Tensor::from_vec(ids, (b, t), &device)?;
+        let pos = Tensor::from_vec(positions, b * t, &device)?;
+        let half = self.decoder.config.head_dim() / 2;
+        let cos = self
+            .decoder
+            .cos
+            .index_select(&pos, 0)?
+            .reshape((b, 1, t, half))?;
+        let sin = self
+            .decoder
+            .sin
+            .index_select(&pos, 0)?
+            .reshape((b, 1, t, half))?;
+        let mut x = self.decoder.embed(&ids)?;
+        let decoder = self.decoder.clone();
+        if let Some(caches) = self.row_caches.as_mut() {
+            let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
+            for (layer, block) in decoder.blocks.iter().enumerate() {
+                x = decoder.block_forward(block, &x, &cos, &sin, |q, k, v| {
+                    let (q_rows, k_rows, v_rows) = (
+                        token_rows(q, &lens)?,
+                        token_rows(k, &lens)?,
+                        token_rows(v, &lens)?,
+                    );
+                    let out = caches.attend(layer, (&q_rows, &k_rows, &v_rows), &lens);
+                    padded_heads(&out, &lens, q.dims4()?)
+                })?;
+            }
+        } else {
+            let mask = self.padded_mask(rows, t)?;
+            self.reserve(s, &device, dtype)?;
+            for (layer, block) in decoder.blocks.iter().enumerate() {
+                let cache = &self.layers[layer];
+                x = decoder.block_forward(block, &x, &cos, &sin, |q, k, v| {
+                    cache.k.slice_set(&k.contiguous()?, 2, s_old)?;
+                    cache.v.slice_set(&v.contiguous()?, 2, s_old)?;
+                    let k_all = cache.k.narrow(2, 0, s)?;
+                    let v_all = cache.v.narrow(2, 0, s)?;
+                    attention(q, &k_all, &v_all, &mask, &decoder.config)
+                })?;
+            }
+        }
+        let x = crate::model::rms_norm(&x, &decoder.norm, decoder.config.rms_norm_eps)?;
+        Ok(x)
+    }
+
+    /// The additive attention mask `[rows, 1, t, len + t]` of a chunk padded to `t`: each row's
+    /// valid slots, and its new keys causally, never the padding.
+    fn padded_mask(&self, rows: &[Vec<u32>], t: usize) -> Result<Tensor> {
+        let (b, s_old) = (self.rows, self.len);
+        let s = s_old + t;
         let mut mask = vec![MASK_VALUE as f32; b * t * s];
         for (r, chunk) in rows.iter().enumerate() {
             for i in 0..t {
@@ -243,35 +311,8 @@ impl Session {
                 }
             }
         }
-        let mask = Tensor::from_vec(mask, (b, 1, t, s), &device)?.to_dtype(dtype)?;
-        let ids = Tensor::from_vec(ids, (b, t), &device)?;
-        let pos = Tensor::from_vec(positions, b * t, &device)?;
-        let half = self.decoder.config.head_dim() / 2;
-        let cos = self
-            .decoder
-            .cos
-            .index_select(&pos, 0)?
-            .reshape((b, 1, t, half))?;
-        let sin = self
-            .decoder
-            .sin
-            .index_select(&pos, 0)?
-            .reshape((b, 1, t, half))?;
-        self.reserve(s, &device, dtype)?;
-        let mut x = self.decoder.embed(&ids)?;
-        let decoder = self.decoder.clone();
-        for (layer, block) in decoder.blocks.iter().enumerate() {
-            let cache = &self.layers[layer];
-            x = decoder.block_forward(block, &x, &cos, &sin, |q, k, v| {
-                cache.k.slice_set(&k.contiguous()?, 2, s_old)?;
-                cache.v.slice_set(&v.contiguous()?, 2, s_old)?;
-                let k_all = cache.k.narrow(2, 0, s)?;
-                let v_all = cache.v.narrow(2, 0, s)?;
-                attention(q, &k_all, &v_all, &mask, &decoder.config)
-            })?;
-        }
-        let x = crate::model::rms_norm(&x, &decoder.norm, decoder.config.rms_norm_eps)?;
-        Ok(x)
+        let mask = Tensor::from_vec(mask, (b, 1, t, s), self.decoder.device())?;
+        Ok(mask.to_dtype(self.decoder.dtype())?)
     }
 
     /// Makes room for `needed` slots (doubling), keeping the filled part.
@@ -298,6 +339,37 @@ impl Session {
         self.capacity = capacity;
         Ok(())
     }
+}
+
+/// The first `lens[r]` tokens of each row `r` of `x` (`[rows, heads, t, d]`), one after
+/// another, each token's heads side by side: `[Σ lens, heads · d]`.
+fn token_rows(x: &Tensor, lens: &[usize]) -> Result<Vec<f32>> {
+    let (_, heads, t, d) = x.dims4()?;
+    let all = x.transpose(1, 2)?.flatten_all()?.to_vec1::<f32>()?;
+    let token = heads * d;
+    Ok(lens
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &len)| &all[r * t * token..][..len * token])
+        .copied()
+        .collect())
+}
+
+/// The inverse of [`token_rows`] for the `[rows, heads, t, d]` shape `dims`: padded tokens are 0.
+fn padded_heads(
+    tokens: &[f32],
+    lens: &[usize],
+    dims: (usize, usize, usize, usize),
+) -> Result<Tensor> {
+    let (rows, heads, t, d) = dims;
+    let token = heads * d;
+    let mut all = vec![0f32; rows * t * token];
+    let mut from = 0;
+    for (r, &len) in lens.iter().enumerate() {
+        all[r * t * token..][..len * token].copy_from_slice(&tokens[from..from + len * token]);
+        from += len * token;
+    }
+    Ok(Tensor::from_vec(all, (rows, t, heads, d), &Device::Cpu)?.transpose(1, 2)?)
 }
 
 /// Greedy continuation of one prompt with the KV cache, ignoring EOS: `n` ids.

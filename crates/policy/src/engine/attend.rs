@@ -12,6 +12,8 @@ use crate::vec_softmax::fast_causal_softmax;
 
 /// Query tokens per work item: bounds a score block to `heads_per_group · 64 × context`.
 const QUERY_BLOCK: usize = 64;
+/// Most probability rows in one f32 `P · V` product (see [`attend_f32`]).
+const SUM_ROWS: usize = 64;
 
 /// Where one sequence's new tokens sit in the step.
 #[derive(Clone, Copy, Debug)]
@@ -86,14 +88,14 @@ fn attend_f32(
     matmul_serial(MatmulBackend::F32, q, keys_t, (&mut scores, keys), false);
     softmax(&mut scores);
     let mut o = vec![0f32; rows * d];
-    let probabilities = MatRef::new(&scores, rows, keys);
-    matmul_serial(
-        MatmulBackend::F32,
-        probabilities,
-        values,
-        (&mut o, d),
-        false,
-    );
+    // At most SUM_ROWS rows a product: gemm sums a row along the keys in one order for up
+    // to 64 rows and in another for more, so a token's output would depend on where a block
+    // of queries starts (how its turn was chunked).
+    for (first, out) in o.chunks_mut(SUM_ROWS * d).enumerate() {
+        let part = out.len() / d;
+        let probabilities = MatRef::new(&scores[first * SUM_ROWS * keys..], part, keys);
+        matmul_serial(MatmulBackend::F32, probabilities, values, (out, d), false);
+    }
     o
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 #[cfg(target_arch = "x86_64")]
-use crate::matmul::{AppendCols, AppendRows};
+use crate::matmul::{AppendCols, AppendRows, Appended};
 
 /// Keys and values of one layer, in the storage of the cache's mode.
 #[derive(Clone, Debug)]
@@ -27,6 +27,15 @@ impl LayerKv {
             LayerKv::F32 { .. } => None,
             #[cfg(target_arch = "x86_64")]
             LayerKv::Bf16 { k, .. } => Some(k.len()),
+        }
+    }
+
+    /// Tokens held, for tokens `width` wide (`kv_heads · head_dim`).
+    pub(super) fn tokens(&self, width: usize) -> usize {
+        match self {
+            LayerKv::F32 { k, .. } => k.len() / width,
+            #[cfg(target_arch = "x86_64")]
+            LayerKv::Bf16 { k, .. } => k.first().map_or(0, |head| head.shape().1),
         }
     }
 

@@ -28,8 +28,10 @@
 mod attend;
 mod forward;
 mod kv;
+mod rows;
 
 pub use kv::SeqCache;
+pub(crate) use rows::RowCaches;
 
 use candle_core::{DType, Tensor};
 

@@ -40,7 +40,7 @@ mod few_rows;
 mod pack;
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use append::{AppendCols, AppendRows, matmul_appended};
+pub(crate) use append::{AppendCols, AppendRows, Appended, matmul_appended};
 pub use bf16::round_to_bf16;
 pub use detect::amx_available;
 

@@ -1,7 +1,8 @@
 //! KV-cached batched inference agrees with the full forward pass; sampling is seeded.
 
 use candle_core::DType;
-use crossgym_policy::{Sampler, SamplingParams, Session};
+use crossgym_policy::matmul::MatmulBackend;
+use crossgym_policy::{PackedModel, Sampler, SamplingParams, Session};
 
 use crate::common::{full_last_logits, max_diff, tiny};
 
@@ -92,4 +93,69 @@ fn sampler_is_greedy_at_zero_temperature_and_respects_top_p() {
     let picks: std::collections::BTreeSet<u32> =
         (0..200).map(|_| plain.choose(&logits).id).collect();
     assert!(picks.contains(&1) && picks.contains(&2));
+}
+
+/// Logits bits after each chunk of a row that the session runs among ragged siblings, and after
+/// the same tokens chunked otherwise on the rollout engine alone: the f32 group path and the
+/// engine must agree bit for bit (what lets the two rollout paths record the same episodes).
+#[test]
+fn an_f32_session_row_gets_the_engines_bits_beside_any_siblings() {
+    let Some(p) = crate::common::smollm2() else {
+        return;
+    };
+    let decoder = p.model.inference().with_matmul_backend(MatmulBackend::F32);
+    let ids = |n: u32, step: u32| -> Vec<u32> { (0..n).map(|i| i * step % 40_000 + 100).collect() };
+    let row = ids(640, 7_919);
+    // Row 0's chunks; its siblings get other tokens in chunks of other lengths (or none), so
+    // row 0 is padded differently step by step, and the longest query block (64 rows) and
+    // its partial ones both occur.
+    let plan = [
+        (0, 290),
+        (290, 300),
+        (590, 1),
+        (591, 1),
+        (592, 5),
+        (597, 1),
+        (598, 2),
+    ];
+    let mut session = Session::new(&decoder, 3).unwrap();
+    let mut grouped = Vec::new();
+    for (i, &(at, len)) in plan.iter().enumerate() {
+        let sibling = ids(1 + (i as u32 * 37) % 90, 31 + i as u32);
+        let chunks = vec![
+            row[at..at + len].to_vec(),
+            sibling,
+            if i % 2 == 0 { ids(3, 5) } else { vec![] },
+        ];
+        session.append(&chunks).unwrap();
+        grouped.push((at + len, session.last_logits(0).unwrap().to_vec()));
+    }
+    // The engine: the first 279 tokens (a shared conversation start), then the rest one by one.
+    let engine = PackedModel::new(&decoder).unwrap();
+    let mut cache = engine.new_cache();
+    let mut alone = Vec::new();
+    let mut at = 0;
+    for len in [279, 11, 250, 50]
+        .into_iter()
+        .chain(std::iter::repeat(1))
+        .take(14)
+    {
+        let logits = engine
+            .forward(&mut [&mut cache], &[&row[at..at + len]])
+            .unwrap();
+        at += len;
+        alone.push((at, logits[0].clone().unwrap()));
+    }
+    for (position, logits) in &grouped {
+        let (_, theirs) = alone.iter().find(|(p, _)| p == position).unwrap();
+        let same = logits
+            .iter()
+            .zip(theirs)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same,
+            "after {position} tokens: max difference {}",
+            max_diff(logits, theirs)
+        );
+    }
 }
